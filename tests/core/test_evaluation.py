@@ -1,0 +1,248 @@
+"""core.evaluation against scikit-learn's own metrics on real model outputs."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn import metrics
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+from core import evaluation as ev
+
+
+def _outputs(model, dataset):
+    X_train, X_test = dataset.X_train / 255.0, dataset.X_test / 255.0
+    model.fit(X_train, dataset.y_train)
+    return {"y_true": dataset.y_test, "y_pred": model.predict(X_test),
+            "proba": model.predict_proba(X_test), "decision": model.decision_function(X_test)}
+
+
+@pytest.fixture(scope="module")
+def digits_run(digits):
+    """Multinomial logistic regression: softmax(decision) equals predict_proba."""
+    return _outputs(LogisticRegression(max_iter=300), digits)
+
+
+@pytest.fixture(scope="module")
+def mnist_run(mnist_small):
+    """One-vs-rest SGD logistic regression: proba and decision rank rows differently."""
+    return _outputs(SGDClassifier(loss="log_loss", random_state=0, max_iter=15, tol=None),
+                    mnist_small)
+
+
+@pytest.fixture(params=["digits_run", "mnist_run"])
+def run(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_confusion_matches_sklearn(run):
+    y, p = run["y_true"], run["y_pred"]
+    np.testing.assert_array_equal(ev.confusion(y, p, n_classes=10),
+                                  metrics.confusion_matrix(y, p, labels=range(10)))
+    np.testing.assert_allclose(ev.confusion(y, p, n_classes=10, normalize="true"),
+                               metrics.confusion_matrix(y, p, labels=range(10), normalize="true"))
+
+
+def test_confusion_rejects_out_of_range_labels():
+    with pytest.raises(ValueError, match="n_classes"):
+        ev.confusion([0, 3], [0, 1], n_classes=3)
+
+
+def test_class_report_matches_sklearn(run):
+    y, p = run["y_true"], run["y_pred"]
+    names = [str(k) for k in range(10)]
+    table = ev.class_report(y, p, class_names=names)
+    prec, rec, f1, sup = metrics.precision_recall_fscore_support(
+        y, p, labels=range(10), zero_division=0)
+    np.testing.assert_allclose(table.loc[names, ["precision", "recall", "f1"]].to_numpy(),
+                               np.column_stack([prec, rec, f1]))
+    np.testing.assert_array_equal(table.loc[names, "support"], sup)
+    for average in ("macro", "weighted"):
+        expected = metrics.precision_recall_fscore_support(
+            y, p, labels=range(10), average=average, zero_division=0)[:3]
+        np.testing.assert_allclose(table.loc[f"{average} avg", ["precision", "recall", "f1"]],
+                                   expected)
+    assert table.loc["macro avg", "support"] == y.size
+    assert ev.accuracy(y, p) == pytest.approx(metrics.accuracy_score(y, p))
+
+
+def test_class_report_class_absent_from_predictions(digits_run):
+    y = digits_run["y_true"]
+    p = np.where(digits_run["y_pred"] == 3, 5, digits_run["y_pred"])
+    names = [str(k) for k in range(10)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = ev.class_report(y, p, class_names=names)
+    assert table.loc["3", "precision"] == 0 and table.loc["3", "f1"] == 0
+    prec, rec, f1, _ = metrics.precision_recall_fscore_support(
+        y, p, labels=range(10), zero_division=0)
+    np.testing.assert_allclose(table.loc[names, "f1"], f1)
+
+
+def test_probabilities_and_confidence(digits_run):
+    proba, decision = digits_run["proba"], digits_run["decision"]
+    assert ev.probabilities(proba, score_kind="proba") is proba
+    soft = ev.probabilities(decision, score_kind="decision")
+    shifted = np.exp(decision - decision.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(soft, shifted / shifted.sum(axis=1, keepdims=True))
+    # multinomial logistic regression: softmax of the decision function is predict_proba
+    np.testing.assert_allclose(soft, proba, atol=1e-10)
+    huge = ev.probabilities(np.array([[1000.0, 0.0], [-1000.0, -999.0]]), score_kind="decision")
+    assert np.isfinite(huge).all()
+    np.testing.assert_allclose(ev.confidence(proba, score_kind="proba"), proba.max(axis=1))
+    with pytest.raises(ValueError, match="score_kind"):
+        ev.confidence(proba, score_kind="logit")
+
+
+def test_top_k(run):
+    scores = run["decision"]
+    classes, values = ev.top_k(scores, k=3, score_kind="decision")
+    assert classes.shape == values.shape == (scores.shape[0], 3)
+    np.testing.assert_array_equal(classes[:, 0], scores.argmax(axis=1))
+    assert (np.diff(values, axis=1) <= 0).all()
+    expected = np.sort(ev.probabilities(scores, score_kind="decision"), axis=1)[:, ::-1][:, :3]
+    np.testing.assert_allclose(values, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["proba", "decision"])
+def test_curves_match_sklearn(run, kind, dtype):
+    scores = run[kind].astype(dtype)  # builds store float32
+    y = run["y_true"]
+    for cls in range(10):
+        target, s = y == cls, scores[:, cls]
+        roc = ev.roc_curve_ovr(y, scores, cls=cls)
+        fpr, tpr, thr = metrics.roc_curve(target, s)
+        np.testing.assert_allclose(roc.x, fpr)
+        np.testing.assert_allclose(roc.y, tpr)
+        np.testing.assert_allclose(roc.thresholds, thr)
+        assert roc.area == pytest.approx(metrics.roc_auc_score(target, s))
+        pr = ev.pr_curve_ovr(y, scores, cls=cls)
+        precision, recall, thr = metrics.precision_recall_curve(target, s)
+        np.testing.assert_allclose(pr.y, precision)
+        np.testing.assert_allclose(pr.x, recall)
+        np.testing.assert_allclose(pr.thresholds, thr)
+        assert pr.area == pytest.approx(metrics.average_precision_score(target, s))
+
+
+def test_curve_needs_the_class_in_y_true(digits_run):
+    y = np.where(digits_run["y_true"] == 4, 0, digits_run["y_true"])
+    with pytest.raises(ValueError, match="class 4"):
+        ev.roc_curve_ovr(y, digits_run["proba"], cls=4)
+
+
+@pytest.mark.parametrize("kind", ["proba", "decision"])
+def test_binary_at_threshold_matches_direct_counts(run, kind):
+    scores = run[kind]
+    y = run["y_true"]
+    cls = 8
+    ovr = ev.OneVsRest.from_scores(y, scores, cls=cls)
+    candidates = np.r_[np.quantile(scores[:, cls], [0, 0.3, 0.9, 0.99]), scores[5, cls],
+                       ev.default_threshold(kind), scores[:, cls].max() + 1]
+    for t in candidates:
+        got = ovr.at(t)
+        assert got == ev.binary_at_threshold(y, scores, cls=cls, threshold=t)
+        pred = scores[:, cls] >= t
+        tn, fp, fn, tp = metrics.confusion_matrix(y == cls, pred, labels=[False, True]).ravel()
+        assert (got.tp, got.fp, got.fn, got.tn) == (tp, fp, fn, tn)
+        prec, rec, f1, _ = metrics.precision_recall_fscore_support(
+            y == cls, pred, average="binary", zero_division=0)
+        assert (got.precision, got.recall, got.f1) == pytest.approx((prec, rec, f1))
+        assert got.fpr == pytest.approx(fp / (fp + tn))
+
+
+def test_threshold_above_max_score_predicts_nothing(digits_run):
+    got = ev.binary_at_threshold(digits_run["y_true"], digits_run["proba"], cls=2, threshold=1.5)
+    assert got.tp == got.fp == 0 and got.precision == 0 and got.recall == 0
+    assert got.fn == np.sum(digits_run["y_true"] == 2)
+    assert ev.default_threshold("proba") == 0.5 and ev.default_threshold("decision") == 0
+
+
+def test_abstention(run):
+    y, p = run["y_true"], run["y_pred"]
+    conf = ev.confidence(run["decision"], score_kind="decision")
+    t = np.median(conf)
+    result = ev.abstention(y, p, conf, threshold=t, n_classes=10)
+    kept = conf >= t
+    np.testing.assert_array_equal(result.kept, kept)
+    assert result.n_kept == kept.sum()
+    assert result.coverage == pytest.approx(kept.mean())
+    assert result.accuracy_kept == pytest.approx(metrics.accuracy_score(y[kept], p[kept]))
+    np.testing.assert_array_equal(result.confusion,
+                                  metrics.confusion_matrix(y[kept], p[kept], labels=range(10)))
+    nothing = ev.abstention(y, p, conf, threshold=conf.max() + 1)
+    assert nothing.n_kept == 0 and nothing.coverage == 0 and np.isnan(nothing.accuracy_kept)
+
+
+def test_coverage_curve_agrees_with_abstention(digits_run):
+    y, p = digits_run["y_true"], digits_run["y_pred"]
+    conf = np.round(ev.confidence(digits_run["proba"], score_kind="proba"), 2)  # force ties
+    curve = ev.coverage_curve(y, p, conf)
+    np.testing.assert_array_equal(curve["threshold"], np.unique(conf))
+    for row in curve.sample(10, random_state=0).itertuples():
+        result = ev.abstention(y, p, conf, threshold=row.threshold)
+        assert (row.coverage, row.accuracy) == pytest.approx(
+            (result.coverage, result.accuracy_kept))
+    assert curve["coverage"].iloc[0] == 1.0
+
+
+def test_confused_pairs(run):
+    y, p = run["y_true"], run["y_pred"]
+    cm = metrics.confusion_matrix(y, p, labels=range(10))
+    names = [f"digit {k}" for k in range(10)]
+    table = ev.confused_pairs(y, p, top=5, class_names=names)
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    assert list(table["count"]) == sorted(off.ravel(), reverse=True)[:5]
+    for row in table.itertuples():
+        assert row.true != row.predicted
+        assert row.count == cm[row.true, row.predicted]
+        assert row.share_of_true == pytest.approx(row.count / cm[row.true].sum())
+        assert row.true_name == names[row.true]
+    everything = ev.confused_pairs(y, p, top=1000)
+    assert everything["count"].sum() == (y != p).sum() and (everything["count"] > 0).all()
+
+
+def test_cell_indices(run):
+    y, p = run["y_true"], run["y_pred"]
+    conf = ev.confidence(run["decision"], score_kind="decision")
+    true, predicted = ev.confused_pairs(y, p, top=1)[["true", "predicted"]].iloc[0]
+    rows = ev.cell_indices(y, p, conf, true=true, predicted=predicted)
+    assert set(rows) == set(np.flatnonzero((y == true) & (p == predicted)))
+    assert (np.diff(conf[rows]) <= 0).all()
+    diagonal = ev.cell_indices(y, p, conf, true=1, predicted=1)
+    assert diagonal.size == np.sum((y == 1) & (p == 1))
+    tied = ev.cell_indices([0, 0, 0], [1, 1, 1], np.array([0.5, 0.9, 0.5]), true=0, predicted=1)
+    np.testing.assert_array_equal(tied, [1, 0, 2])
+    cm = metrics.confusion_matrix(y, p, labels=range(10))
+    true, predicted = np.argwhere(cm == 0)[0]
+    empty = ev.cell_indices(y, p, conf, true=true, predicted=predicted)
+    assert empty.size == 0 and empty.dtype.kind == "i"
+
+
+def test_hardest(run):
+    y, scores = run["y_true"], run["decision"]
+    table = ev.hardest(y, scores, score_kind="decision", n=15)
+    probs = ev.probabilities(scores, score_kind="decision")
+    margins = np.array([probs[i, y[i]] - np.max(np.delete(probs[i], y[i])) for i in range(y.size)])
+    np.testing.assert_allclose(table["margin"], np.sort(margins)[:15])
+    np.testing.assert_allclose(table["margin"], margins[table["index"]])
+    np.testing.assert_array_equal(table["true"], y[table["index"]])
+    np.testing.assert_array_equal(table["predicted"], scores[table["index"]].argmax(axis=1))
+    wrong = (table["predicted"] != table["true"]).to_numpy()
+    np.testing.assert_array_equal(wrong, table["margin"].to_numpy() < 0)
+
+
+def test_disagreements(digits_run):
+    y = digits_run["y_true"]
+    a = digits_run["y_pred"]
+    b = np.where(np.arange(y.size) % 7 == 0, (y + 1) % 10, y)
+    result = ev.disagreements(y, a, b)
+    for i in result.a_right_b_wrong:
+        assert a[i] == y[i] != b[i]
+    for i in result.b_right_a_wrong:
+        assert b[i] == y[i] != a[i]
+    for i in result.both_wrong_differently:
+        assert a[i] != y[i] and b[i] != y[i] and a[i] != b[i]
+    assert sum(result.counts.values()) == y.size
+    assert result.counts["both_right"] == np.sum((a == y) & (b == y))
