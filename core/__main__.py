@@ -1,0 +1,93 @@
+"""Command line: ``python -m core build`` and ``python -m core report``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from core.artifacts import ArtifactError, open_artifacts
+from core.build import STAGES, BuildEvent, build
+from core.data import DATASETS, DataError
+from core.models import GROUPS, REGISTRY
+from core.report import report_json, report_text
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description="Digit Lens: build and report.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    b = commands.add_parser("build", help="train models and write the artifact folder")
+    b.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="mnist (folder, cache or OpenML download), digits (bundled 8x8), idx (any IDX folder)")
+    b.add_argument("--data-dir", help="folder with the four IDX files (default: $MNIST_DIR)")
+    b.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
+    b.add_argument("--models", default="quick",
+                   help=f"comma-separated names ({', '.join(REGISTRY)}) or a group ({', '.join(GROUPS)})")
+    b.add_argument("--train-size", type=int, help="train on a stratified subset of this many images")
+    b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on the training set (0 = off)")
+    r = commands.add_parser("report", help="print the model comparison")
+    r.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
+    r.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    return parser
+
+
+class _Bars:
+    """tqdm bars: one over the models, one over the stages of the current model."""
+
+    def __init__(self):
+        self.overall = None
+        self.stages = None
+
+    def __call__(self, event: BuildEvent) -> None:
+        if self.overall is None:
+            self.overall = tqdm(total=event.total, desc="models", unit="model", position=0)
+        if event.stage == "done":
+            self.overall.update(1)
+            if self.stages is not None:
+                self.stages.close()
+                self.stages = None
+            return
+        if self.stages is None:
+            self.stages = tqdm(total=len(STAGES), desc=event.model, unit="stage", position=1, leave=False)
+        if event.stage == "skip":
+            self.stages.set_postfix_str("up to date")
+        else:
+            self.stages.n = STAGES.index(event.stage)
+            self.stages.set_postfix_str(event.stage)
+            self.stages.refresh()
+
+    def close(self):
+        if self.overall is not None:
+            self.overall.close()
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "build":
+            bars = _Bars()
+            try:
+                result = build(dataset=args.dataset, data_dir=args.data_dir, artifacts_dir=args.artifacts,
+                               models=args.models, train_size=args.train_size, seed=args.seed, cv=args.cv,
+                               progress=bars)
+            finally:
+                bars.close()
+            print(f"built {', '.join(result.built) or 'nothing'}; up to date {', '.join(result.reused) or 'none'}"
+                  f" -> {result.root}")
+            print(report_text(open_artifacts(result.root)))
+        else:
+            artifacts = open_artifacts(args.artifacts, strict=False)
+            print(report_json(artifacts) if args.json else report_text(artifacts))
+    except (DataError, ArtifactError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the previous artifacts are untouched", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""The artifact folder: layout, atomic writes, checksums, and the reader every consumer uses.
+
+``manifest.json`` is written last and atomically; it is the only entry point
+and lists the SHA-256 of every file it refers to. Files are content-keyed, so
+a build that dies half-way never touches what the current manifest points to.
+
+Examples
+--------
+>>> from core.artifacts import open_artifacts            # doctest: +SKIP
+>>> art = open_artifacts("artifacts")                     # doctest: +SKIP
+>>> art.predictions("rf").y_pred[:5]                      # doctest: +SKIP
+array([7, 2, 1, 0, 4])
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+ARTIFACTS_ENV = "DIGIT_LENS_ARTIFACTS"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_REBUILD = "Rebuild with: python -m core build"
+
+
+class ArtifactError(Exception):
+    """Artifacts cannot be used as they are; the message says what to do."""
+
+
+class MissingArtifacts(ArtifactError):
+    """No manifest, or a file the manifest names is gone."""
+
+
+class IncompatibleArtifacts(ArtifactError):
+    """Written by another artifact format or another scikit-learn version."""
+
+
+class CorruptArtifacts(ArtifactError):
+    """A file does not match its checksum or cannot be parsed."""
+
+
+def default_artifacts_dir() -> Path:
+    """``$DIGIT_LENS_ARTIFACTS`` when set, else ``artifacts/`` in the repository."""
+    return Path(os.environ.get(ARTIFACTS_ENV) or REPO_ROOT / "artifacts")
+
+
+def runtime_versions() -> dict[str, str]:
+    """The versions that decide whether a pickled model can be trusted."""
+    return {"python": platform.python_version(), "sklearn": sklearn.__version__, "numpy": np.__version__}
+
+
+def sha256_file(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename into ``path``, so readers never see a partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, sort_keys=True)))
+
+
+def write_npz(path: Path, arrays: dict) -> None:
+    def write(tmp: Path):
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+    atomic_write(path, write)
+
+
+def write_model(path: Path, model) -> None:
+    atomic_write(path, lambda tmp: joblib.dump(model, tmp))
+
+
+def read_manifest(root) -> dict:
+    """The parsed manifest of ``root``; raises :class:`ArtifactError` subclasses."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise MissingArtifacts(f"No artifacts in {Path(root)}: {MANIFEST} not found. {_REBUILD}")
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CorruptArtifacts(f"{path} is unreadable ({exc}). {_REBUILD}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise IncompatibleArtifacts(f"{path} has artifact format {found!r}, this version reads {FORMAT}. {_REBUILD}")
+    return manifest
+
+
+def version_problems(manifest: dict) -> list[str]:
+    """Differences between the versions that wrote ``manifest`` and the running ones."""
+    built = manifest.get("versions", {})
+    now = runtime_versions()
+    return [
+        f"built with {name} {built.get(name)}, running {now[name]}"
+        for name in ("sklearn", "numpy") if built.get(name) != now[name]
+    ]
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A model's stored test-set output.
+
+    Attributes
+    ----------
+    name : model name
+    y_true : labels of the model's task (0/1 for a binary detector)
+    y_pred : predicted class index per test row
+    scores : ``(n_test, n_classes)`` float32, probabilities or decision values
+    score_kind : ``"proba"`` or ``"decision"``
+    class_names : names of the task's classes
+    """
+
+    name: str
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    scores: np.ndarray
+    score_kind: str
+    class_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataBundle:
+    """Test images and labels plus the stored dataset summary arrays."""
+
+    X_test: np.ndarray
+    y_test: np.ndarray
+    y_train: np.ndarray
+    image_shape: tuple[int, int]
+    class_names: tuple[str, ...]
+    summary: dict
+
+
+class ArtifactSet:
+    """Read access to one built artifact folder.
+
+    Parameters
+    ----------
+    root : folder holding ``manifest.json``
+    strict : raise :class:`IncompatibleArtifacts` when the scikit-learn or
+        numpy version differs from the build's; when False such differences
+        are listed in ``problems`` and stored predictions stay readable.
+    """
+
+    def __init__(self, root, *, strict: bool = True):
+        self.root = Path(root)
+        self.manifest = read_manifest(self.root)
+        self.problems = version_problems(self.manifest)
+        if strict and self.problems:
+            raise IncompatibleArtifacts(
+                f"Artifacts in {self.root} were {'; '.join(self.problems)}. {_REBUILD}"
+            )
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 of ``manifest.json``: changes whenever a build changes anything."""
+        return sha256_file(self.root / MANIFEST)
+
+    @property
+    def model_names(self) -> list[str]:
+        return list(self.manifest["models"])
+
+    @property
+    def dataset(self) -> dict:
+        return self.manifest["dataset"]
+
+    def model_info(self, name: str) -> dict:
+        try:
+            return self.manifest["models"][name]
+        except KeyError:
+            raise MissingArtifacts(
+                f"Model {name!r} is not in {self.root}; built: {', '.join(self.model_names) or 'none'}. "
+                f"Build it with: python -m core build --models {name}"
+            ) from None
+
+    def path(self, relative: str, *, verify: bool = True) -> Path:
+        """Absolute path of a manifest-listed file, checked against its SHA-256."""
+        path = self.root / relative
+        if not path.is_file():
+            raise MissingArtifacts(f"{path} is listed in the manifest but missing. {_REBUILD}")
+        if verify and sha256_file(path) != self.manifest["files"].get(relative):
+            raise CorruptArtifacts(f"{path} does not match its checksum in the manifest. {_REBUILD}")
+        return path
+
+    def _load_npz(self, relative: str) -> dict:
+        try:
+            with np.load(self.path(relative)) as npz:
+                return {key: npz[key] for key in npz.files}
+        except (OSError, ValueError) as exc:
+            raise CorruptArtifacts(f"{self.root / relative} is unreadable ({exc}). {_REBUILD}") from exc
+
+    def predictions(self, name: str) -> Predictions:
+        info = self.model_info(name)
+        arrays = self._load_npz(info["files"]["predictions"])
+        return Predictions(
+            name=name, y_true=arrays["y_true"], y_pred=arrays["y_pred"], scores=arrays["scores"],
+            score_kind=info["score_kind"], class_names=tuple(info["class_names"]),
+        )
+
+    def data(self) -> DataBundle:
+        arrays = self._load_npz(self.manifest["data_file"])
+        ds = self.dataset
+        return DataBundle(
+            X_test=arrays.pop("X_test"), y_test=arrays.pop("y_test"), y_train=arrays.pop("y_train"),
+            image_shape=tuple(ds["image_shape"]), class_names=tuple(ds["class_names"]), summary=arrays,
+        )
+
+    def load_model(self, name: str):
+        """The fitted Pipeline of ``name``, after checking its file against the manifest."""
+        if self.problems:
+            raise IncompatibleArtifacts(
+                f"Model {name!r} was {'; '.join(self.problems)}; unpickling it is unsafe. {_REBUILD}"
+            )
+        path = self.path(self.model_info(name)["files"]["model"])
+        try:
+            return joblib.load(path)
+        except Exception as exc:  # unpickling can fail in many ways; all mean "rebuild"
+            raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_REBUILD}") from exc
+
+
+def open_artifacts(root=None, *, strict: bool = True) -> ArtifactSet:
+    """Open the artifact folder ``root`` (default :func:`default_artifacts_dir`)."""
+    return ArtifactSet(root if root is not None else default_artifacts_dir(), strict=strict)
+
+
+def load_model(artifacts_dir, name: str):
+    """The fitted Pipeline ``name`` from ``artifacts_dir``, checksum verified against the manifest."""
+    return open_artifacts(artifacts_dir).load_model(name)

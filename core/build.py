@@ -1,0 +1,267 @@
+"""Train the chosen models once and write everything the dashboard reads.
+
+Per model the build stores the fitted Pipeline, its test predictions and
+scores, and its metrics; then it writes ``manifest.json`` atomically. Models
+whose key (data hash, parameters, seed, versions) is unchanged are reused.
+
+Examples
+--------
+>>> from core.build import build
+>>> result = build(dataset="digits", models="sgd", artifacts_dir="/tmp/dl-doc")  # doctest: +SKIP
+>>> result.built
+['sgd']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+from core import artifacts as art
+from core.data import Dataset, load_dataset, subset
+from core.eda import summarise
+from core.models import REGISTRY, ModelSpec, resolve_models
+
+STAGES = ("fit", "predict", "latency", "cv", "save")
+LATENCY_ROWS = 25
+
+
+@dataclass(frozen=True)
+class BuildEvent:
+    """Progress report: ``stage`` of model ``index`` (0-based) out of ``total`` has started.
+
+    ``stage`` is one of :data:`STAGES`, ``"skip"`` for a reused model, or ``"done"``.
+    """
+
+    model: str
+    index: int
+    total: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    root: Path
+    built: list[str]
+    reused: list[str]
+    manifest: dict
+
+
+def build(
+    *,
+    dataset: str | Dataset = "digits",
+    data_dir=None,
+    artifacts_dir=None,
+    models: str | list[str] = "quick",
+    train_size: int | None = None,
+    seed: int = 0,
+    cv: int = 0,
+    progress: Callable[[BuildEvent], None] | None = None,
+) -> BuildResult:
+    """Train ``models`` on ``dataset`` and write the artifact set atomically.
+
+    Parameters
+    ----------
+    dataset : a dataset name for :func:`core.data.load_dataset`, or a loaded Dataset
+    data_dir : folder for the ``mnist``/``idx`` loaders
+    artifacts_dir : target folder (default :func:`core.artifacts.default_artifacts_dir`)
+    models : ``"quick"``, ``"all"``, a group, ``"a,b"`` or a list of names
+    train_size : train on a stratified subset of this many training images
+    seed : random seed for subsets, splits and models
+    cv : k for k-fold cross-validated accuracy on the training set (0 = skip)
+    progress : called with a :class:`BuildEvent` at every stage
+    """
+    ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
+    if train_size:
+        ds = subset(ds, train_size=train_size, seed=seed)
+    names = resolve_models(models) if isinstance(models, str) else list(models)
+    root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    notify = progress or (lambda event: None)
+    previous = _reusable_models(root, ds)
+    files: dict[str, str] = {}
+    data_file = _write_data(root, ds, files)
+    entries, built, reused = {}, [], []
+    for index, name in enumerate(names):
+        spec = REGISTRY[name]
+        key = model_key(spec, ds, seed=seed, cv=cv)
+        old = previous.pop(name, None)
+        if old is not None and old["key"] == key:
+            notify(BuildEvent(name, index, len(names), "skip"))
+            entries[name] = old
+            reused.append(name)
+        else:
+            entries[name] = _build_model(root, spec, ds, key=key, seed=seed, cv=cv,
+                                         notify=lambda stage: notify(BuildEvent(name, index, len(names), stage)))
+            built.append(name)
+        notify(BuildEvent(name, index, len(names), "done"))
+    entries = {**previous, **entries}
+    for entry in entries.values():
+        for relative in entry["files"].values():
+            files[relative] = entry["sha256"][relative]
+    manifest = _manifest(ds, entries, files, data_file=data_file, seed=seed, train_size=train_size)
+    art.write_json(root / art.MANIFEST, manifest)
+    _remove_unreferenced(root, manifest)
+    return BuildResult(root=root, built=built, reused=reused, manifest=manifest)
+
+
+def describe_params(pipeline) -> dict[str, str]:
+    """Every parameter of ``pipeline`` as text, nested estimators by class name."""
+    out = {}
+    for key, value in sorted(pipeline.get_params(deep=True).items()):
+        if key == "steps":
+            out[key] = repr([(name, type(est).__name__) for name, est in value])
+        elif hasattr(value, "get_params"):
+            out[key] = type(value).__name__
+        else:
+            out[key] = repr(value)
+    return out
+
+
+def model_key(spec: ModelSpec, ds: Dataset, *, seed: int, cv: int) -> str:
+    """Hash of everything a fitted model depends on; equal keys mean "up to date"."""
+    payload = {
+        "format": art.FORMAT, "name": spec.name, "task": spec.task, "positive": spec.positive_class,
+        "data": ds.content_hash, "seed": seed, "cv": cv, "versions": art.runtime_versions(),
+        "params": describe_params(spec.make(image_shape=ds.image_shape, seed=seed)),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def task_labels(spec: ModelSpec, ds: Dataset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Train labels, test labels and class names of ``spec``'s task (0/1 for a detector)."""
+    if spec.task == "binary":
+        positive = spec.positive_class
+        name = ds.class_names[positive]
+        return ((ds.y_train == positive).astype(np.int64), (ds.y_test == positive).astype(np.int64),
+                (f"not {name}", name))
+    return ds.y_train, ds.y_test, ds.class_names
+
+
+def model_scores(model, X) -> tuple[np.ndarray, str]:
+    """``(scores, kind)``: class probabilities when the model has them, else decision values.
+
+    A binary decision function ``d`` becomes two columns ``[-d, d]`` so every
+    model stores one column per class.
+    """
+    if hasattr(model, "predict_proba"):
+        return model.predict_proba(X).astype(np.float32), "proba"
+    decision = np.asarray(model.decision_function(X), dtype=np.float32)
+    if decision.ndim == 1:
+        decision = np.column_stack([-decision, decision])
+    return decision, "decision"
+
+
+def median_latency_ms(model, X, *, rows: int = LATENCY_ROWS) -> float:
+    """Median wall time of ``predict`` on one image, over ``rows`` images after a warm-up."""
+    model.predict(X[:1])
+    times = []
+    for i in range(min(rows, len(X))):
+        start = time.perf_counter()
+        model.predict(X[i:i + 1])
+        times.append(time.perf_counter() - start)
+    return float(np.median(times) * 1000)
+
+
+def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: int, cv: int, notify) -> dict:
+    y_train, y_test, class_names = task_labels(spec, ds)
+    model = spec.make(image_shape=ds.image_shape, seed=seed)
+    notify("fit")
+    start = time.perf_counter()
+    model.fit(ds.X_train, y_train)
+    fit_seconds = time.perf_counter() - start
+    notify("predict")
+    y_pred = np.asarray(model.predict(ds.X_test), dtype=np.int64)
+    scores, score_kind = model_scores(model, ds.X_test)
+    notify("latency")
+    predict_ms = median_latency_ms(model, ds.X_test)
+    cv_scores = None
+    if cv:
+        notify("cv")
+        folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+        cv_scores = cross_val_score(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train, cv=folds)
+    notify("save")
+    stem = f"models/{spec.name}-{key[:12]}"
+    model_path, pred_path = root / f"{stem}.joblib", root / f"{stem}.npz"
+    art.write_model(model_path, model)
+    art.write_npz(pred_path, {"y_true": y_test, "y_pred": y_pred, "scores": scores})
+    return {
+        "title": spec.title, "description": spec.description, "task": spec.task,
+        "positive_class": spec.positive_class, "class_names": list(class_names), "score_kind": score_kind,
+        "key": key, "params": describe_params(model),
+        "files": {"model": f"{stem}.joblib", "predictions": f"{stem}.npz"},
+        "sha256": {f"{stem}.joblib": art.sha256_file(model_path), f"{stem}.npz": art.sha256_file(pred_path)},
+        "metrics": {
+            "test_accuracy": float(accuracy_score(y_test, y_pred)),
+            "macro_f1": float(f1_score(y_test, y_pred, average="macro")),
+            "fit_seconds": round(fit_seconds, 3),
+            "predict_ms": round(predict_ms, 3),
+            "size_bytes": model_path.stat().st_size,
+            "n_train": int(len(y_train)),
+            "cv_mean": None if cv_scores is None else float(cv_scores.mean()),
+            "cv_std": None if cv_scores is None else float(cv_scores.std()),
+        },
+    }
+
+
+def _write_data(root: Path, ds: Dataset, files: dict) -> str:
+    relative = f"data-{ds.content_hash[:12]}.npz"
+    path = root / relative
+    if not path.is_file():
+        arrays = {"X_test": ds.X_test, "y_test": ds.y_test, "y_train": ds.y_train, **summarise(ds).to_arrays()}
+        art.write_npz(path, arrays)
+    files[relative] = art.sha256_file(path)
+    return relative
+
+
+def _reusable_models(root: Path, ds: Dataset) -> dict[str, dict]:
+    """Entries of the current manifest that were built on the same data and are intact."""
+    try:
+        manifest = art.read_manifest(root)
+    except art.ArtifactError:
+        return {}
+    if manifest["dataset"]["hash"] != ds.content_hash or art.version_problems(manifest):
+        return {}
+    return {
+        name: entry for name, entry in manifest["models"].items()
+        if name in REGISTRY and all(
+            (root / rel).is_file() and art.sha256_file(root / rel) == digest
+            for rel, digest in entry["sha256"].items()
+        )
+    }
+
+
+def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: int, train_size) -> dict:
+    return {
+        "format": art.FORMAT,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": art.runtime_versions(),
+        "seed": seed,
+        "train_size": train_size,
+        "dataset": {
+            "name": ds.name, "id": ds.dataset_id, "hash": ds.content_hash,
+            "image_shape": list(ds.image_shape), "class_names": list(ds.class_names),
+            "n_train": int(len(ds.y_train)), "n_test": int(len(ds.y_test)),
+        },
+        "data_file": data_file,
+        "models": entries,
+        "files": dict(sorted(files.items())),
+    }
+
+
+def _remove_unreferenced(root: Path, manifest: dict) -> None:
+    """Delete data, model and temporary files of earlier or interrupted builds."""
+    keep = set(manifest["files"])
+    candidates = [*root.glob("data-*.npz"), *root.glob("models/*"), *root.glob(".*.tmp")]
+    for path in candidates:
+        if path.is_file() and path.relative_to(root).as_posix() not in keep:
+            path.unlink(missing_ok=True)

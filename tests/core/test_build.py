@@ -1,0 +1,161 @@
+import json
+
+import numpy as np
+import pytest
+
+from core import artifacts as art
+from core.artifacts import (CorruptArtifacts, IncompatibleArtifacts, MissingArtifacts, load_model,
+                            open_artifacts, sha256_file)
+from core.build import build
+from core.eda import DataSummary
+
+
+@pytest.fixture(scope="module")
+def digits_build(tmp_path_factory, digits):
+    root = tmp_path_factory.mktemp("digits-artifacts")
+    events = []
+    result = build(dataset=digits, artifacts_dir=root, models="sgd,rf,is5", seed=0, cv=3, progress=events.append)
+    return root, result, events
+
+
+def test_build_writes_every_file_with_its_checksum(digits_build):
+    root, result, _ = digits_build
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert result.built == ["sgd", "rf", "is5"] and result.reused == []
+    assert set(manifest["models"]) == {"sgd", "rf", "is5"}
+    for relative, digest in manifest["files"].items():
+        assert sha256_file(root / relative) == digest
+    on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    assert on_disk == set(manifest["files"]) | {"manifest.json"}
+    assert manifest["versions"] == art.runtime_versions()
+    assert manifest["dataset"]["n_train"] == 1347 and manifest["dataset"]["image_shape"] == [8, 8]
+
+
+def test_progress_reports_every_stage_of_every_model(digits_build):
+    _, _, events = digits_build
+    stages = [(e.model, e.stage) for e in events]
+    for name in ("sgd", "rf", "is5"):
+        assert [s for m, s in stages if m == name] == ["fit", "predict", "latency", "cv", "save", "done"]
+    assert {e.total for e in events} == {3}
+
+
+def test_stored_predictions_and_metrics_match_the_loaded_model(digits_build, digits):
+    root, result, _ = digits_build
+    artifacts = open_artifacts(root)
+    for name in ("sgd", "rf"):
+        model = load_model(root, name)
+        stored = artifacts.predictions(name)
+        np.testing.assert_array_equal(stored.y_pred, model.predict(digits.X_test))
+        np.testing.assert_array_equal(stored.y_true, digits.y_test)
+        assert stored.scores.shape == (len(digits.y_test), 10)
+        metrics = artifacts.model_info(name)["metrics"]
+        assert metrics["test_accuracy"] == pytest.approx(np.mean(stored.y_pred == digits.y_test))
+        assert metrics["test_accuracy"] > 0.9
+        assert metrics["size_bytes"] == (root / artifacts.model_info(name)["files"]["model"]).stat().st_size
+        assert metrics["predict_ms"] > 0 and metrics["fit_seconds"] > 0
+        assert 0.8 < metrics["cv_mean"] <= 1 and metrics["cv_std"] >= 0
+    assert artifacts.predictions("rf").score_kind == "proba"
+    assert artifacts.predictions("sgd").score_kind == "decision"
+
+
+def test_binary_detector_stores_its_own_task(digits_build, digits):
+    artifacts = open_artifacts(digits_build[0])
+    stored = artifacts.predictions("is5")
+    np.testing.assert_array_equal(stored.y_true, (digits.y_test == 5).astype(int))
+    assert stored.class_names == ("not 5", "5") and stored.scores.shape == (len(digits.y_test), 2)
+
+
+def test_data_bundle_holds_test_images_and_summary(digits_build, digits):
+    data = open_artifacts(digits_build[0]).data()
+    np.testing.assert_array_equal(data.X_test, digits.X_test)
+    np.testing.assert_array_equal(data.y_train, digits.y_train)
+    summary = DataSummary.from_arrays(data.summary)
+    assert summary.mean_images.shape == (10, 8, 8)
+
+
+def test_rebuild_reuses_up_to_date_models_and_retrains_changed_ones(tmp_path, digits):
+    first = build(dataset=digits, artifacts_dir=tmp_path, models="sgd,is5", seed=0)
+    again = build(dataset=digits, artifacts_dir=tmp_path, models="sgd,is5", seed=0)
+    assert again.built == [] and again.reused == ["sgd", "is5"]
+    assert again.manifest["models"] == first.manifest["models"]
+    reseeded = build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=1)
+    assert reseeded.built == ["sgd"]
+    assert set(reseeded.manifest["models"]) == {"sgd", "is5"}, "other up-to-date models are kept"
+    assert len(list((tmp_path / "models").glob("sgd-*"))) == 2, "old sgd files are removed"
+
+
+def test_interrupted_build_leaves_previous_artifacts_intact(tmp_path, digits, monkeypatch):
+    build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
+    before = (tmp_path / "manifest.json").read_bytes()
+    files_before = sorted(p.name for p in tmp_path.rglob("*"))
+
+    def interrupt(event):
+        if event.model == "rf" and event.stage == "save":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", seed=5, progress=interrupt)
+    assert (tmp_path / "manifest.json").read_bytes() == before
+    artifacts = open_artifacts(tmp_path)
+    assert artifacts.model_names == ["sgd"]
+    artifacts.load_model("sgd")
+    real_write = art.write_model
+
+    def crash_mid_write(path, model):
+        real_write(path, model)
+        raise OSError("disk full")
+
+    monkeypatch.setattr(art, "write_model", crash_mid_write)
+    with pytest.raises(OSError):
+        build(dataset=digits, artifacts_dir=tmp_path, models="rf", seed=0)
+    assert (tmp_path / "manifest.json").read_bytes() == before
+    monkeypatch.undo()
+    build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == files_before, "leftovers are cleaned up"
+
+
+def test_checksum_mismatch_and_missing_files_are_reported(tmp_path, digits):
+    build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
+    artifacts = open_artifacts(tmp_path)
+    model_file = tmp_path / artifacts.model_info("sgd")["files"]["model"]
+    model_file.write_bytes(model_file.read_bytes()[:-10] + b"0123456789")
+    with pytest.raises(CorruptArtifacts, match="checksum.*python -m core build"):
+        load_model(tmp_path, "sgd")
+    model_file.unlink()
+    with pytest.raises(MissingArtifacts, match="missing"):
+        load_model(tmp_path, "sgd")
+    with pytest.raises(MissingArtifacts, match="--models knn"):
+        artifacts.predictions("knn")
+    with pytest.raises(MissingArtifacts, match="manifest.json not found"):
+        open_artifacts(tmp_path / "nowhere")
+
+
+def test_artifacts_from_another_version_are_refused_or_flagged(tmp_path, digits):
+    build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
+    manifest_path = tmp_path / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["versions"]["sklearn"] = "0.24.2"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IncompatibleArtifacts, match="sklearn 0.24.2"):
+        open_artifacts(tmp_path)
+    lenient = open_artifacts(tmp_path, strict=False)
+    assert lenient.problems and lenient.predictions("sgd").y_pred.shape == (len(digits.y_test),)
+    with pytest.raises(IncompatibleArtifacts):
+        lenient.load_model("sgd")
+    rebuilt = build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
+    assert rebuilt.built == ["sgd"], "a version change forces a rebuild"
+    manifest_path.write_text(json.dumps({**rebuilt.manifest, "format": 99}))
+    with pytest.raises(IncompatibleArtifacts, match="format 99"):
+        open_artifacts(tmp_path)
+    manifest_path.write_text("{not json")
+    with pytest.raises(CorruptArtifacts):
+        open_artifacts(tmp_path)
+
+
+def test_quick_build_on_an_mnist_slice(tmp_path, mnist_small):
+    result = build(dataset=mnist_small, artifacts_dir=tmp_path, models="quick", seed=0)
+    metrics = {name: e["metrics"] for name, e in result.manifest["models"].items()}
+    assert metrics["rf"]["test_accuracy"] > 0.88
+    assert metrics["sgd"]["test_accuracy"] > 0.8
+    assert result.manifest["dataset"]["id"] == "mnist-784"
+    assert result.manifest["dataset"]["hash"] == mnist_small.content_hash
