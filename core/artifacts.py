@@ -82,7 +82,7 @@ def atomic_write(path: Path, write) -> None:
 
 
 def write_json(path: Path, obj) -> None:
-    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2, sort_keys=True)))
+    atomic_write(path, lambda tmp: tmp.write_text(json.dumps(obj, indent=2)))
 
 
 def write_npz(path: Path, arrays: dict) -> None:

@@ -104,7 +104,8 @@ def build(
                                          notify=lambda stage: notify(BuildEvent(name, index, len(names), stage)))
             built.append(name)
         notify(BuildEvent(name, index, len(names), "done"))
-    entries = {**previous, **entries}
+    order = list(REGISTRY)
+    entries = dict(sorted({**previous, **entries}.items(), key=lambda item: order.index(item[0])))
     for entry in entries.values():
         for relative in entry["files"].values():
             files[relative] = entry["sha256"][relative]

@@ -51,7 +51,7 @@ def comparison(artifacts: ArtifactSet) -> pd.DataFrame:
 
 def report_json(artifacts: ArtifactSet) -> str:
     """The comparison as one JSON object ``{"dataset": ..., "models": [...]}`` for scripts."""
-    frame = comparison(artifacts).astype(object)
+    frame = comparison(artifacts).rename(columns={"model": "name"}).astype(object)
     models = frame.where(frame.notna(), None).to_dict(orient="records")
     return json.dumps({"dataset": artifacts.dataset, "models": models}, indent=2)
 

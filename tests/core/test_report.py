@@ -1,0 +1,52 @@
+import json
+
+import numpy as np
+import pytest
+
+from core.__main__ import main
+from core.artifacts import open_artifacts
+from core.report import comparison, pair_errors
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, digits):
+    root = tmp_path_factory.mktemp("report-artifacts")
+    assert main(["build", "--dataset", "digits", "--artifacts", str(root), "--models", "sgd,is5"]) == 0
+    return root
+
+
+def test_pair_errors_count_the_study_confusions():
+    y_true = np.array([9, 9, 9, 5, 7, 7, 1])
+    y_pred = np.array([4, 4, 9, 3, 1, 7, 7])
+    names = tuple(str(i) for i in range(10))
+    assert pair_errors(y_true, y_pred, names) == {"9->4": 2, "5->3": 1, "7->1": 1}
+    assert pair_errors(y_true % 3, y_pred % 3, ("0", "1", "2")) == {"9->4": None, "5->3": None, "7->1": None}
+
+
+def test_comparison_reads_manifest_metrics_and_stored_predictions(built, digits):
+    frame = comparison(open_artifacts(built))
+    assert list(frame["model"]) == ["sgd", "is5"]
+    sgd = frame.set_index("model").loc["sgd"]
+    stored = open_artifacts(built).predictions("sgd")
+    assert sgd["test_accuracy"] == pytest.approx(np.mean(stored.y_pred == digits.y_test))
+    assert sgd["9->4"] == np.count_nonzero((digits.y_test == 9) & (stored.y_pred == 4))
+    assert np.isnan(frame.set_index("model").loc["is5", "9->4"])
+
+
+def test_report_json_is_one_object_for_scripts(built, capsys):
+    assert main(["report", "--artifacts", str(built), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["dataset"]["id"] == "digits-8x8"
+    first = payload["models"][0]
+    assert {"name", "test_accuracy", "fit_seconds", "predict_ms", "size_bytes"} <= set(first)
+    assert first["name"] == "sgd" and 0.9 < first["test_accuracy"] <= 1
+
+
+def test_report_text_and_errors(built, tmp_path, capsys):
+    assert main(["report", "--artifacts", str(built)]) == 0
+    out = capsys.readouterr().out
+    assert "digits-8x8" in out and "sgd" in out and "test_accuracy" in out
+    assert main(["report", "--artifacts", str(tmp_path / "empty")]) == 2
+    assert "python -m core build" in capsys.readouterr().err
+    assert main(["build", "--dataset", "digits", "--artifacts", str(tmp_path), "--models", "nope"]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
