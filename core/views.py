@@ -1,0 +1,248 @@
+"""Small tables and arrays the dashboard shows, computed from stored artifacts.
+
+Everything here is a pure function of stored predictions, stored images or a
+fitted model and one input row; the dashboard only lays the results out.
+
+Examples
+--------
+>>> import numpy as np
+>>> paginate(np.arange(25), page=3, per_page=10).rows
+array([20, 21, 22, 23, 24])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core import evaluation
+from core.build import model_scores
+from core.preprocess import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
+
+
+@dataclass(frozen=True, eq=False)
+class Page:
+    """One page of a long list: its ``rows``, 1-based ``page`` and ``n_pages`` (at least 1)."""
+
+    rows: np.ndarray
+    page: int
+    n_pages: int
+
+
+def paginate(rows, *, page: int, per_page: int) -> Page:
+    """The ``page``-th slice of ``per_page`` rows; ``page`` is clipped to the valid range."""
+    if per_page < 1:
+        raise ValueError(f"per_page must be at least 1, got {per_page}.")
+    rows = np.asarray(rows)
+    n_pages = max(1, -(-rows.size // per_page))
+    page = int(min(max(page, 1), n_pages))
+    return Page(rows=rows[(page - 1) * per_page: page * per_page], page=page, n_pages=n_pages)
+
+
+def by_confidence(rows, confidence) -> np.ndarray:
+    """``rows`` reordered by decreasing ``confidence[rows]``; ties keep their order."""
+    rows = np.asarray(rows, dtype=np.int64)
+    return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
+
+
+def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: int = 3) -> pd.DataFrame:
+    """Caption data for test images ``rows``: labels, confidence and the top-``k`` classes.
+
+    Parameters
+    ----------
+    rows : array of int
+        Test row indices, in display order.
+    y_true, y_pred : array of int, shape (n_test,)
+    scores : array, shape (n_test, n_classes)
+    score_kind : {"proba", "decision"}
+    class_names : names of the classes
+    k : number of top classes listed
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per entry of ``rows`` with columns ``index``, ``true``,
+        ``predicted`` (class names), ``confidence`` (largest pseudo-probability)
+        and ``top`` (text such as ``"5 0.91 · 3 0.06 · 8 0.02"``).
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    names = np.asarray([str(name) for name in class_names])
+    k = min(k, len(names))
+    classes, values = evaluation.top_k(np.asarray(scores)[rows], k=k, score_kind=score_kind)
+    top = [" · ".join(f"{names[c]} {v:.2f}" for c, v in zip(cs, vs)) for cs, vs in zip(classes, values)]
+    return pd.DataFrame({
+        "index": rows,
+        "true": names[np.asarray(y_true)[rows]],
+        "predicted": names[np.asarray(y_pred)[rows]],
+        "confidence": values[:, 0] if rows.size else np.zeros(0),
+        "top": top,
+    })
+
+
+def per_class_f1(predictions: Mapping[str, tuple], *, class_names) -> pd.DataFrame:
+    """F1 of every class for every model.
+
+    Parameters
+    ----------
+    predictions : mapping of model name to ``(y_true, y_pred)``
+    class_names : names of the classes
+
+    Returns
+    -------
+    pd.DataFrame
+        Index: model names; columns: class names; values in [0, 1].
+    """
+    names = [str(name) for name in class_names]
+    rows = {
+        model: evaluation.class_report(y_true, y_pred, class_names=names)["f1"].loc[names]
+        for model, (y_true, y_pred) in predictions.items()
+    }
+    return pd.DataFrame(rows, index=pd.Index(names, name="class")).T.rename_axis("model")
+
+
+def threshold_sweep(ovr: evaluation.OneVsRest) -> pd.DataFrame:
+    """Precision, recall and false-positive rate at every distinct score of a one-vs-rest problem.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``threshold`` (increasing), ``precision``, ``recall``, ``fpr``.
+    """
+    tp, fp = ovr.tp.astype(np.float64), ovr.fp.astype(np.float64)
+    predicted = tp + fp
+    return pd.DataFrame({
+        "threshold": ovr.thresholds.astype(np.float64),
+        "precision": np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0),
+        "recall": tp / ovr.n_pos if ovr.n_pos else np.zeros_like(tp),
+        "fpr": fp / ovr.n_neg if ovr.n_neg else np.zeros_like(fp),
+    })
+
+
+@dataclass(frozen=True)
+class SliderRange:
+    """Bounds, step and starting value of a threshold slider."""
+
+    low: float
+    high: float
+    step: float
+    value: float
+
+
+def threshold_range(class_scores, *, score_kind: str, steps: int = 200) -> SliderRange:
+    """Slider bounds for one class's scores: 0-1 for probabilities, the observed span for decision values."""
+    neutral = evaluation.default_threshold(score_kind)
+    if score_kind == "proba":
+        return SliderRange(low=0.0, high=1.0, step=0.005, value=neutral)
+    scores = np.asarray(class_scores, dtype=np.float64)
+    low = float(np.floor(min(scores.min(), neutral) * 100) / 100)
+    high = float(np.ceil(max(scores.max(), neutral) * 100) / 100)
+    step = max(round((high - low) / steps, 4), 1e-4)
+    return SliderRange(low=low, high=high, step=step, value=neutral)
+
+
+def strategy_table(comparison: pd.DataFrame, *, strategies: Mapping[str, str], n_classes: int) -> pd.DataFrame:
+    """The study's one-vs-rest against one-vs-one view of the comparison table.
+
+    Parameters
+    ----------
+    comparison : :func:`core.report.comparison` output
+    strategies : model name to ``"ovr"`` or ``"ovo"``; models missing from
+        ``comparison`` are left out
+    n_classes : number of classes
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``model``, ``title``, ``strategy``, ``binary_classifiers``
+        (``n`` for one-vs-rest, ``n (n - 1) / 2`` for one-vs-one),
+        ``test_accuracy``, ``fit_seconds``, ``predict_ms``.
+    """
+    counts = {"ovr": n_classes, "ovo": n_classes * (n_classes - 1) // 2}
+    labels = {"ovr": "one-vs-rest", "ovo": "one-vs-one"}
+    table = comparison[comparison["model"].isin(list(strategies))].copy()
+    kinds = table["model"].map(strategies)
+    table["strategy"] = kinds.map(labels)
+    table["binary_classifiers"] = kinds.map(counts).astype(np.int64)
+    columns = ["model", "title", "strategy", "binary_classifiers", "test_accuracy", "fit_seconds", "predict_ms"]
+    return table[columns].reset_index(drop=True)
+
+
+def digit_row(image, *, image_shape) -> np.ndarray | None:
+    """A drawing or picture as one model input row for images of ``image_shape``.
+
+    ``image`` is anything :func:`core.preprocess.canvas_to_mnist` accepts (an
+    RGBA canvas, or the 28x28 output of ``image_to_mnist``). MNIST-sized
+    models get the digit fitted into a 20-pixel box as MNIST was made; smaller
+    images (the 8x8 digits) get it fitted into the whole square.
+
+    Returns
+    -------
+    ndarray of uint8, shape (1, h*w), or None when nothing is drawn.
+    """
+    height, width = image_shape
+    if height != width:
+        raise ValueError(f"drawings can only feed square images, not {height}x{width}.")
+    box = MNIST_BOX if height == MNIST_SIZE else height
+    digit = canvas_to_mnist(image, size=height, box=box)
+    return None if digit is None else digit.reshape(1, -1)
+
+
+@dataclass(frozen=True, eq=False)
+class Votes:
+    """Every model's answer for one image.
+
+    Attributes
+    ----------
+    probabilities : pd.DataFrame
+        Index: model names; columns: class names; pseudo-probabilities.
+    summary : pd.DataFrame
+        Index: model names; columns ``predicted`` (class name) and
+        ``confidence`` (the largest pseudo-probability).
+    agree : bool
+        True when all models predict the same class.
+    """
+
+    probabilities: pd.DataFrame
+    summary: pd.DataFrame
+    agree: bool
+
+
+def predict_all(models: Mapping, row, *, class_names) -> Votes:
+    """Ask every fitted model about one input row (``(1, n_pixels)``).
+
+    Decision values are turned into pseudo-probabilities by softmax, as in
+    :func:`core.evaluation.probabilities`.
+    """
+    names = [str(name) for name in class_names]
+    probabilities, predicted = {}, {}
+    for name, model in models.items():
+        scores, kind = model_scores(model, row)
+        probs = evaluation.probabilities(scores, score_kind=kind)[0]
+        probabilities[name] = probs
+        predicted[name] = names[int(np.asarray(model.predict(row))[0])]
+    table = pd.DataFrame.from_dict(probabilities, orient="index", columns=names)
+    summary = pd.DataFrame({"predicted": pd.Series(predicted, dtype=object), "confidence": table.max(axis=1)})
+    return Votes(probabilities=table, summary=summary, agree=summary["predicted"].nunique() <= 1)
+
+
+def mosaic(images, *, gap: int = 1) -> np.ndarray:
+    """Tile a ``(rows, cols, h, w)`` stack into one 2-D image with ``gap`` blank pixels between tiles."""
+    images = np.asarray(images)
+    if images.ndim != 4:
+        raise ValueError(f"images must be (rows, cols, height, width), got shape {images.shape}.")
+    rows, cols, height, width = images.shape
+    out = np.zeros((rows * (height + gap) - gap, cols * (width + gap) - gap), dtype=images.dtype)
+    for r in range(rows):
+        for c in range(cols):
+            top, left = r * (height + gap), c * (width + gap)
+            out[top: top + height, left: left + width] = images[r, c]
+    return out
+
+
+__all__ = [
+    "Page", "SliderRange", "Votes", "by_confidence", "digit_row", "gallery", "mosaic", "paginate", "per_class_f1",
+    "predict_all", "strategy_table", "threshold_range", "threshold_sweep",
+]

@@ -1,0 +1,1 @@
+"""Digit Lens dashboard: Streamlit pages drawing what ``core`` computed and stored."""

@@ -1,0 +1,81 @@
+"""Draw page: draw or upload a digit and see what every model says about it."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import views
+from core.artifacts import ArtifactError
+from core.preprocess import ImageError, image_to_mnist
+from dashboard import canvas, charts, loader, ui
+
+CANVAS_KEY = "draw_canvas"
+SOURCES = {"draw": "Draw", "upload": "Upload a picture"}
+
+loaded = ui.artifacts()
+names = ui.chosen_models(loaded)
+class_names = list(loaded.data.class_names)
+image_shape = loaded.data.image_shape
+
+st.title("Draw")
+models = {}
+for name in names:
+    try:
+        models[name] = loader.model(loaded, name)
+    except ArtifactError as exc:
+        st.warning(f"{loaded.title(name)} cannot be used here: {exc}")
+if not models:
+    st.info("No model could be loaded; rebuild the artifacts (see the warning above).")
+    st.stop()
+
+
+def _input_image() -> tuple[object, bool]:
+    """The drawn or uploaded picture (any size) or None, and whether a problem was already shown."""
+    source = st.segmented_control("Input", list(SOURCES), format_func=SOURCES.get, default="draw",
+                                  key="draw_source") or "draw"
+    if source == "draw":
+        st.caption("Draw one digit, large and centred; white ink on black like MNIST.")
+        rgba = canvas.draw_digit(CANVAS_KEY)
+        st.button("Clear", key="draw_clear", on_click=canvas.clear_canvas, args=(CANVAS_KEY,))
+        return rgba, False
+    upload = st.file_uploader("A picture of one digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                              key="draw_upload")
+    if upload is None:
+        return None, False
+    try:
+        return image_to_mnist(upload.getvalue()), False
+    except ImageError as exc:
+        st.error(str(exc))
+        return None, True
+
+
+@st.fragment
+def draw_and_predict() -> None:
+    """Canvas or upload on the left; the model input and every model's answer on the right."""
+    left, right = st.columns([2, 3])
+    with left:
+        picture, problem_shown = _input_image()
+    with right:
+        row = None if picture is None else views.digit_row(picture, image_shape=image_shape)
+        if row is None:
+            if not problem_shown:
+                st.info("Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions.")
+            return
+        votes = views.predict_all(models, row, class_names=class_names)
+        top = st.columns([1, 3])
+        with top[0]:
+            st.image(ui.enlarge(row.reshape(image_shape), pixels=112), caption="what the models see", width=112)
+        with top[1]:
+            if votes.agree:
+                st.success(f"All {len(models)} models say **{votes.summary['predicted'].iloc[0]}**.")
+            else:
+                tally = votes.summary["predicted"].value_counts()
+                st.warning("The models disagree: " + ", ".join(f"**{d}** ({c})" for d, c in tally.items()))
+            st.dataframe(votes.summary.rename(index=loaded.title), column_config={
+                "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
+                                                              format="percent")})
+        st.plotly_chart(charts.probability_bars(votes.probabilities, titles={n: loaded.title(n) for n in models}),
+                        key="draw_probabilities")
+
+
+draw_and_predict()

@@ -1,0 +1,194 @@
+"""The dashboard's only cache layer: artifacts, models and derived arrays, keyed by fingerprint.
+
+``st.cache_resource`` holds the large, shared, read-only objects (the opened
+artifact set with its arrays, fitted models, sorted one-vs-rest scores); the
+arrays are marked read-only so no page can mutate them. ``st.cache_data``
+holds small frames. Every cached function takes the artifact fingerprint
+(SHA-256 of ``manifest.json``), so a rebuild is picked up on the next rerun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core import evaluation, report
+from core.artifacts import MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir, open_artifacts
+from core.eda import DataSummary
+
+
+@dataclass(frozen=True, eq=False)
+class Loaded:
+    """An opened artifact set with everything the pages read, loaded once.
+
+    Attributes
+    ----------
+    artifacts : the :class:`core.artifacts.ArtifactSet`
+    data : test images and labels
+    summary : the dataset summary the Data page draws
+    predictions : model name to its stored :class:`core.artifacts.Predictions`
+    fingerprint : SHA-256 of ``manifest.json``
+    warnings : version differences (models cannot be unpickled, stored results still show)
+    """
+
+    artifacts: ArtifactSet
+    data: DataBundle
+    summary: DataSummary
+    predictions: Mapping[str, Predictions]
+    fingerprint: str
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def multiclass(self) -> list[str]:
+        """Names of the models that predict every class."""
+        return [n for n in self.artifacts.model_names if self.artifacts.model_info(n)["task"] == "multiclass"]
+
+    @property
+    def binary(self) -> list[str]:
+        """Names of the one-digit detectors."""
+        return [n for n in self.artifacts.model_names if self.artifacts.model_info(n)["task"] == "binary"]
+
+    def title(self, name: str) -> str:
+        """Human name of a model."""
+        return self.artifacts.model_info(name)["title"]
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the app found in the artifact folder: a :class:`Loaded` set or the problem."""
+
+    root: Path
+    loaded: Loaded | None
+    problem: ArtifactError | None
+
+
+def artifacts_root() -> Path:
+    """The folder core uses: ``$DIGIT_LENS_ARTIFACTS`` or ``artifacts/``."""
+    return default_artifacts_dir().resolve()
+
+
+def manifest_fingerprint(root: Path) -> str | None:
+    """SHA-256 of ``root/manifest.json`` (the same value as ``ArtifactSet.fingerprint``), None if absent."""
+    try:
+        return hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def _freeze_predictions(pred: Predictions) -> Predictions:
+    for array in (pred.y_true, pred.y_pred, pred.scores):
+        _read_only(array)
+    return pred
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading artifacts...")
+def _load(root: str, fingerprint: str) -> Loaded | ArtifactError:
+    """Open and read the artifact set once per fingerprint; a problem is returned (and cached), not raised."""
+    try:
+        aset = open_artifacts(root, strict=False)
+        data = aset.data()
+        for array in (data.X_test, data.y_test, data.y_train):
+            _read_only(array)
+        summary = DataSummary.from_arrays(data.summary)
+        predictions = {name: _freeze_predictions(aset.predictions(name)) for name in aset.model_names}
+    except ArtifactError as exc:
+        return exc
+    except KeyError as exc:
+        return ArtifactError(f"{root} holds an incomplete artifact set ({exc}). Rebuild with: python -m core build")
+    return Loaded(artifacts=aset, data=data, summary=summary, predictions=MappingProxyType(predictions),
+                  fingerprint=fingerprint, warnings=tuple(aset.problems))
+
+
+def status(root: Path | None = None) -> Status:
+    """Open the artifact folder (cached per manifest fingerprint) and report what was found."""
+    root = artifacts_root() if root is None else Path(root).resolve()
+    fingerprint = manifest_fingerprint(root)
+    if fingerprint is None:
+        return Status(root=root, loaded=None, problem=open_problem(root))
+    result = _load(str(root), fingerprint)
+    if isinstance(result, ArtifactError):
+        return Status(root=root, loaded=None, problem=result)
+    return Status(root=root, loaded=result, problem=None)
+
+
+def open_problem(root: Path) -> ArtifactError | None:
+    """The error opening ``root`` raises, or None."""
+    try:
+        open_artifacts(root, strict=False)
+    except ArtifactError as exc:
+        return exc
+    return None
+
+
+def clear() -> None:
+    """Forget every cached artifact, model and frame (after a build)."""
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@st.cache_resource(max_entries=32, show_spinner="Loading model...")
+def _model(root: str, fingerprint: str, name: str):
+    return open_artifacts(root, strict=False).load_model(name)
+
+
+def model(loaded: Loaded, name: str):
+    """The fitted Pipeline ``name``, loaded once per artifact fingerprint.
+
+    Raises
+    ------
+    core.artifacts.ArtifactError
+        When the model cannot be trusted or read (version mismatch, checksum).
+    """
+    return _model(str(loaded.artifacts.root), loaded.fingerprint, name)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _comparison(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
+    return report.comparison(_aset)
+
+
+def comparison(loaded: Loaded) -> pd.DataFrame:
+    """The model comparison table of :func:`core.report.comparison`."""
+    return _comparison(loaded.fingerprint, loaded.artifacts)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _one_vs_rest(fingerprint: str, name: str, cls: int, _pred: Predictions) -> evaluation.OneVsRest:
+    return evaluation.OneVsRest.from_scores(_pred.y_true, _pred.scores, cls=cls)
+
+
+def one_vs_rest(loaded: Loaded, name: str, cls: int) -> evaluation.OneVsRest:
+    """Sorted scores of class ``cls`` of model ``name`` against the rest, for fast threshold queries."""
+    return _one_vs_rest(loaded.fingerprint, name, int(cls), loaded.predictions[name])
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _confidence(fingerprint: str, name: str, _pred: Predictions) -> np.ndarray:
+    return _read_only(evaluation.confidence(_pred.scores, score_kind=_pred.score_kind))
+
+
+def confidence(loaded: Loaded, name: str) -> np.ndarray:
+    """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
+    return _confidence(loaded.fingerprint, name, loaded.predictions[name])
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _coverage(fingerprint: str, name: str, _pred: Predictions, _conf: np.ndarray) -> pd.DataFrame:
+    return evaluation.coverage_curve(_pred.y_true, _pred.y_pred, _conf)
+
+
+def coverage(loaded: Loaded, name: str) -> pd.DataFrame:
+    """Accuracy against coverage for every confidence threshold of model ``name``."""
+    return _coverage(loaded.fingerprint, name, loaded.predictions[name], confidence(loaded, name))

@@ -1,0 +1,62 @@
+"""Session and URL state shared by the entry script and the pages.
+
+Shared keys (set with ``setdefault`` in the entry script): ``models``, the
+multiclass models picked in the sidebar. Page-only keys start with the page
+name (``errors_``, ``thresholds_``...). Values that belong in a link live in
+``st.query_params`` and are mirrored into the session so they survive a page
+switch (which clears the URL's query string).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+MODELS = "models"
+
+
+def selected_models(available: Sequence[str]) -> list[str]:
+    """The sidebar's model choice, limited to ``available`` and in its order."""
+    chosen = set(st.session_state.get(MODELS, []))
+    return [name for name in available if name in chosen]
+
+
+def url_value(name: str, *, session_key: str, valid: Callable[[str], bool], default: str | None) -> str | None:
+    """Resolve a linkable value: the URL if valid, else the session copy, else ``default``.
+
+    The result is written back to both, so the URL always shows the view.
+    """
+    for candidate in (st.query_params.get(name), st.session_state.get(session_key)):
+        if candidate is not None and valid(candidate):
+            value = candidate
+            break
+    else:
+        value = default
+    set_url_value(name, value, session_key=session_key)
+    return value
+
+
+def set_url_value(name: str, value: str | None, *, session_key: str) -> None:
+    """Store a linkable value in the URL and the session; ``None`` removes it."""
+    st.session_state[session_key] = value
+    if value is None:
+        st.query_params.pop(name, None)
+    elif st.query_params.get(name) != value:
+        st.query_params[name] = value
+
+
+def format_cell(true: int, predicted: int) -> str:
+    """URL form of a confusion cell: ``"3-5"`` is true 3, predicted 5."""
+    return f"{true}-{predicted}"
+
+
+def parse_cell(text: str | None, n_classes: int) -> tuple[int, int] | None:
+    """Inverse of :func:`format_cell`; None for anything that is not a cell of an ``n_classes`` matrix."""
+    if not text:
+        return None
+    parts = text.split("-")
+    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+        return None
+    true, predicted = int(parts[0]), int(parts[1])
+    return (true, predicted) if true < n_classes and predicted < n_classes else None

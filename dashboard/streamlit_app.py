@@ -1,0 +1,45 @@
+"""Digit Lens dashboard entry point: ``streamlit run dashboard/streamlit_app.py``.
+
+Sets up the page, opens the artifact folder (or offers to build it), draws the
+shared sidebar and runs the page picked in the navigation.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard import build_panel, loader, registry, state  # noqa: E402
+
+st.set_page_config(page_title="Digit Lens", page_icon=":material/visibility:", layout="wide")
+
+page = st.navigation(registry.st_pages())
+status = loader.status()
+if status.loaded is None:
+    build_panel.render(status)
+    st.stop()
+
+loaded = status.loaded
+st.session_state.setdefault(state.MODELS, list(loaded.multiclass))
+st.session_state[state.MODELS] = state.selected_models(loaded.multiclass)
+
+with st.sidebar:
+    st.multiselect("Models", loaded.multiclass, key=state.MODELS, format_func=loaded.title,
+                   help="The models every page compares. Binary detectors appear on the Models and Thresholds pages.")
+    ds = loaded.artifacts.dataset
+    st.caption(f"**{ds['id']}**: {ds['n_train']:,} train / {ds['n_test']:,} test images  \n"
+               f"built {loaded.artifacts.manifest['created']}  \n`{status.root}`")
+
+if loaded.warnings:
+    st.warning("These artifacts were " + "; ".join(loaded.warnings) + ". Stored results are shown, but the "
+               "models cannot be loaded safely (the Draw page needs them). Rebuild to refresh them.")
+    with st.expander("Rebuild"):
+        build_panel.build_form(status.root)
+
+page.run()
