@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import joblib
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
@@ -178,7 +179,8 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     model = spec.make(image_shape=ds.image_shape, seed=seed)
     notify("fit")
     start = time.perf_counter()
-    model.fit(ds.X_train, y_train)
+    with joblib.parallel_config(n_jobs=-1):
+        model.fit(ds.X_train, y_train)
     fit_seconds = time.perf_counter() - start
     notify("predict")
     y_pred = np.asarray(model.predict(ds.X_test), dtype=np.int64)
@@ -189,7 +191,8 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     if cv:
         notify("cv")
         folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-        cv_scores = cross_val_score(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train, cv=folds)
+        cv_scores = cross_val_score(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train,
+                                    cv=folds, n_jobs=-1)
     notify("save")
     stem = f"models/{spec.name}-{key[:12]}"
     model_path, pred_path = root / f"{stem}.joblib", root / f"{stem}.npz"

@@ -45,6 +45,8 @@ def comparison(artifacts: ArtifactSet) -> pd.DataFrame:
             row.update(pair_errors(pred.y_true, pred.y_pred, pred.class_names))
         rows.append(row)
     frame = pd.DataFrame(rows)
+    for column in ("cv_mean", "cv_std"):
+        frame[column] = frame[column].astype(float)
     extra = [c for c in frame.columns if c not in COLUMNS]
     return frame.reindex(columns=COLUMNS + extra)
 

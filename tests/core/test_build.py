@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 
 from core import artifacts as art
-from core.artifacts import (CorruptArtifacts, IncompatibleArtifacts, MissingArtifacts, load_model,
-                            open_artifacts, sha256_file)
+from core.artifacts import load_model, open_artifacts, sha256_file
 from core.build import build
 from core.eda import DataSummary
 
@@ -112,44 +111,6 @@ def test_interrupted_build_leaves_previous_artifacts_intact(tmp_path, digits, mo
     monkeypatch.undo()
     build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
     assert sorted(p.name for p in tmp_path.rglob("*")) == files_before, "leftovers are cleaned up"
-
-
-def test_checksum_mismatch_and_missing_files_are_reported(tmp_path, digits):
-    build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
-    artifacts = open_artifacts(tmp_path)
-    model_file = tmp_path / artifacts.model_info("sgd")["files"]["model"]
-    model_file.write_bytes(model_file.read_bytes()[:-10] + b"0123456789")
-    with pytest.raises(CorruptArtifacts, match="checksum.*python -m core build"):
-        load_model(tmp_path, "sgd")
-    model_file.unlink()
-    with pytest.raises(MissingArtifacts, match="missing"):
-        load_model(tmp_path, "sgd")
-    with pytest.raises(MissingArtifacts, match="--models knn"):
-        artifacts.predictions("knn")
-    with pytest.raises(MissingArtifacts, match="manifest.json not found"):
-        open_artifacts(tmp_path / "nowhere")
-
-
-def test_artifacts_from_another_version_are_refused_or_flagged(tmp_path, digits):
-    build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
-    manifest_path = tmp_path / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
-    manifest["versions"]["sklearn"] = "0.24.2"
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IncompatibleArtifacts, match="sklearn 0.24.2"):
-        open_artifacts(tmp_path)
-    lenient = open_artifacts(tmp_path, strict=False)
-    assert lenient.problems and lenient.predictions("sgd").y_pred.shape == (len(digits.y_test),)
-    with pytest.raises(IncompatibleArtifacts):
-        lenient.load_model("sgd")
-    rebuilt = build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
-    assert rebuilt.built == ["sgd"], "a version change forces a rebuild"
-    manifest_path.write_text(json.dumps({**rebuilt.manifest, "format": 99}))
-    with pytest.raises(IncompatibleArtifacts, match="format 99"):
-        open_artifacts(tmp_path)
-    manifest_path.write_text("{not json")
-    with pytest.raises(CorruptArtifacts):
-        open_artifacts(tmp_path)
 
 
 def test_quick_build_on_an_mnist_slice(tmp_path, mnist_small):
