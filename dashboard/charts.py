@@ -16,7 +16,8 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
     """Confusion matrix drawn as square scatter markers, one per cell, so a click reports its cell.
 
     ``st.plotly_chart(on_select=...)`` returns no selection for heatmaps, but it
-    does for scatter points; every point carries ``customdata = [true, predicted]``.
+    does for scatter points: a click reports the point's ``x`` (predicted) and
+    ``y`` (true) class names.
     The diagonal is drawn grey (and left out of the colour scale) when hidden.
     """
     n = len(class_names)
@@ -29,14 +30,17 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
     is_share = not np.issubdtype(cm.dtype, np.integer)
     text = [f"{v:.2f}".lstrip("0") if is_share else f"{int(v)}" for v in values]
     hover = [f"true {names[t]} → predicted {names[p]}<br>{int(counts[t, p])} images" for t, p in zip(true, pred)]
+    top = shown.max() if shown.size and shown.max() > 0 else 1.0
+    ink = np.where(shown > 0.55 * top, "white", "#333")
+    keep_look = {"marker": {"opacity": 1}}
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=[names[p] for p in pred[colour_cells]], y=[names[t] for t in true[colour_cells]],
-        mode="markers+text", text=np.asarray(text)[colour_cells], textfont={"size": 11},
-        customdata=np.column_stack([true[colour_cells], pred[colour_cells]]),
+        mode="markers+text", text=np.asarray(text)[colour_cells], textfont={"size": 11, "color": list(ink)},
+        selected=keep_look, unselected=keep_look,
         hovertext=np.asarray(hover)[colour_cells], hoverinfo="text",
         marker={"symbol": "square", "size": CELL_PIXELS, "color": shown, "colorscale": "Blues",
-                "cmin": 0, "cmax": float(shown.max()) if shown.size and shown.max() > 0 else 1,
+                "cmin": 0, "cmax": float(top),
                 "showscale": True, "line": {"width": 0}},
         name="cells", showlegend=False,
     ))
@@ -44,7 +48,7 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
         fig.add_trace(go.Scatter(
             x=[names[p] for p in pred[on_diag]], y=[names[t] for t in true[on_diag]],
             mode="markers+text", text=np.asarray(text)[on_diag], textfont={"size": 10, "color": "#666"},
-            customdata=np.column_stack([true[on_diag], pred[on_diag]]),
+            selected=keep_look, unselected=keep_look,
             hovertext=np.asarray(hover)[on_diag], hoverinfo="text",
             marker={"symbol": "square", "size": CELL_PIXELS, "color": "#e8e8e8", "line": {"width": 0}},
             name="correct", showlegend=False,
@@ -93,6 +97,7 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, title: str
                  error: str | None = None, height: int = 320) -> go.Figure:
     """Bars of ``y`` per ``x``, one colour per ``colour`` group, optional error bars."""
     fig = px.bar(frame, x=x, y=y, color=colour, barmode="group", error_y=error, title=title or None)
+    fig.update_xaxes(type="category")
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
                       legend_title_text="")
     return fig
@@ -101,7 +106,8 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, title: str
 def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, error: str | None = None,
          height: int = 300, log: bool = False) -> go.Figure:
     """A single-colour bar chart."""
-    fig = px.bar(frame, x=x, y=y, error_y=error, title=title, log_y=log, text_auto=".3g")
+    fig = px.bar(frame, x=x, y=y, error_y=error, title=title, log_y=log, text_auto=False if error else ".3g")
+    fig.update_xaxes(type="category")
     fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig
 

@@ -37,8 +37,9 @@ def enlarge(image: np.ndarray, *, pixels: int = GALLERY_PIXELS) -> np.ndarray:
 
 def gallery(images: np.ndarray, captions: pd.DataFrame, *, columns: int = 6) -> None:
     """Images in a grid, each with the caption columns ``true``, ``predicted``, ``confidence``, ``top``."""
-    grid = st.columns(columns)
     for i, (img, row) in enumerate(zip(images, captions.itertuples(index=False))):
+        if i % columns == 0:
+            grid = st.columns(columns)
         with grid[i % columns]:
             st.image(enlarge(img), width=GALLERY_PIXELS)
             st.caption(f"#{row.index} · true **{row.true}** → **{row.predicted}** ({row.confidence:.0%})  \n"

@@ -37,9 +37,8 @@ def _on_model() -> None:
 
 def _on_matrix_click() -> None:
     points = st.session_state[MATRIX_KEY].selection.points
-    if points:
-        true, predicted = points[0]["customdata"]
-        _set_cell(int(true), int(predicted))
+    if points and points[0].get("y") in class_names and points[0].get("x") in class_names:
+        _set_cell(class_names.index(points[0]["y"]), class_names.index(points[0]["x"]))
 
 
 def _on_cell_pick() -> None:

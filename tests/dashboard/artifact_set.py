@@ -1,0 +1,29 @@
+"""A small real artifact set for the dashboard and browser tests, built once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from core.build import build
+from core.data import load_dataset, subset
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MNIST_DIR = Path(os.environ.get("MNIST_DIR") or REPO_ROOT.parent / "shared" / "data" / "mnist")
+#: Two multiclass models, the "is it a 5?" detector and both multiclass strategies.
+MODELS = "sgd,rf,is5,sgd_ovr,sgd_ovo"
+
+
+def build_small_set(root: Path) -> Path:
+    """Build (or reuse) 2,000 train / 500 test MNIST images, or the bundled digits without MNIST.
+
+    Builds reuse up-to-date models, so a second call with the same ``root`` is quick.
+    """
+    if MNIST_DIR.is_dir():
+        dataset = subset(load_dataset("mnist", data_dir=MNIST_DIR), train_size=2000, test_size=500, seed=0)
+    elif os.environ.get("CI"):
+        raise RuntimeError(f"MNIST folder {MNIST_DIR} is missing; set MNIST_DIR.")
+    else:
+        dataset = load_dataset("digits")
+    build(dataset=dataset, artifacts_dir=root, models=MODELS)
+    return root

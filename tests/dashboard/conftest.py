@@ -1,0 +1,24 @@
+"""Fixtures for AppTest runs of the dashboard against a real, small artifact set."""
+
+from __future__ import annotations
+
+import pytest
+import streamlit as st
+
+from tests.dashboard.artifact_set import build_small_set
+
+
+@pytest.fixture(scope="session")
+def artifact_dir(tmp_path_factory):
+    """Folder holding the small artifact set (shared with the browser tests of the same session)."""
+    return build_small_set(tmp_path_factory.getbasetemp() / "dashboard-artifacts")
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """Every AppTest starts from empty Streamlit caches, as a newly started server does."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()

@@ -1,0 +1,255 @@
+"""Every dashboard page through Streamlit's AppTest, on a small real artifact set.
+
+Expected numbers come from the stored arrays through numpy and scikit-learn,
+not from the code under test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+from sklearn.metrics import f1_score, precision_score, recall_score
+from streamlit.testing.v1 import AppTest
+
+from core.artifacts import MANIFEST, open_artifacts
+from dashboard import registry
+
+ENTRY = registry.DASHBOARD_DIR / "streamlit_app.py"
+TIMEOUT = 60
+
+
+def open_app(monkeypatch, root, page: registry.PageDef | str | None = None) -> AppTest:
+    """Run the entry script with ``root`` as the artifact folder, then switch to ``page``."""
+    monkeypatch.setenv("DIGIT_LENS_ARTIFACTS", str(root))
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
+    if page is not None:
+        at.switch_page(page.script if isinstance(page, registry.PageDef) else page).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+@pytest.fixture(scope="module")
+def stored(artifact_dir):
+    """Opened artifact set and the test labels, read directly with core.artifacts."""
+    return open_artifacts(artifact_dir)
+
+
+@pytest.mark.parametrize("page", registry.PAGES, ids=[p.url_path for p in registry.PAGES])
+def test_every_page_renders_from_the_artifacts(monkeypatch, artifact_dir, page):
+    at = open_app(monkeypatch, artifact_dir, page)
+    assert_clean(at)
+    assert [t.value for t in at.title] == [page.title]
+    assert not at.error
+
+
+def test_page_registry_lists_existing_scripts_under_app_pages():
+    assert [p.title for p in registry.PAGES] == ["Data", "Models", "Errors", "Thresholds", "Draw"]
+    for page in registry.PAGES:
+        assert page.path.is_file() and page.path.parent.name == "app_pages"
+
+
+def test_sidebar_model_choice_limits_every_page(monkeypatch, artifact_dir, stored):
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    multiclass = [n for n in stored.model_names if stored.model_info(n)["task"] == "multiclass"]
+    assert at.multiselect(key="models").value == multiclass
+    at.multiselect(key="models").set_value(["rf", "sgd"]).run()
+    assert_clean(at)
+    assert at.selectbox(key="errors_model_pick").options == [stored.model_info(n)["title"] for n in ("sgd", "rf")]
+    at.switch_page("app_pages/models.py").run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert sorted(table.index) == ["rf", "sgd"]
+    assert table.loc["rf", "test_accuracy"] == pytest.approx(
+        np.mean(stored.predictions("rf").y_pred == stored.predictions("rf").y_true))
+    at.multiselect(key="models").set_value([]).run()
+    assert_clean(at)
+    assert any("Pick at least 1 model" in i.value for i in at.info)
+
+
+def _gallery_rows(at: AppTest) -> list[int]:
+    return [int(c.value.split(" ")[0][1:]) for c in at.caption if c.value.startswith("#")]
+
+
+def test_cell_from_the_url_opens_its_gallery_most_confident_first(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    counts = np.zeros((10, 10), dtype=int)
+    np.add.at(counts, (pred.y_true, pred.y_pred), 1)
+    off = counts - np.diag(np.diag(counts))
+    true, predicted = np.unravel_index(off.argmax(), off.shape)
+    monkeypatch.setenv("DIGIT_LENS_ARTIFACTS", str(artifact_dir))
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/errors.py")
+    at.query_params.update({"model": "rf", "cell": f"{true}-{predicted}"})
+    at.run()
+    assert_clean(at)
+    heading = f"True {true} → predicted {predicted}: {off[true, predicted]} images (mistakes)"
+    assert heading in [s.value for s in at.subheader]
+    rows = np.flatnonzero((pred.y_true == true) & (pred.y_pred == predicted))
+    expected = rows[np.argsort(-pred.scores[rows].max(axis=1), kind="stable")]
+    assert _gallery_rows(at)[:len(rows)] == expected[:18].tolist()
+    assert at.query_params["cell"] == f"{true}-{predicted}"
+    assert at.selectbox(key="errors_true_pick").value == str(true)
+
+
+def test_picking_a_cell_updates_the_url_and_pages_through_large_cells(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    at.selectbox(key="errors_model_pick").set_value("rf").run()
+    at.selectbox(key="errors_true_pick").set_value("1")
+    at.selectbox(key="errors_pred_pick").set_value("1").run()
+    assert_clean(at)
+    assert at.query_params["cell"] == "1-1" and at.query_params["model"] == "rf"
+    rows = np.flatnonzero((pred.y_true == 1) & (pred.y_pred == 1))
+    assert rows.size > 18
+    expected = rows[np.argsort(-pred.scores[rows].max(axis=1), kind="stable")]
+    first = _gallery_rows(at)[:18]
+    at.pagination[0].set_value(2).run()
+    assert_clean(at)
+    second = _gallery_rows(at)[:18]
+    assert first == expected[:18].tolist() and second == expected[18:36].tolist()
+
+
+def test_two_model_view_counts_disagreements(monkeypatch, artifact_dir, stored):
+    a, b = stored.predictions("sgd"), stored.predictions("rf")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    at.selectbox(key="errors_model_pick").set_value("sgd").run()
+    at.selectbox(key="errors_other").set_value("rf").run()
+    assert_clean(at)
+    a_right_b_wrong = int(np.sum((a.y_pred == a.y_true) & (b.y_pred != b.y_true)))
+    assert any(f"a right b wrong: {a_right_b_wrong}" in c.value for c in at.caption)
+
+
+def test_threshold_slider_moves_the_operating_point(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
+    at.selectbox(key="thresholds_model").set_value("rf").run()
+    at.selectbox(key="thresholds_digit").set_value("3").run()
+    for threshold in (0.3, 0.7):
+        at.slider(key="thresholds_t_rf_3").set_value(threshold).run()
+        assert_clean(at)
+        y, positive = pred.y_true == 3, pred.scores[:, 3] >= threshold
+        shown = metrics(at)
+        assert shown["Precision"] == f"{precision_score(y, positive, zero_division=0):.3f}"
+        assert shown["Recall"] == f"{recall_score(y, positive):.3f}"
+        assert shown["F1"] == f"{f1_score(y, positive):.3f}"
+        assert shown["False positive rate"] == f"{np.mean(positive[~y]):.4f}"
+        assert shown["Predicted positive"] == f"{positive.sum():,}"
+
+
+def test_binary_detector_threshold_uses_its_decision_values(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("is5")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
+    at.selectbox(key="thresholds_model").set_value("is5").run()
+    assert_clean(at)
+    slider = at.slider(key="thresholds_t_is5_1")
+    assert slider.value == 0.0
+    assert slider.min <= pred.scores[:, 1].min() and slider.max >= pred.scores[:, 1].max()
+    y = pred.y_true == 1
+    assert metrics(at)["Recall"] == f"{recall_score(y, pred.scores[:, 1] >= 0):.3f}"
+
+
+def test_abstain_threshold_keeps_the_confident_rows(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
+    at.segmented_control(key="thresholds_mode").set_value("abstain").run()
+    at.selectbox(key="thresholds_model").set_value("rf").run()
+    at.slider(key="thresholds_conf_rf").set_value(0.6).run()
+    assert_clean(at)
+    kept = pred.scores.max(axis=1) >= 0.6
+    shown = metrics(at)
+    assert shown["Coverage"] == f"{kept.mean():.1%}"
+    assert shown["Kept"] == f"{kept.sum():,}"
+    assert shown["Accuracy on kept"] == f"{np.mean(pred.y_pred[kept] == pred.y_true[kept]):.4f}"
+
+
+def _png(image: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(image).resize((112, 112), Image.NEAREST).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored):
+    data, pred = stored.data(), stored.predictions("rf")
+    confident = np.flatnonzero((pred.y_pred == pred.y_true) & (pred.scores.max(axis=1) > 0.9))
+    image = data.X_test[confident[0]].reshape(data.image_shape)
+    at = open_app(monkeypatch, artifact_dir, "app_pages/draw.py")
+    assert any("Nothing drawn yet" in i.value for i in at.info)
+    at.segmented_control(key="draw_source").set_value("upload").run()
+    at.file_uploader(key="draw_upload").set_value(("digit.png", _png(image), "image/png")).run()
+    assert_clean(at)
+    table = at.dataframe[0].value
+    assert len(table) == 4
+    assert table.loc[stored.model_info("rf")["title"], "predicted"] == str(pred.y_true[confident[0]])
+    assert table["confidence"].between(0, 1).all()
+
+
+def test_bad_upload_says_what_was_wrong(monkeypatch, artifact_dir):
+    at = open_app(monkeypatch, artifact_dir, "app_pages/draw.py")
+    at.segmented_control(key="draw_source").set_value("upload").run()
+    at.file_uploader(key="draw_upload").set_value(("digit.png", b"this is not a picture", "image/png")).run()
+    assert_clean(at)
+    assert any("could not be read as an image" in e.value for e in at.error)
+    assert not any("Nothing drawn yet" in i.value for i in at.info)
+
+
+def test_empty_folder_offers_to_build_and_the_build_opens_the_app(monkeypatch, tmp_path):
+    at = open_app(monkeypatch, tmp_path / "empty")
+    assert_clean(at)
+    assert any("No artifacts" in i.value for i in at.info)
+    assert any("python -m core build" in c.value for c in at.code)
+    at.radio(key="setup_dataset").set_value("digits").run()
+    assert "--dataset digits" in at.code[0].value
+    at.button(key="setup_build").click().run()
+    assert_clean(at)
+    assert (tmp_path / "empty" / MANIFEST).is_file()
+    assert [t.value for t in at.title] == ["Data"]
+
+
+def test_missing_mnist_offers_the_bundled_digits(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGIT_LENS_CACHE", str(tmp_path / "cache"))
+    at = open_app(monkeypatch, tmp_path / "art")
+    at.text_input(key="setup_data_dir").set_value(str(tmp_path / "no-mnist-here")).run()
+    at.button(key="setup_build").click().run()
+    assert_clean(at)
+    assert any("MNIST is not available" in e.value for e in at.error)
+    at.button(key="setup_use_digits").click().run()
+    assert_clean(at)
+    assert open_artifacts(tmp_path / "art").dataset["name"] == "digits"
+
+
+def test_checksum_mismatch_warns_and_offers_a_rebuild(monkeypatch, artifact_dir, tmp_path):
+    root = tmp_path / "corrupt"
+    shutil.copytree(artifact_dir, root)
+    manifest = json.loads((root / MANIFEST).read_text())
+    (root / manifest["models"]["rf"]["files"]["predictions"]).write_bytes(b"damaged")
+    at = open_app(monkeypatch, root)
+    assert_clean(at)
+    assert any("does not match its checksum" in w.value for w in at.warning)
+    assert at.button(key="setup_build") is not None
+
+
+def test_other_sklearn_version_warns_but_shows_stored_results(monkeypatch, artifact_dir, tmp_path):
+    root = tmp_path / "old"
+    shutil.copytree(artifact_dir, root)
+    manifest = json.loads((root / MANIFEST).read_text())
+    manifest["versions"]["sklearn"] = "0.0.1"
+    (root / MANIFEST).write_text(json.dumps(manifest))
+    at = open_app(monkeypatch, root, "app_pages/errors.py")
+    assert_clean(at)
+    assert any("sklearn 0.0.1" in w.value for w in at.warning)
+    assert [t.value for t in at.title] == ["Errors"]
+    at.switch_page("app_pages/draw.py").run()
+    assert_clean(at)
+    assert any("cannot be used here" in w.value for w in at.warning)
