@@ -106,7 +106,8 @@ else:
         st.caption(f"Most confident first. Page {page.page} of {page.n_pages}.")
         captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
                                  score_kind=pred.score_kind, class_names=class_names)
-        ui.gallery(images[page.rows], captions)
+        with st.container(key="errors_cell_gallery"):
+            ui.gallery(images[page.rows], captions)
 
 st.divider()
 st.subheader("Two models")
@@ -134,4 +135,5 @@ else:
         st.caption(f"{rows.size} images; captions show the wrong model's answer, most confident first.")
         captions = views.gallery(page.rows, y_true=wrong.y_true, y_pred=wrong.y_pred, scores=wrong.scores,
                                  score_kind=wrong.score_kind, class_names=class_names)
-        ui.gallery(images[page.rows], captions)
+        with st.container(key="errors_two_gallery"):
+            ui.gallery(images[page.rows], captions)

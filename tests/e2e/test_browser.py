@@ -1,0 +1,92 @@
+"""The dashboard in a real browser: every page, a confusion-cell click and a drawn stroke."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.artifacts import open_artifacts
+from dashboard import registry
+
+pytestmark = pytest.mark.e2e
+
+IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+
+
+def open_page(page, path: str, title: str) -> None:
+    """Go to ``path`` and wait until its title is shown and the script run has finished."""
+    page.goto(path)
+    page.get_by_role("heading", name=title, level=1).wait_for()
+    page.wait_for_function(IDLE)
+
+
+def assert_no_exception(page) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.all_inner_texts()
+
+
+@pytest.mark.parametrize("index", range(len(registry.PAGES)), ids=[p.url_path for p in registry.PAGES])
+def test_every_page_renders_without_an_exception(page, index):
+    spec = registry.PAGES[index]
+    open_page(page, "/" if index == 0 else f"/{spec.url_path}", spec.title)
+    if spec.url_path != "draw":
+        page.locator(".js-plotly-plot .main-svg").first.wait_for()
+    assert_no_exception(page)
+    assert page.get_by_text("Page not found").count() == 0
+
+
+def _busiest_mistake(root) -> tuple[int, int, int]:
+    pred = open_artifacts(root).predictions("rf")
+    counts = np.zeros((10, 10), dtype=int)
+    np.add.at(counts, (pred.y_true, pred.y_pred), 1)
+    np.fill_diagonal(counts, 0)
+    true, predicted = np.unravel_index(counts.argmax(), counts.shape)
+    return int(true), int(predicted), int(counts[true, predicted])
+
+
+def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(page, e2e_artifacts):
+    true, predicted, n = _busiest_mistake(e2e_artifacts)
+    open_page(page, "/errors?model=rf", "Errors")
+    page.locator(".js-plotly-plot .scatterlayer path.point").first.wait_for()
+    index = page.evaluate(
+        """([t, p]) => { const d = document.querySelector('.js-plotly-plot').data[0];
+             return d.x.findIndex((x, i) => x === String(p) && d.y[i] === String(t)); }""",
+        [true, predicted],
+    )
+    assert index >= 0
+    page.locator(".js-plotly-plot .scatterlayer .trace").first.locator("path.point").nth(index).click(force=True)
+    heading = f"True {true} → predicted {predicted}: {n} images (mistakes)"
+    page.get_by_role("heading", name=heading).wait_for()
+    page.wait_for_function(IDLE)
+    gallery = page.locator(".st-key-errors_cell_gallery")
+    assert gallery.locator("img").count() == min(n, 18)
+    assert gallery.get_by_text(f"true {true} → {predicted} (", exact=False).count() == min(n, 18)
+    page.wait_for_url(f"**cell={true}-{predicted}**")
+    assert_no_exception(page)
+
+    link = page.url
+    page.goto("about:blank")
+    page.goto(link)
+    page.get_by_role("heading", name=heading).wait_for()
+    assert_no_exception(page)
+
+
+def test_drawing_a_stroke_shows_every_models_prediction(page):
+    open_page(page, "/draw", "Draw")
+    page.get_by_text("Nothing drawn yet").wait_for()
+    canvas = page.locator("canvas.upper-canvas").first
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    x, top = box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.15
+    page.mouse.move(x, top)
+    page.mouse.down()
+    for step in range(1, 21):
+        page.mouse.move(x, top + step * box["height"] * 0.035, steps=2)
+    page.mouse.up()
+    page.get_by_text("what the models see").wait_for()
+    page.wait_for_function(IDLE)
+    assert page.get_by_text("Nothing drawn yet").count() == 0
+    verdict = page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"]')
+    assert verdict.count() == 1
+    assert "models say" in verdict.inner_text() or "disagree" in verdict.inner_text()
+    assert_no_exception(page)
