@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -179,9 +180,11 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     model = spec.make(image_shape=ds.image_shape, seed=seed)
     notify("fit")
     start = time.perf_counter()
-    with joblib.parallel_config(n_jobs=-1):
+    with joblib.parallel_config(n_jobs=-1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         model.fit(ds.X_train, y_train)
     fit_seconds = time.perf_counter() - start
+    fit_warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     notify("predict")
     y_pred = np.asarray(model.predict(ds.X_test), dtype=np.int64)
     scores, score_kind = model_scores(model, ds.X_test)
@@ -201,7 +204,7 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     return {
         "title": spec.title, "description": spec.description, "task": spec.task,
         "positive_class": spec.positive_class, "class_names": list(class_names), "score_kind": score_kind,
-        "key": key, "params": describe_params(model),
+        "key": key, "params": describe_params(model), "fit_warnings": fit_warnings,
         "files": {"model": f"{stem}.joblib", "predictions": f"{stem}.npz"},
         "sha256": {f"{stem}.joblib": art.sha256_file(model_path), f"{stem}.npz": art.sha256_file(pred_path)},
         "metrics": {

@@ -1,11 +1,16 @@
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
 
 from core import artifacts as art
 from core.artifacts import load_model, open_artifacts, sha256_file
 from core.build import build
+from core.models import REGISTRY
+from core.preprocess import PixelScaler
 from core.eda import DataSummary
 
 
@@ -120,3 +125,15 @@ def test_quick_build_on_an_mnist_slice(tmp_path, mnist_small):
     assert metrics["sgd"]["test_accuracy"] > 0.8
     assert result.manifest["dataset"]["id"] == "mnist-784"
     assert result.manifest["dataset"]["hash"] == mnist_small.content_hash
+
+
+def test_fit_warnings_are_recorded_in_the_manifest_not_printed(tmp_path, digits, recwarn, monkeypatch):
+    def one_epoch_mlp(*, image_shape, seed):
+        return Pipeline([("scale", PixelScaler()), ("clf", MLPClassifier(max_iter=1, random_state=seed))])
+
+    monkeypatch.setitem(REGISTRY, "mlp", replace(REGISTRY["mlp"], factory=one_epoch_mlp))
+    result = build(dataset=digits, artifacts_dir=tmp_path, models="sgd,mlp", seed=0)
+    entries = result.manifest["models"]
+    assert entries["sgd"]["fit_warnings"] == []
+    assert any(w.startswith("ConvergenceWarning") for w in entries["mlp"]["fit_warnings"])
+    assert not [w for w in recwarn if "converge" in str(w.message)]
