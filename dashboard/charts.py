@@ -1,14 +1,32 @@
-"""Plotly figures for the pages: each takes computed arrays or frames and only draws them."""
+"""Plotly figures for the pages: each takes computed arrays or frames and only draws them.
+
+Figures are built with ``plotly.graph_objects`` in one constructor call: plotly
+express and incremental ``update_*`` calls cost tens of milliseconds per figure,
+which would dominate a slider move. They carry an empty template: Streamlit's
+theme styles them in the browser, and copying plotly's default template costs
+more than building the figure.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 
 CELL_PIXELS = 44
-GREYS = "gray"
+MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
+NO_TEMPLATE: dict = {}
+HIGHLIGHT = "#d62728"
+#: White to a mid blue, light enough for dark cell text at the top of the scale.
+CELL_SCALE = [[0.0, "#ffffff"], [1.0, "#5b9bd5"]]
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+           "#d62728"]
+
+
+def _figure(data: list, *, height: int, title: str = "", **layout) -> go.Figure:
+    return go.Figure(data=data, layout={"height": height, "template": NO_TEMPLATE,
+                                        "margin": MARGIN if title else {**MARGIN, "t": 10},
+                                        "title": {"text": title} if title else None, **layout})
 
 
 def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_diagonal: bool,
@@ -17,162 +35,172 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
 
     ``st.plotly_chart(on_select=...)`` returns no selection for heatmaps, but it
     does for scatter points: a click reports the point's ``x`` (predicted) and
-    ``y`` (true) class names.
-    The diagonal is drawn grey (and left out of the colour scale) when hidden.
+    ``y`` (true) class names. The diagonal is drawn grey (and left out of the
+    colour scale) when hidden.
     """
     n = len(class_names)
-    names = [str(c) for c in class_names]
+    names = np.asarray([str(c) for c in class_names])
     true, pred = np.divmod(np.arange(n * n), n)
-    values = cm[true, pred].astype(float)
+    values = np.asarray(cm, dtype=float)[true, pred]
     on_diag = true == pred
-    colour_cells = ~on_diag if not show_diagonal else np.ones_like(on_diag)
-    shown = values[colour_cells]
-    is_share = not np.issubdtype(cm.dtype, np.integer)
-    text = [f"{v:.2f}".lstrip("0") if is_share else f"{int(v)}" for v in values]
-    hover = [f"true {names[t]} → predicted {names[p]}<br>{int(counts[t, p])} images" for t, p in zip(true, pred)]
-    top = shown.max() if shown.size and shown.max() > 0 else 1.0
-    ink = np.where(shown > 0.55 * top, "white", "#333")
+    coloured = np.ones_like(on_diag) if show_diagonal else ~on_diag
+    shown = values[coloured]
+    top = float(shown.max()) if shown.size and shown.max() > 0 else 1.0
+    is_share = not np.issubdtype(np.asarray(cm).dtype, np.integer)
+    text = np.asarray([f"{v:.2f}".lstrip("0") if is_share else f"{int(v)}" for v in values])
+    hover = np.asarray([f"true {names[t]} → predicted {names[p]}<br>{int(counts[t, p])} images"
+                        for t, p in zip(true, pred)])
     keep_look = {"marker": {"opacity": 1}}
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(
-        x=[names[p] for p in pred[colour_cells]], y=[names[t] for t in true[colour_cells]],
-        mode="markers+text", text=np.asarray(text)[colour_cells], textfont={"size": 11, "color": list(ink)},
-        selected=keep_look, unselected=keep_look,
-        hovertext=np.asarray(hover)[colour_cells], hoverinfo="text",
-        marker={"symbol": "square", "size": CELL_PIXELS, "color": shown, "colorscale": "Blues",
-                "cmin": 0, "cmax": float(top),
-                "showscale": True, "line": {"width": 0}},
-        name="cells", showlegend=False,
-    ))
+
+    def cells(mask, marker, font):
+        return go.Scatter(x=names[pred[mask]], y=names[true[mask]], mode="markers+text", text=text[mask],
+                          textfont=font, hovertext=hover[mask], hoverinfo="text", marker=marker,
+                          selected=keep_look, unselected=keep_look, showlegend=False)
+
+    data = [cells(coloured, {"symbol": "square", "size": CELL_PIXELS, "color": shown, "colorscale": CELL_SCALE,
+                             "cmin": 0, "cmax": top, "showscale": True, "line": {"width": 0}},
+                  {"size": 11, "color": "#222"})]
     if not show_diagonal:
-        fig.add_trace(go.Scatter(
-            x=[names[p] for p in pred[on_diag]], y=[names[t] for t in true[on_diag]],
-            mode="markers+text", text=np.asarray(text)[on_diag], textfont={"size": 10, "color": "#666"},
-            selected=keep_look, unselected=keep_look,
-            hovertext=np.asarray(hover)[on_diag], hoverinfo="text",
-            marker={"symbol": "square", "size": CELL_PIXELS, "color": "#e8e8e8", "line": {"width": 0}},
-            name="correct", showlegend=False,
-        ))
+        data.append(cells(on_diag, {"symbol": "square", "size": CELL_PIXELS, "color": "#e8e8e8", "line": {"width": 0}},
+                          {"size": 10, "color": "#666"}))
     if selected is not None:
-        fig.add_trace(go.Scatter(
-            x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", hoverinfo="skip",
-            marker={"symbol": "square-open", "size": CELL_PIXELS + 2, "color": "#d62728", "line": {"width": 3}},
-            name="selected", showlegend=False,
-        ))
+        data.append(go.Scatter(x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", hoverinfo="skip",
+                               marker={"symbol": "square-open", "size": CELL_PIXELS + 2, "color": HIGHLIGHT,
+                                       "line": {"width": 3}}, showlegend=False))
     side = CELL_PIXELS * n + 140
-    fig.update_layout(
-        width=side + 60, height=side, margin={"l": 60, "r": 20, "t": 30, "b": 60},
-        xaxis={"title": "predicted", "type": "category", "categoryorder": "array", "categoryarray": names,
-               "side": "bottom", "showgrid": False, "fixedrange": True},
-        yaxis={"title": "true", "type": "category", "categoryorder": "array", "categoryarray": names[::-1],
-               "showgrid": False, "fixedrange": True},
-        plot_bgcolor="white", clickmode="event+select", dragmode=False,
-    )
-    return fig
+    axis = {"type": "category", "categoryorder": "array", "showgrid": False, "fixedrange": True}
+    return go.Figure(data=data, layout={
+        "width": side + 60, "height": side, "margin": {"l": 60, "r": 20, "t": 30, "b": 60},
+        "xaxis": {**axis, "title": {"text": "predicted"}, "categoryarray": list(names)},
+        "yaxis": {**axis, "title": {"text": "true"}, "categoryarray": list(names[::-1])},
+        "plot_bgcolor": "white", "clickmode": "event+select", "dragmode": False, "template": NO_TEMPLATE,
+    })
+
+
+def _image_layout(height: int, title: str = "") -> dict:
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    return {"height": height, "template": NO_TEMPLATE, "margin": MARGIN if title else {**MARGIN, "t": 10},
+            "title": {"text": title} if title else None, "plot_bgcolor": "white",
+            "xaxis": {**hidden, "constrain": "domain"},
+            "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x", "constrain": "domain"}}
 
 
 def image(array: np.ndarray, *, title: str = "", height: int = 300) -> go.Figure:
     """One greyscale image with pixel values on hover."""
-    fig = px.imshow(array, color_continuous_scale=GREYS, title=title or None)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-                      coloraxis_showscale=False)
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    return fig
+    heat = go.Heatmap(z=np.asarray(array), colorscale="gray", showscale=False,
+                      hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>")
+    return go.Figure(data=[heat], layout=_image_layout(height, title))
 
 
-def image_facets(stack: np.ndarray, *, labels, wrap: int = 5, colour: str = GREYS, height: int = 330) -> go.Figure:
-    """A ``(k, h, w)`` stack as ``k`` small images in a grid, titled by ``labels``."""
-    fig = px.imshow(stack, facet_col=0, facet_col_wrap=wrap, color_continuous_scale=colour,
-                    facet_row_spacing=0.08, facet_col_spacing=0.02)
+def image_tiles(stack: np.ndarray, *, labels, wrap: int = 5, colourscale: str = "gray", height: int = 330,
+                unit: str = "") -> go.Figure:
+    """A ``(k, h, w)`` stack as one tiled image, each tile titled by its label; hover names the tile."""
+    stack = np.asarray(stack, dtype=float)
+    k, h, w = stack.shape
+    rows = -(-k // wrap)
+    padded = np.full((rows * wrap, h, w), np.nan)
+    padded[:k] = stack
+    gap = 2
+    tiles = np.full((rows * (h + gap) - gap, wrap * (w + gap) - gap), np.nan)
+    owner = np.full(tiles.shape, "", dtype=object)
     names = [str(label) for label in labels]
-    fig.for_each_annotation(lambda a: a.update(text=names[int(a.text.split("=")[-1])]))
-    fig.update_xaxes(showticklabels=False)
-    fig.update_yaxes(showticklabels=False)
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 30, "b": 10})
-    return fig
+    annotations = []
+    for i in range(k):
+        r, c = divmod(i, wrap)
+        top, left = r * (h + gap), c * (w + gap)
+        tiles[top:top + h, left:left + w] = padded[i]
+        owner[top:top + h, left:left + w] = names[i]
+        annotations.append({"x": left + w / 2 - 0.5, "y": top - 0.5, "text": names[i], "showarrow": False,
+                            "yanchor": "bottom", "font": {"size": 12}})
+    heat = go.Heatmap(z=tiles, customdata=owner, colorscale=colourscale, showscale=True,
+                      colorbar={"thickness": 10, "title": {"text": unit}},
+                      hovertemplate="digit %{customdata}: %{z:.1f}<extra></extra>")
+    layout = _image_layout(height)
+    layout["margin"] = {**MARGIN, "t": 25}
+    layout["annotations"] = annotations
+    return go.Figure(data=[heat], layout=layout)
 
 
-def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, title: str = "",
-                 error: str | None = None, height: int = 320) -> go.Figure:
-    """Bars of ``y`` per ``x``, one colour per ``colour`` group, optional error bars."""
-    fig = px.bar(frame, x=x, y=y, color=colour, barmode="group", error_y=error, title=title or None)
-    fig.update_xaxes(type="category")
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40 if title else 10, "b": 10},
-                      legend_title_text="")
-    return fig
+def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, height: int = 320) -> go.Figure:
+    """Bars of ``y`` per ``x``, one colour per ``colour`` group."""
+    data = [go.Bar(x=group[x], y=group[y], name=str(name), marker_color=PALETTE[i % len(PALETTE)])
+            for i, (name, group) in enumerate(frame.groupby(colour, sort=False))]
+    return _figure(data, height=height, barmode="group", xaxis={"type": "category", "title": {"text": x}},
+                   yaxis={"title": {"text": y}})
 
 
 def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, error: str | None = None,
          height: int = 300, log: bool = False) -> go.Figure:
-    """A single-colour bar chart."""
-    fig = px.bar(frame, x=x, y=y, error_y=error, title=title, log_y=log, text_auto=False if error else ".3g")
-    fig.update_xaxes(type="category")
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+    """A single-colour bar chart, with optional error bars (then without value labels)."""
+    bar = go.Bar(x=frame[x], y=frame[y], marker_color=PALETTE[0],
+                 error_y={"type": "data", "array": frame[error]} if error else None,
+                 text=None if error else [f"{v:.3g}" for v in frame[y]], textposition="auto")
+    return _figure([bar], height=height, title=title, xaxis={"type": "category"},
+                   yaxis={"type": "log" if log else "linear", "title": {"text": y}})
 
 
 def heatmap(frame: pd.DataFrame, *, title: str, zmin: float | None = None, zmax: float | None = None,
             fmt: str = ".2f", height: int | None = None) -> go.Figure:
-    """A labelled heatmap of a frame (rows on the y axis)."""
-    fig = px.imshow(frame, text_auto=fmt, color_continuous_scale="Blues", zmin=zmin, zmax=zmax,
-                    aspect="auto", title=title)
-    fig.update_layout(height=height or 80 + 32 * len(frame), margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    fig.update_xaxes(type="category", side="top")
-    return fig
+    """A labelled heatmap of a frame (rows on the y axis), values written in the cells."""
+    heat = go.Heatmap(z=frame.to_numpy(), x=[str(c) for c in frame.columns], y=[str(i) for i in frame.index],
+                      colorscale="Blues", zmin=zmin, zmax=zmax, texttemplate=f"%{{z:{fmt}}}",
+                      hovertemplate="%{y}, %{x}: %{z:" + fmt + "}<extra></extra>")
+    return _figure([heat], height=height or 80 + 32 * len(frame), title=title,
+                   xaxis={"type": "category", "side": "top"}, yaxis={"type": "category", "autorange": "reversed"})
 
 
 def curve(x: np.ndarray, y: np.ndarray, *, point: tuple[float, float] | None, x_title: str, y_title: str,
           title: str, diagonal: bool = False, height: int = 340) -> go.Figure:
     """A ROC or precision-recall curve with the current operating point marked."""
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=title, line={"shape": "hv" if not diagonal else "linear"}))
+    data = [go.Scatter(x=x, y=y, mode="lines", name=title, line={"shape": "linear" if diagonal else "hv"})]
     if diagonal:
-        fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#aaa"},
-                                 name="chance", hoverinfo="skip"))
+        data.append(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#aaa"},
+                               hoverinfo="skip"))
     if point is not None:
-        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="threshold",
-                                 marker={"size": 13, "color": "#d62728", "symbol": "circle"}))
-    fig.update_layout(title=title, height=height, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      xaxis={"title": x_title, "range": [-0.02, 1.02]}, yaxis={"title": y_title, "range": [-0.02, 1.02]})
-    return fig
+        data.append(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="threshold",
+                               marker={"size": 13, "color": HIGHLIGHT}))
+    return _figure(data, height=height, title=title, showlegend=False,
+                   xaxis={"title": {"text": x_title}, "range": [-0.02, 1.02]},
+                   yaxis={"title": {"text": y_title}, "range": [-0.02, 1.02]})
 
 
 def sweep(frame: pd.DataFrame, *, threshold: float | None, title: str, height: int = 320) -> go.Figure:
     """Precision and recall against the decision threshold (the study's detector plot)."""
-    long = frame.melt(id_vars="threshold", value_vars=["precision", "recall"], var_name="metric")
-    fig = px.line(long, x="threshold", y="value", color="metric", title=title)
-    if threshold is not None:
-        fig.add_vline(x=threshold, line_dash="dash", line_color="#d62728")
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, legend_title_text="")
-    return fig
+    data = [go.Scatter(x=frame["threshold"], y=frame[metric], mode="lines", name=metric,
+                       line={"color": PALETTE[i]}) for i, metric in enumerate(("precision", "recall"))]
+    shapes = [] if threshold is None else [{"type": "line", "x0": threshold, "x1": threshold, "y0": 0, "y1": 1,
+                                            "yref": "paper", "line": {"dash": "dash", "color": HIGHLIGHT}}]
+    return _figure(data, height=height, title=title, shapes=shapes, xaxis={"title": {"text": "threshold"}},
+                   yaxis={"range": [-0.02, 1.02]})
 
 
-def small_matrix(cm: np.ndarray, *, rows, cols, title: str, height: int = 260) -> go.Figure:
-    """A small annotated count matrix (binary or kept 10x10)."""
-    frame = pd.DataFrame(cm, index=[str(r) for r in rows], columns=[str(c) for c in cols])
-    fig = px.imshow(frame, text_auto="d", color_continuous_scale="Blues", aspect="auto", title=title,
-                    labels={"x": "predicted", "y": "true", "color": "images"})
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 40, "b": 10}, coloraxis_showscale=False)
-    fig.update_xaxes(type="category", side="bottom")
-    fig.update_yaxes(type="category")
-    return fig
+def small_matrix(cm, *, rows, cols, title: str, height: int = 260) -> go.Figure:
+    """A small annotated count matrix (binary, or the kept 10x10)."""
+    z = np.asarray(cm)
+    heat = go.Heatmap(z=z, x=[str(c) for c in cols], y=[str(r) for r in rows], colorscale="Blues",
+                      showscale=False, texttemplate="%{z}",
+                      hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>")
+    return _figure([heat], height=height, title=title,
+                   xaxis={"type": "category", "title": {"text": "predicted"}},
+                   yaxis={"type": "category", "autorange": "reversed", "title": {"text": "true"}})
 
 
 def coverage(frame: pd.DataFrame, *, point: tuple[float, float] | None, height: int = 340) -> go.Figure:
     """Accuracy of the kept images against the share kept, with the current threshold marked."""
-    fig = px.line(frame, x="coverage", y="accuracy", hover_data=["threshold"], title="Accuracy vs coverage")
+    data = [go.Scatter(x=frame["coverage"], y=frame["accuracy"], customdata=frame["threshold"], mode="lines",
+                       hovertemplate="coverage %{x:.3f}<br>accuracy %{y:.4f}<br>threshold %{customdata:.3f}"
+                                     "<extra></extra>")]
     if point is not None:
-        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="threshold",
-                                 marker={"size": 13, "color": "#d62728"}))
-    fig.update_layout(height=height, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
+        data.append(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", marker={"size": 13, "color": HIGHLIGHT}))
+    return _figure(data, height=height, title="Accuracy vs coverage", showlegend=False,
+                   xaxis={"title": {"text": "coverage (share of images kept)"}},
+                   yaxis={"title": {"text": "accuracy of kept images"}})
 
 
 def probability_bars(probabilities: pd.DataFrame, *, titles: dict[str, str], height: int = 340) -> go.Figure:
     """Class probabilities of every model for one image, grouped by class."""
-    long = probabilities.rename(index=titles).rename_axis("model").reset_index().melt(
-        id_vars="model", var_name="class", value_name="probability")
-    fig = px.bar(long, x="class", y="probability", color="model", barmode="group", range_y=[0, 1])
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend_title_text="")
-    fig.update_xaxes(type="category")
-    return fig
+    classes = [str(c) for c in probabilities.columns]
+    data = [go.Bar(x=classes, y=probabilities.loc[name].to_numpy(), name=titles.get(name, name),
+                   marker_color=PALETTE[i % len(PALETTE)]) for i, name in enumerate(probabilities.index)]
+    return _figure(data, height=height, barmode="group", xaxis={"type": "category", "title": {"text": "class"}},
+                   yaxis={"range": [0, 1], "title": {"text": "probability"}})

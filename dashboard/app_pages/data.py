@@ -44,10 +44,11 @@ st.caption(f"{n_samples} random training images per digit, one row per digit (0 
 st.subheader("Mean and variance image per digit")
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.image_facets(summary.mean_images, labels=names), key="data_mean")
+    st.plotly_chart(charts.image_tiles(summary.mean_images, labels=names, unit="mean"), key="data_mean")
     st.caption("Mean pixel value: where each digit usually has ink.")
 with right:
-    st.plotly_chart(charts.image_facets(summary.var_images, labels=names, colour="Viridis"), key="data_var")
+    st.plotly_chart(charts.image_tiles(summary.var_images, labels=names, colourscale="Viridis", unit="variance"),
+                    key="data_var")
     st.caption("Pixel variance: where writers disagree.")
 
 st.subheader("Ink statistics per digit")

@@ -23,7 +23,6 @@ def _is_cell(text: str) -> bool:
 
 
 model = state.url_value("model", session_key="errors_model", valid=lambda v: v in names, default=names[0])
-cell = state.parse_cell(state.url_value("cell", session_key="errors_cell", valid=_is_cell, default=None), n_classes)
 pred = loaded.predictions[model]
 
 
@@ -63,35 +62,54 @@ show_diagonal = top[2].toggle("Show diagonal", value=False, key="errors_diag")
 
 counts = evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes)
 shown = evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes, normalize="true") if normalise else counts
-left, right = st.columns([3, 2])
-with left:
-    st.plotly_chart(
-        charts.confusion_scatter(shown, class_names=class_names, counts=counts, show_diagonal=show_diagonal,
-                                 selected=cell),
-        key=MATRIX_KEY, on_select=_on_matrix_click, selection_mode="points", width="content",
-        config={"displayModeBar": False},
-    )
-    st.caption("Rows are the true digit, columns the prediction. Click a cell to see its images.")
-with right:
-    st.markdown("**Most confused pairs**")
-    pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=class_names)
-    st.dataframe(
-        pairs[["true_name", "predicted_name", "count", "share_of_true"]], hide_index=True, key=PAIRS_KEY,
-        on_select=_on_pair_click, selection_mode="single-row",
-        column_config={"true_name": "true", "predicted_name": "predicted",
-                       "share_of_true": st.column_config.NumberColumn("share of true", format="percent")},
-    )
-    st.caption("Select a row to open that cell.")
-    st.markdown("**Or pick a cell**")
-    st.session_state["errors_true_pick"] = class_names[cell[0]] if cell else None
-    st.session_state["errors_pred_pick"] = class_names[cell[1]] if cell else None
-    picks = st.columns(2)
-    picks[0].selectbox("True digit", class_names, index=None, key="errors_true_pick", on_change=_on_cell_pick)
-    picks[1].selectbox("Predicted digit", class_names, index=None, key="errors_pred_pick", on_change=_on_cell_pick)
+pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=class_names)
 
-if cell is None:
-    st.info("Click a cell of the matrix (or a confused pair) to see the test images in it.")
-else:
+
+def _paged_gallery(rows, shown_pred, *, key: str, note: str) -> None:
+    """Page through ``rows`` (already in display order), captioned with ``shown_pred``'s answers."""
+    n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
+    number = st.pagination(n_pages, key=f"{key}_page") if n_pages > 1 else 1
+    page = views.paginate(rows, page=number, per_page=PER_PAGE)
+    st.caption(f"{note} Page {page.page} of {page.n_pages}.")
+    captions = views.gallery(page.rows, y_true=shown_pred.y_true, y_pred=shown_pred.y_pred, scores=shown_pred.scores,
+                             score_kind=shown_pred.score_kind, class_names=class_names)
+    with st.container(key=key):
+        ui.gallery(images[page.rows], captions)
+
+
+@st.fragment
+def matrix_and_cell() -> None:
+    """The clickable matrix, the confused pairs and the selected cell's images (reruns alone on a click)."""
+    cell = state.parse_cell(state.url_value("cell", session_key="errors_cell", valid=_is_cell, default=None),
+                            n_classes)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(
+            charts.confusion_scatter(shown, class_names=class_names, counts=counts, show_diagonal=show_diagonal,
+                                     selected=cell),
+            key=MATRIX_KEY, on_select=_on_matrix_click, selection_mode="points", width="content",
+            config={"displayModeBar": False},
+        )
+        st.caption("Rows are the true digit, columns the prediction. Click a cell to see its images.")
+    with right:
+        st.markdown("**Most confused pairs**")
+        st.dataframe(
+            pairs[["true_name", "predicted_name", "count", "share_of_true"]], hide_index=True, key=PAIRS_KEY,
+            on_select=_on_pair_click, selection_mode="single-row",
+            column_config={"true_name": "true", "predicted_name": "predicted",
+                           "share_of_true": st.column_config.NumberColumn("share of true", format="percent")},
+        )
+        st.caption("Select a row to open that cell.")
+        st.markdown("**Or pick a cell**")
+        st.session_state["errors_true_pick"] = class_names[cell[0]] if cell else None
+        st.session_state["errors_pred_pick"] = class_names[cell[1]] if cell else None
+        picks = st.columns(2)
+        picks[0].selectbox("True digit", class_names, index=None, key="errors_true_pick", on_change=_on_cell_pick)
+        picks[1].selectbox("Predicted digit", class_names, index=None, key="errors_pred_pick",
+                           on_change=_on_cell_pick)
+    if cell is None:
+        st.info("Click a cell of the matrix (or a confused pair) to see the test images in it.")
+        return
     true, predicted = cell
     rows = evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model),
                                    true=true, predicted=predicted)
@@ -100,40 +118,34 @@ else:
     if rows.size == 0:
         st.info("No test image falls in this cell.")
     else:
-        n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
-        number = st.pagination(n_pages, key=f"errors_page_{model}_{true}_{predicted}") if n_pages > 1 else 1
-        page = views.paginate(rows, page=number, per_page=PER_PAGE)
-        st.caption(f"Most confident first. Page {page.page} of {page.n_pages}.")
-        captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
-                                 score_kind=pred.score_kind, class_names=class_names)
-        with st.container(key="errors_cell_gallery"):
-            ui.gallery(images[page.rows], captions)
+        _paged_gallery(rows, pred, key=f"errors_cell_{model}_{true}_{predicted}", note="Most confident first.")
 
-st.divider()
-st.subheader("Two models")
-others = [n for n in names if n != model]
-if not others:
-    st.info("Pick a second model in the sidebar to compare two models image by image.")
-else:
+
+@st.fragment
+def two_models() -> None:
+    """Images one model gets right and the other wrong."""
+    st.subheader("Two models")
+    others = [n for n in names if n != model]
+    if not others:
+        st.info("Pick a second model in the sidebar to compare two models image by image.")
+        return
     cols = st.columns([2, 3])
     other = cols[0].selectbox("Compare with", others, key="errors_other", format_func=loaded.title)
     side = cols[1].radio("Show", ["A right, B wrong", "B right, A wrong"], horizontal=True, key="errors_side")
     pred_b = loaded.predictions[other]
     diff = evaluation.disagreements(pred.y_true, pred.y_pred, pred_b.y_pred)
     outcome = {"A right, B wrong": "a_right_b_wrong", "B right, A wrong": "b_right_a_wrong"}[side]
-    wrong = pred_b if outcome == "a_right_b_wrong" else pred
-    wrong_name = other if outcome == "a_right_b_wrong" else model
+    wrong, wrong_name = (pred_b, other) if outcome == "a_right_b_wrong" else (pred, model)
     rows = views.by_confidence(getattr(diff, outcome), loader.confidence(loaded, wrong_name))
     st.caption(f"A = {loaded.title(model)}, B = {loaded.title(other)}. " + " · ".join(
         f"{label.replace('_', ' ')}: {count}" for label, count in diff.counts.items()))
     if rows.size == 0:
         st.info("No image in this group.")
     else:
-        n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
-        number = st.pagination(n_pages, key=f"errors_two_page_{model}_{other}_{outcome}") if n_pages > 1 else 1
-        page = views.paginate(rows, page=number, per_page=PER_PAGE)
-        st.caption(f"{rows.size} images; captions show the wrong model's answer, most confident first.")
-        captions = views.gallery(page.rows, y_true=wrong.y_true, y_pred=wrong.y_pred, scores=wrong.scores,
-                                 score_kind=wrong.score_kind, class_names=class_names)
-        with st.container(key="errors_two_gallery"):
-            ui.gallery(images[page.rows], captions)
+        _paged_gallery(rows, wrong, key=f"errors_two_{model}_{other}_{outcome}",
+                       note=f"{rows.size} images; captions show the wrong model's answer, most confident first.")
+
+
+matrix_and_cell()
+st.divider()
+two_models()

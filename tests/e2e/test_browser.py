@@ -58,7 +58,7 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
     heading = f"True {true} → predicted {predicted}: {n} images (mistakes)"
     page.get_by_role("heading", name=heading).wait_for()
     page.wait_for_function(IDLE)
-    gallery = page.locator(".st-key-errors_cell_gallery")
+    gallery = page.locator(f".st-key-errors_cell_rf_{true}_{predicted}")
     assert gallery.locator("img").count() == min(n, 18)
     assert gallery.get_by_text(f"true {true} → {predicted} (", exact=False).count() == min(n, 18)
     page.wait_for_url(f"**cell={true}-{predicted}**")

@@ -1,0 +1,175 @@
+"""Measure the dashboard's server-side work on a built artifact set.
+
+Four interactions, each timed repeatedly (median and 95th percentile):
+
+* threshold change: the Thresholds page rerun after the slider moves
+  (AppTest reruns the whole page, so this bounds the fragment rerun from above);
+* cell click to gallery: the Errors page rerun after a confusion cell is picked;
+* canvas image to predictions: decoding the canvas PNG the component sends,
+  ``core.views.digit_row`` and ``core.views.predict_all`` over every multiclass model;
+* first render: a fresh Python process, from its start to the first finished run
+  of the default page (imports, artifact load and checks, figures), caches empty.
+
+Usage::
+
+    python bench/dashboard.py [--artifacts DIR] [--repeat 30] [--cold 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+from core import views  # noqa: E402
+from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
+
+ENTRY = REPO_ROOT / "dashboard" / "streamlit_app.py"
+TARGETS_MS = {"threshold change": 50, "cell click to gallery": 150, "canvas image to predictions": 100,
+              "first render after start": 3000}
+FIRST_RENDER = """
+import time
+start = time.perf_counter()
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({entry!r}, default_timeout=120).run()
+assert not at.exception, [e.value for e in at.exception]
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def summary(times_ms: list[float]) -> tuple[float, float]:
+    return float(np.median(times_ms)), float(np.percentile(times_ms, 95))
+
+
+def timed_run(at: AppTest) -> float:
+    start = time.perf_counter()
+    at.run()
+    elapsed = (time.perf_counter() - start) * 1000
+    if at.exception:
+        raise RuntimeError(f"the page raised: {[e.value for e in at.exception]}")
+    return elapsed
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(ENTRY), default_timeout=120).run()
+    at.switch_page(page).run()
+    return at
+
+
+def bench_threshold(model: str, repeat: int, rng) -> list[float]:
+    at = open_page("app_pages/thresholds.py")
+    at.selectbox(key="thresholds_model").set_value(model).run()
+    times = []
+    for _ in range(repeat):
+        slider = at.slider(key=f"thresholds_t_{model}_0")
+        value = round(float(rng.uniform(slider.min, slider.max)) / slider.step) * slider.step
+        slider.set_value(min(max(value, slider.min), slider.max))
+        times.append(timed_run(at))
+    return times
+
+
+def bench_cell_click(model: str, cells: np.ndarray, repeat: int, rng) -> list[float]:
+    at = open_page("app_pages/errors.py")
+    at.selectbox(key="errors_model_pick").set_value(model).run()
+    times = []
+    for _ in range(repeat):
+        true, predicted = cells[rng.integers(len(cells))]
+        at.selectbox(key="errors_true_pick").set_value(str(true))
+        at.selectbox(key="errors_pred_pick").set_value(str(predicted))
+        times.append(timed_run(at))
+    return times
+
+
+def canvas_data_url(digit: np.ndarray, side: int = 280) -> str:
+    """A test digit as the canvas component sends it: a PNG data URL of white ink on black."""
+    grey = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BILINEAR))
+    rgba = np.dstack([grey, grey, grey, np.full_like(grey, 255)])
+    buffer = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def decode_canvas(url: str) -> np.ndarray:
+    """What ``CanvasResult.image_data`` does with the component's data URL (the package cannot be
+    imported outside a running Streamlit server)."""
+    _, encoded = url.split(";base64,", 1)
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))))
+
+
+def bench_canvas(aset, names: list[str], repeat: int, rng) -> list[float]:
+    data = aset.data()
+    models = {name: aset.load_model(name) for name in names}
+    side = data.image_shape[0]
+    urls = [canvas_data_url(data.X_test[i].reshape(side, side)) for i in rng.integers(len(data.y_test), size=repeat)]
+    views.predict_all(models, data.X_test[:1], class_names=data.class_names)
+    times = []
+    for url in urls:
+        start = time.perf_counter()
+        rgba = decode_canvas(url)
+        row = views.digit_row(rgba, image_shape=data.image_shape)
+        views.predict_all(models, row, class_names=data.class_names)
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def bench_first_render(cold: int) -> list[float]:
+    times = []
+    for _ in range(cold):
+        result = subprocess.run([sys.executable, "-c", FIRST_RENDER.format(entry=str(ENTRY))], cwd=REPO_ROOT,
+                                capture_output=True, text=True, check=True, env=os.environ.copy())
+        times.append(float(result.stdout.strip().splitlines()[-1]))
+    return times
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--artifacts", type=Path, default=None, help="artifact folder (default: as the app)")
+    parser.add_argument("--repeat", type=int, default=30, help="timed repetitions per interaction")
+    parser.add_argument("--cold", type=int, default=5, help="fresh processes for the first render")
+    args = parser.parse_args(argv)
+    root = (args.artifacts or default_artifacts_dir()).resolve()
+    os.environ["DIGIT_LENS_ARTIFACTS"] = str(root)
+    try:
+        aset = open_artifacts(root)
+    except ArtifactError as exc:
+        print(f"error: {exc}\nBuild first, e.g.: python -m core build --artifacts {root}", file=sys.stderr)
+        return 2
+    names = [n for n in aset.model_names if aset.model_info(n)["task"] == "multiclass"]
+    model = "rf" if "rf" in names else names[0]
+    pred = aset.predictions(model)
+    n_classes = len(pred.class_names)
+    counts = np.bincount(pred.y_true * n_classes + pred.y_pred, minlength=n_classes ** 2)
+    cells = np.argwhere(counts.reshape(n_classes, n_classes) > 0)
+    rng = np.random.default_rng(0)
+    ds = aset.dataset
+    print(f"{ds['id']}: {ds['n_test']:,} test images, {len(names)} multiclass models ({', '.join(names)}); "
+          f"{args.repeat} repetitions, {args.cold} cold starts")
+    results = {
+        "threshold change": bench_threshold(model, args.repeat, rng),
+        "cell click to gallery": bench_cell_click(model, cells, args.repeat, rng),
+        "canvas image to predictions": bench_canvas(aset, names, args.repeat, rng),
+        "first render after start": bench_first_render(args.cold),
+    }
+    print(f"{'interaction':<30}{'median ms':>11}{'p95 ms':>10}{'target p95':>12}")
+    for name, times in results.items():
+        median, p95 = summary(times)
+        verdict = "ok" if p95 <= TARGETS_MS[name] else "OVER"
+        print(f"{name:<30}{median:>11.1f}{p95:>10.1f}{TARGETS_MS[name]:>10} ms  {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
