@@ -71,7 +71,7 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
     assert_no_exception(page)
 
 
-def test_drawing_a_stroke_shows_every_models_prediction(page):
+def test_drawing_a_stroke_shows_every_models_prediction_and_clear_empties_it(page):
     open_page(page, "/draw", "Draw")
     page.get_by_text("Nothing drawn yet").wait_for()
     canvas = page.locator("canvas.upper-canvas").first
@@ -89,4 +89,9 @@ def test_drawing_a_stroke_shows_every_models_prediction(page):
     verdict = page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"]')
     assert verdict.count() == 1
     assert "models say" in verdict.inner_text() or "disagree" in verdict.inner_text()
+    assert_no_exception(page)
+
+    page.get_by_role("button", name="Clear", exact=True).click()
+    page.get_by_text("Nothing drawn yet").wait_for()
+    assert page.get_by_text("what the models see").count() == 0
     assert_no_exception(page)
