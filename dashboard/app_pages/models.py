@@ -31,6 +31,7 @@ columns = ["title", "test_accuracy", "macro_f1", *(["cv_mean", "cv_std"] if has_
 st.dataframe(
     shown.set_index("model")[columns].sort_values("test_accuracy", ascending=False),
     column_config={
+        "_index": "name",
         "title": "model",
         "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
         "macro_f1": st.column_config.NumberColumn("macro F1", format="%.4f"),
@@ -61,6 +62,8 @@ f1 = views.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n]
 st.plotly_chart(charts.heatmap(f1, title="F1 score per digit (darker is better)", zmin=float(np.floor(f1.min().min() * 20) / 20),
                                zmax=1.0), key="models_f1")
 
+if not loaded.binary:
+    st.caption("The study's binary \"is it a 5?\" detector appears here when built: `python -m core build --models study`.")
 for detector in loaded.binary:
     pred = loaded.predictions[detector]
     positive = pred.class_names[1]
@@ -88,7 +91,9 @@ for detector in loaded.binary:
     st.caption("Move the threshold on the Thresholds page to trade precision for recall.")
 
 strategies = views.strategy_table(table, strategies=STRATEGIES, n_classes=len(class_names))
-if not strategies.empty:
+if strategies.empty:
+    st.caption("One-vs-rest against one-vs-one appears here when built: `python -m core build --models study`.")
+else:
     st.subheader("One-vs-rest against one-vs-one")
     st.dataframe(strategies.set_index("model"), column_config={
         "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
