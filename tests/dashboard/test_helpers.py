@@ -1,0 +1,43 @@
+"""Pure helpers of the dashboard: URL cell codes, the build command, image enlarging."""
+
+from __future__ import annotations
+
+import base64
+import io
+import shlex
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from dashboard import build_panel, state, ui
+
+
+@pytest.mark.parametrize("cell", [(0, 0), (5, 3), (9, 1)])
+def test_cell_codes_round_trip(cell):
+    assert state.parse_cell(state.format_cell(*cell), 10) == cell
+
+
+@pytest.mark.parametrize("text", [None, "", "5", "5-", "a-3", "3-5-1", "-1-3", "10-3", "3-10", " 3-5"])
+def test_bad_cell_codes_are_rejected(text):
+    assert state.parse_cell(text, 10) is None
+
+
+def test_build_command_matches_the_form(tmp_path):
+    command = build_panel.build_command(tmp_path, dataset="mnist", data_dir="/data/mnist dir", train_size=5000)
+    assert shlex.split(command) == ["python", "-m", "core", "build", "--dataset", "mnist", "--models", "quick",
+                                    "--artifacts", str(tmp_path), "--data-dir", "/data/mnist dir",
+                                    "--train-size", "5000"]
+    digits = shlex.split(build_panel.build_command(tmp_path, dataset="digits", data_dir="/ignored", train_size=None))
+    assert "--data-dir" not in digits and "--train-size" not in digits
+
+
+def test_enlarge_keeps_pixels_crisp_and_png_round_trips(mnist_small):
+    digit = mnist_small.images("test")[0]
+    big = ui.enlarge(digit, pixels=84)
+    assert big.shape == (84, 84)
+    assert np.array_equal(big[::3, ::3], digit)
+    url = ui.png_data_url(big)
+    assert url.startswith("data:image/png;base64,")
+    decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert np.array_equal(decoded, big)
