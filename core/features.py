@@ -17,18 +17,10 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import (
-    BaseEstimator,
-    ClassifierMixin,
-    ClassNamePrefixFeaturesOutMixin,
-    MetaEstimatorMixin,
-    TransformerMixin,
-    clone,
-)
-from sklearn.utils.metaestimators import available_if
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from core.preprocess import shift_images
+from core.preprocess import ShiftAugmentedClassifier, shift_images
 
 _CHUNK = 2048
 _EPS = 1e-6
@@ -189,24 +181,17 @@ def _support_indices(estimator) -> np.ndarray:
     return final.support_
 
 
-def _estimator_has(attr: str):
-    """``available_if`` check: the fitted inner estimator (or the unfitted one) has ``attr``."""
-
-    def check(self) -> bool:
-        inner = self.estimator_ if hasattr(self, "estimator_") else self.estimator
-        return hasattr(inner, attr)
-
-    return check
-
-
-class VirtualSVClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class VirtualSVClassifier(ShiftAugmentedClassifier):
     """Virtual support vector machine: refit on the support vectors plus their shifted copies.
 
     ``fit`` fits a clone of ``estimator`` on the images, takes its support
     vectors (as raw image rows), adds copies shifted by ``shift`` pixels up,
     down, left and right, and fits a fresh clone on those ``5 * n_support``
-    rows only. Far cheaper than augmenting every image, and as accurate
-    (Schoelkopf, Burges & Vapnik, 1996). Prediction uses the second model.
+    rows only: the shifts are added where the decision boundary is, at a
+    fraction of the cost of augmenting every image (Schoelkopf, Burges &
+    Vapnik, 1996). Prediction, decision scores and
+    probabilities come from the second model, as in the parent
+    :class:`~core.preprocess.ShiftAugmentedClassifier`.
 
     Parameters
     ----------
@@ -219,11 +204,6 @@ class VirtualSVClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     estimator_ : the fitted second-stage clone
     n_first_support_ : number of support vectors of the first fit
     """
-
-    def __init__(self, estimator, *, image_shape=(28, 28), shift=1):
-        self.estimator = estimator
-        self.image_shape = image_shape
-        self.shift = shift
 
     def fit(self, X, y):
         """Fit, collect support vectors, add their shifts and refit."""
@@ -238,26 +218,3 @@ class VirtualSVClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         shifted = [shift_images(X_sv, image_shape=self.image_shape, dx=dx, dy=dy) for dx, dy in moves]
         self.estimator_ = clone(self.estimator).fit(np.concatenate([X_sv, *shifted]), np.tile(y_sv, 1 + len(moves)))
         return self
-
-    @property
-    def classes_(self) -> np.ndarray:
-        """Class labels of the fitted inner estimator."""
-        check_is_fitted(self)
-        return self.estimator_.classes_
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted labels from ``estimator_``."""
-        check_is_fitted(self)
-        return self.estimator_.predict(X)
-
-    @available_if(_estimator_has("predict_proba"))
-    def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities from ``estimator_``."""
-        check_is_fitted(self)
-        return self.estimator_.predict_proba(X)
-
-    @available_if(_estimator_has("decision_function"))
-    def decision_function(self, X) -> np.ndarray:
-        """Decision scores from ``estimator_``."""
-        check_is_fitted(self)
-        return self.estimator_.decision_function(X)
