@@ -105,8 +105,8 @@ def make_knn(*, image_shape, seed):
 def make_mlp(*, image_shape, seed):
     return Pipeline([
         ("scale", PixelScaler()),
-        ("clf", MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-4, batch_size=256, max_iter=15,
-                              early_stopping=True, n_iter_no_change=3, random_state=seed)),
+        ("clf", MLPClassifier(hidden_layer_sizes=(256,), alpha=1e-4, batch_size=256, learning_rate_init=3e-3,
+                              max_iter=15, early_stopping=True, n_iter_no_change=3, random_state=seed)),
     ])
 
 
