@@ -133,6 +133,8 @@ class Predictions:
     scores : ``(n_test, n_classes)`` float32, probabilities or decision values
     score_kind : ``"proba"`` or ``"decision"``
     class_names : names of the task's classes
+    temperature : softmax temperature that turns decision values into probabilities
+        (fitted on training data by the build; 1 for probability scores)
     """
 
     name: str
@@ -141,6 +143,7 @@ class Predictions:
     scores: np.ndarray
     score_kind: str
     class_names: tuple[str, ...]
+    temperature: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -219,6 +222,7 @@ class ArtifactSet:
         return Predictions(
             name=name, y_true=arrays["y_true"], y_pred=arrays["y_pred"], scores=arrays["scores"],
             score_kind=info["score_kind"], class_names=tuple(info["class_names"]),
+            temperature=info["temperature"],
         )
 
     def data(self) -> DataBundle:

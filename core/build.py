@@ -29,12 +29,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from core import artifacts as art
+from core import evaluation
 from core.data import Dataset, load_dataset, subset
 from core.eda import summarise
 from core.models import REGISTRY, ModelSpec, resolve_models
 
 STAGES = ("fit", "predict", "latency", "cv", "save")
 LATENCY_ROWS = 25
+CALIBRATION_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -188,6 +190,10 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     notify("predict")
     y_pred = np.asarray(model.predict(ds.X_test), dtype=np.int64)
     scores, score_kind = model_scores(model, ds.X_test)
+    temperature = 1.0
+    if score_kind == "decision":
+        rows = _calibration_rows(y_train, seed=seed)
+        temperature = evaluation.fit_temperature(model_scores(model, ds.X_train[rows])[0], y_train[rows])
     notify("latency")
     predict_ms = median_latency_ms(model, ds.X_test)
     cv_scores = None
@@ -204,6 +210,7 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     return {
         "title": spec.title, "description": spec.description, "task": spec.task,
         "positive_class": spec.positive_class, "class_names": list(class_names), "score_kind": score_kind,
+        "temperature": temperature,
         "key": key, "params": describe_params(model), "fit_warnings": fit_warnings,
         "files": {"model": f"{stem}.joblib", "predictions": f"{stem}.npz"},
         "sha256": {f"{stem}.joblib": art.sha256_file(model_path), f"{stem}.npz": art.sha256_file(pred_path)},
@@ -218,6 +225,13 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
             "cv_std": None if cv_scores is None else float(cv_scores.std()),
         },
     }
+
+
+def _calibration_rows(y: np.ndarray, *, seed: int, size: int = CALIBRATION_ROWS) -> np.ndarray:
+    """A seeded sample of training rows on which the softmax temperature is fitted."""
+    if len(y) <= size:
+        return np.arange(len(y))
+    return np.sort(np.random.default_rng(seed).choice(len(y), size=size, replace=False))
 
 
 def _write_data(root: Path, ds: Dataset, files: dict) -> str:

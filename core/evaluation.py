@@ -127,26 +127,56 @@ def class_report(y_true, y_pred, *, class_names) -> pd.DataFrame:
     return table
 
 
-def probabilities(scores, *, score_kind) -> np.ndarray:
-    """Pseudo-probabilities: ``proba`` passes through, ``decision`` goes through softmax.
+def probabilities(scores, *, score_kind, temperature: float = 1.0) -> np.ndarray:
+    """Probabilities: ``proba`` passes through, ``decision`` goes through ``softmax(scores / temperature)``.
 
     The softmax subtracts each row's maximum first, so large decision values
-    do not overflow.
+    do not overflow. ``temperature`` comes from :func:`fit_temperature`; the
+    build stores it per model.
     """
     _check_kind(score_kind)
     scores = _scores(scores)
     if score_kind == "proba":
         return scores
-    shifted = np.exp(scores - scores.max(axis=1, keepdims=True))
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}.")
+    scaled = scores / temperature
+    shifted = np.exp(scaled - scaled.max(axis=1, keepdims=True))
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def confidence(scores, *, score_kind) -> np.ndarray:
-    """Largest pseudo-probability per row, shape (n,)."""
-    return probabilities(scores, score_kind=score_kind).max(axis=1)
+def fit_temperature(scores, y_true) -> float:
+    """The softmax temperature that minimises the log loss of decision values ``scores``.
+
+    Temperature scaling (Guo et al., 2017) turns decision values of any scale
+    into calibrated-looking probabilities without changing the predicted class.
+
+    Examples
+    --------
+    >>> scores = np.array([[40.0, 0.0], [0.0, 40.0], [30.0, 0.0], [0.0, 10.0]])
+    >>> 1 < fit_temperature(scores, np.array([0, 1, 1, 1]))
+    True
+    """
+    from scipy.optimize import minimize_scalar
+
+    scores = _scores(scores).astype(np.float64)
+    y_true = np.asarray(y_true)
+    rows = np.arange(len(y_true))
+
+    def log_loss(log_t):
+        scaled = scores / np.exp(log_t)
+        scaled -= scaled.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(scaled).sum(axis=1)) - scaled[rows, y_true]))
+
+    return float(np.exp(minimize_scalar(log_loss, bounds=(-6.0, 8.0), method="bounded").x))
 
 
-def top_k(scores, *, k=3, score_kind):
+def confidence(scores, *, score_kind, temperature: float = 1.0) -> np.ndarray:
+    """Largest probability per row, shape (n,)."""
+    return probabilities(scores, score_kind=score_kind, temperature=temperature).max(axis=1)
+
+
+def top_k(scores, *, k=3, score_kind, temperature: float = 1.0):
     """The ``k`` most likely classes per row.
 
     Returns
@@ -154,9 +184,9 @@ def top_k(scores, *, k=3, score_kind):
     classes : np.ndarray of int, shape (n, k)
         Best first; ties keep the lower class first.
     values : np.ndarray of float, shape (n, k)
-        Their pseudo-probabilities.
+        Their probabilities.
     """
-    probs = probabilities(scores, score_kind=score_kind)
+    probs = probabilities(scores, score_kind=score_kind, temperature=temperature)
     if not 1 <= k <= probs.shape[1]:
         raise ValueError(f"k must be between 1 and {probs.shape[1]}, got {k}.")
     classes = np.argsort(-probs, axis=1, kind="stable")[:, :k]

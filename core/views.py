@@ -48,7 +48,8 @@ def by_confidence(rows, confidence) -> np.ndarray:
     return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
 
 
-def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: int = 3) -> pd.DataFrame:
+def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: int = 3,
+            temperature: float = 1.0) -> pd.DataFrame:
     """Caption data for test images ``rows``: labels, confidence and the top-``k`` classes.
 
     Parameters
@@ -60,6 +61,7 @@ def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: in
     score_kind : {"proba", "decision"}
     class_names : names of the classes
     k : number of top classes listed
+    temperature : softmax temperature of decision values (see :func:`core.evaluation.fit_temperature`)
 
     Returns
     -------
@@ -71,7 +73,8 @@ def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: in
     rows = np.asarray(rows, dtype=np.int64)
     names = np.asarray([str(name) for name in class_names])
     k = min(k, len(names))
-    classes, values = evaluation.top_k(np.asarray(scores)[rows], k=k, score_kind=score_kind)
+    classes, values = evaluation.top_k(np.asarray(scores)[rows], k=k, score_kind=score_kind,
+                                      temperature=temperature)
     top = [" · ".join(f"{names[c]} {v:.2f}" for c, v in zip(cs, vs)) for cs, vs in zip(classes, values)]
     return pd.DataFrame({
         "index": rows,
@@ -210,17 +213,19 @@ class Votes:
     agree: bool
 
 
-def predict_all(models: Mapping, row, *, class_names) -> Votes:
+def predict_all(models: Mapping, row, *, class_names, temperatures: Mapping | None = None) -> Votes:
     """Ask every fitted model about one input row (``(1, n_pixels)``).
 
-    Decision values are turned into pseudo-probabilities by softmax, as in
+    Decision values are turned into probabilities by a softmax at each model's
+    stored temperature (``temperatures[name]``, default 1), as in
     :func:`core.evaluation.probabilities`.
     """
+    temperatures = temperatures or {}
     names = [str(name) for name in class_names]
     probabilities, predicted = {}, {}
     for name, model in models.items():
         scores, kind = model_scores(model, row)
-        probs = evaluation.probabilities(scores, score_kind=kind)[0]
+        probs = evaluation.probabilities(scores, score_kind=kind, temperature=temperatures.get(name, 1.0))[0]
         probabilities[name] = probs
         predicted[name] = names[int(np.asarray(model.predict(row))[0])]
     table = pd.DataFrame.from_dict(probabilities, orient="index", columns=names)

@@ -176,7 +176,8 @@ def one_vs_rest(loaded: Loaded, name: str, cls: int) -> evaluation.OneVsRest:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _confidence(fingerprint: str, name: str, _pred: Predictions) -> np.ndarray:
-    return _read_only(evaluation.confidence(_pred.scores, score_kind=_pred.score_kind))
+    return _read_only(evaluation.confidence(_pred.scores, score_kind=_pred.score_kind,
+                                               temperature=_pred.temperature))
 
 
 def confidence(loaded: Loaded, name: str) -> np.ndarray:

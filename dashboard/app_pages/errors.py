@@ -72,7 +72,8 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str) -> None:
     page = views.paginate(rows, page=number, per_page=PER_PAGE)
     st.caption(f"{note} Page {page.page} of {page.n_pages}.")
     captions = views.gallery(page.rows, y_true=shown_pred.y_true, y_pred=shown_pred.y_pred, scores=shown_pred.scores,
-                             score_kind=shown_pred.score_kind, class_names=class_names)
+                             score_kind=shown_pred.score_kind, class_names=class_names,
+                             temperature=shown_pred.temperature)
     with st.container(key=key):
         ui.gallery(images[page.rows], captions)
 

@@ -8,6 +8,7 @@ from sklearn.pipeline import Pipeline
 
 from core import artifacts as art
 from core.artifacts import load_model, open_artifacts, sha256_file
+from core import evaluation
 from core.build import build
 from core.models import REGISTRY
 from core.preprocess import PixelScaler
@@ -59,7 +60,11 @@ def test_stored_predictions_and_metrics_match_the_loaded_model(digits_build, dig
         assert metrics["predict_ms"] > 0 and metrics["fit_seconds"] > 0
         assert 0.8 < metrics["cv_mean"] <= 1 and metrics["cv_std"] >= 0
     assert artifacts.predictions("rf").score_kind == "proba"
-    assert artifacts.predictions("sgd").score_kind == "decision"
+    assert artifacts.predictions("rf").temperature == 1.0
+    sgd = artifacts.predictions("sgd")
+    assert sgd.score_kind == "decision" and sgd.temperature > 0
+    calibrated = evaluation.confidence(sgd.scores, score_kind="decision", temperature=sgd.temperature)
+    assert calibrated.mean() < evaluation.confidence(sgd.scores, score_kind="decision").mean()
 
 
 def test_binary_detector_stores_its_own_task(digits_build, digits):

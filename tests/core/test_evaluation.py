@@ -246,3 +246,21 @@ def test_disagreements(digits_run):
         assert a[i] != y[i] and b[i] != y[i] and a[i] != b[i]
     assert sum(result.counts.values()) == y.size
     assert result.counts["both_right"] == np.sum((a == y) & (b == y))
+
+
+def test_fit_temperature_minimises_log_loss_of_real_decision_values(digits):
+    model = SGDClassifier(loss="hinge", max_iter=10, tol=None, random_state=0)
+    model.fit(digits.X_train / 255.0, digits.y_train)
+    scores = model.decision_function(digits.X_test / 255.0)
+    t = ev.fit_temperature(scores, digits.y_test)
+
+    def loss(temperature):
+        return metrics.log_loss(digits.y_test, ev.probabilities(scores, score_kind="decision", temperature=temperature),
+                        labels=range(10))
+
+    assert loss(t) < min(loss(1.0), loss(t * 1.5), loss(t / 1.5))
+    probs = ev.probabilities(scores, score_kind="decision", temperature=t)
+    np.testing.assert_array_equal(probs.argmax(axis=1), scores.argmax(axis=1))
+    np.testing.assert_allclose(probs.sum(axis=1), 1, rtol=1e-6)
+    with pytest.raises(ValueError, match="temperature"):
+        ev.probabilities(scores, score_kind="decision", temperature=0)
