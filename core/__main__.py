@@ -1,17 +1,19 @@
-"""Command line: ``python -m core build`` and ``python -m core report``."""
+"""Command line: ``python -m core build``, ``python -m core report`` and ``python -m core tune``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+import pandas as pd
 from tqdm import tqdm
 
 from core.artifacts import ArtifactError, open_artifacts
 from core.build import STAGES, BuildEvent, build
-from core.data import DATASETS, DataError
+from core.data import DATASETS, DataError, load_dataset
 from core.models import GROUPS, REGISTRY
 from core.report import report_json, report_text
+from core.tuning import SEARCHES, SPACES, save_results, summary_table, tune
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,7 +32,30 @@ def _parser() -> argparse.ArgumentParser:
     r = commands.add_parser("report", help="print the model comparison")
     r.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     r.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    t = commands.add_parser("tune", help="choose hyper-parameters by cross-validation on training images")
+    t.add_argument("--dataset", choices=DATASETS, default="mnist", help="as for build")
+    t.add_argument("--data-dir", help="folder with the four IDX files (default: $MNIST_DIR)")
+    t.add_argument("--artifacts", help="folder for tuning.json (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
+    t.add_argument("--models", default="sgd,rf,knn,svc", help=f"comma-separated, from {', '.join(SPACES)}")
+    t.add_argument("--train-size", type=int, default=10_000, help="search on a stratified subset of this many images")
+    t.add_argument("--cv", type=int, default=3, help="number of stratified folds")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--search", choices=SEARCHES, default="grid",
+                   help="grid: every candidate on all folds; halving: successive halving")
+    t.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (-1 = all cores)")
     return parser
+
+
+def _tune(args) -> None:
+    dataset = load_dataset(args.dataset, data_dir=args.data_dir)
+    results = tune(dataset, models=args.models, train_size=args.train_size, cv=args.cv, seed=args.seed,
+                   n_jobs=args.n_jobs, search=args.search,
+                   progress=lambda name, index, total: print(f"[{index + 1}/{total}] tuning {name}",
+                                                             file=sys.stderr, flush=True))
+    path = save_results(results, args.artifacts)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 90, "display.precision", 4):
+        print(summary_table(results).to_string(index=False))
+    print(f"saved -> {path}")
 
 
 class _Bars:
@@ -77,6 +102,8 @@ def main(argv=None) -> int:
             print(f"built {', '.join(result.built) or 'nothing'}; up to date {', '.join(result.reused) or 'none'}"
                   f" -> {result.root}")
             print(report_text(open_artifacts(result.root)))
+        elif args.command == "tune":
+            _tune(args)
         else:
             artifacts = open_artifacts(args.artifacts, strict=False)
             print(report_json(artifacts) if args.json else report_text(artifacts))
