@@ -40,6 +40,8 @@ from core.preprocess import Deskew, PixelScaler
 CONFUSIONS = ((9, 4), (5, 3), (7, 1))
 SVC_PCA_COMPONENTS = 50
 SVC_PCA_C = 10.0
+# Chosen on training images only: 3-fold CV on 10,000 of them put gamma 1.5 ahead of 0.75 and 3.0
+# for every C in 3-30 (all within 0.03 points of each other), confirmed on a 50,000/10,000 split.
 HOG_ORIENTATIONS = 8
 HOG_C = 5.0
 HOG_GAMMA = 1.5
@@ -111,7 +113,10 @@ def make_best(*, image_shape, seed) -> Pipeline:
     """``svc_hog`` refitted on its support vectors plus their 1-pixel shifts (virtual SVM).
 
     Deskew comes first because it recentres each digit, which would undo a
-    shift made before it; the shifts are made on the deskewed images.
+    shift made before it; the shifts are made on the deskewed images. The
+    gradient histograms already tolerate small shifts, so the refit gains
+    little: 0.00-0.04 points over ``svc_hog`` on four 10,000-image validation
+    folds of the training set.
     """
     virtual = VirtualSVClassifier(_hog_svc(image_shape), image_shape=image_shape, shift=1)
     return Pipeline([("deskew", Deskew(image_shape=image_shape)), ("model", virtual)])
