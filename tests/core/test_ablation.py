@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
@@ -39,7 +41,9 @@ def test_best_beats_the_sgd_baseline_on_an_mnist_slice(mnist_small):
     best_accuracy, sgd_accuracy = best.score(ds.X_test, ds.y_test), sgd.score(ds.X_test, ds.y_test)
     assert best_accuracy > sgd_accuracy + 0.05
     assert best_accuracy > 0.97
-    np.testing.assert_array_equal(best.predict(ds.X_test[:5]), best.predict(ds.X_test)[:5])
+    predicted = best.predict(ds.X_test)
+    np.testing.assert_array_equal(best.predict(ds.X_test[:5]), predicted[:5])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(best)).predict(ds.X_test), predicted)
 
 
 def test_confusion_counts_match_the_confusion_matrix(mnist_small):
