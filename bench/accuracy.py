@@ -28,8 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")
 
-from core.ablation import ABLATION, ABLATION_STEPS, confusion_counts  # noqa: E402
+from core.ablation import ABLATION  # noqa: E402
 from core.data import load_dataset, subset  # noqa: E402
+from core.models import REGISTRY  # noqa: E402
+from core.report import pair_errors  # noqa: E402
 
 LATENCY_SAMPLES = 200
 
@@ -39,7 +41,7 @@ def run_step(name: str, *, train_size: int | None, seed: int) -> dict:
     dataset = load_dataset("mnist", data_dir=MNIST_DIR)
     if train_size:
         dataset = subset(dataset, train_size=train_size, seed=seed)
-    model = ABLATION_STEPS[name].make(image_shape=dataset.image_shape, seed=seed)
+    model = REGISTRY[name].make(image_shape=dataset.image_shape, seed=seed)
     start = time.perf_counter()
     model.fit(dataset.X_train, dataset.y_train)
     fit_seconds = time.perf_counter() - start
@@ -53,7 +55,7 @@ def run_step(name: str, *, train_size: int | None, seed: int) -> dict:
         "step": name,
         "n_train": len(dataset.y_train),
         "accuracy": float(np.mean(y_pred == dataset.y_test)),
-        **confusion_counts(dataset.y_test, y_pred),
+        **pair_errors(dataset.y_test, y_pred, dataset.class_names),
         "fit_s": round(fit_seconds, 1),
         "predict_ms": round(1000 * float(np.median(latencies)), 2),
         "peak_gb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2, 2),
@@ -72,9 +74,10 @@ def main() -> int:
         print(json.dumps(run_step(args.worker, train_size=args.train_size, seed=args.seed)))
         return 0
     steps = [s.strip() for s in args.steps.split(",") if s.strip()]
-    unknown = [s for s in steps if s not in ABLATION_STEPS]
+    known = [step.name for step in ABLATION]
+    unknown = [s for s in steps if s not in known]
     if unknown:
-        parser.error(f"unknown steps {unknown}; choose from {', '.join(ABLATION_STEPS)}")
+        parser.error(f"unknown steps {unknown}; choose from {', '.join(known)}")
     header = f"{'step':<11}{'n_train':>8}{'accuracy':>10}{'9->4':>6}{'5->3':>6}{'7->1':>6}" \
              f"{'fit_s':>8}{'predict_ms':>12}{'peak_gb':>9}"
     print(header, flush=True)

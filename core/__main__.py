@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     r = commands.add_parser("report", help="print the model comparison")
     r.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     r.add_argument("--json", action="store_true", help="print one JSON object for scripts")
+    r.add_argument("--ablation", action="store_true",
+                   help="only the ablation steps, in order, with each step's accuracy gain")
     t = commands.add_parser("tune", help="choose hyper-parameters by cross-validation on training images")
     t.add_argument("--dataset", choices=DATASETS, default="mnist", help="as for build")
     t.add_argument("--data-dir", help="folder with the four IDX files (default: $MNIST_DIR)")
@@ -106,7 +108,7 @@ def main(argv=None) -> int:
             _tune(args)
         else:
             artifacts = open_artifacts(args.artifacts, strict=False)
-            print(report_json(artifacts) if args.json else report_text(artifacts))
+            print(report_json(artifacts) if args.json else report_text(artifacts, ablation=args.ablation))
     except (DataError, ArtifactError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -18,24 +18,13 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, clone
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from core.preprocess import ShiftAugmentedClassifier, shift_images
+from core.preprocess import ShiftAugmentedClassifier, check_image_rows, shift_images
 
 _CHUNK = 2048
+FLOATS = [np.float32, np.float64]
 _EPS = 1e-6
-
-
-def _check_image_rows(estimator, X, *, reset: bool) -> np.ndarray:
-    """Validate float rows whose width matches ``estimator.image_shape``."""
-    X = validate_data(estimator, X, reset=reset, dtype=[np.float32, np.float64])
-    height, width = estimator.image_shape
-    if X.shape[1] != height * width:
-        raise ValueError(
-            f"Expected rows of {height * width} pixels for image_shape={(height, width)}, "
-            f"got {X.shape[1]} features. Pass image_shape matching the data, e.g. (8, 8) for digits."
-        )
-    return X
 
 
 def orientation_maps(images: np.ndarray, *, n_orientations: int, signed: bool) -> np.ndarray:
@@ -143,7 +132,7 @@ class GradientHistogram(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
             )
         if self.n_orientations < 2:
             raise ValueError(f"n_orientations must be at least 2, got {self.n_orientations}.")
-        _check_image_rows(self, X, reset=True)
+        check_image_rows(self, X, reset=True, dtype=FLOATS)
         self.n_features_out_ = self.n_orientations * sum(g * g for g in self.grid_sizes)
         return self
 
@@ -154,7 +143,7 @@ class GradientHistogram(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseE
     def transform(self, X) -> np.ndarray:
         """Return the concatenated, normalised histograms, float32 of shape ``(n, n_features_out_)``."""
         check_is_fitted(self)
-        X = _check_image_rows(self, X, reset=False)
+        X = check_image_rows(self, X, reset=False, dtype=FLOATS)
         out = np.empty((len(X), self.n_features_out_), dtype=np.float32)
         for start in range(0, len(X), _CHUNK):
             out[start : start + _CHUNK] = self._histograms(X[start : start + _CHUNK])
@@ -207,7 +196,7 @@ class VirtualSVClassifier(ShiftAugmentedClassifier):
 
     def fit(self, X, y):
         """Fit, collect support vectors, add their shifts and refit."""
-        X = _check_image_rows(self, X, reset=True)
+        X = check_image_rows(self, X, reset=True, dtype=FLOATS)
         y = np.asarray(y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels; pass one label per row.")

@@ -37,9 +37,9 @@ class ImageError(ValueError):
     """An uploaded image could not be turned into a digit; the message says what to do."""
 
 
-def _check_rows(estimator, X, *, reset: bool) -> np.ndarray:
-    """Validate 2-D numeric rows whose width matches ``estimator.image_shape``."""
-    X = validate_data(estimator, X, reset=reset, dtype=None, ensure_min_features=1)
+def check_image_rows(estimator, X, *, reset: bool, dtype=None) -> np.ndarray:
+    """Validate 2-D numeric rows (of ``dtype``, if given) whose width matches ``estimator.image_shape``."""
+    X = validate_data(estimator, X, reset=reset, dtype=dtype, ensure_min_features=1)
     height, width = estimator.image_shape
     if X.shape[1] != height * width:
         raise ValueError(
@@ -167,13 +167,13 @@ class Deskew(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Check the rows and record ``n_features_in_``."""
-        _check_rows(self, X, reset=True)
+        check_image_rows(self, X, reset=True)
         return self
 
     def transform(self, X) -> np.ndarray:
         """Return the deskewed rows, float32, same shape as ``X``."""
         check_is_fitted(self)
-        X = _check_rows(self, X, reset=False)
+        X = check_image_rows(self, X, reset=False)
         out = np.empty(X.shape, dtype=np.float32)
         for start in range(0, len(X), _DESKEW_CHUNK):
             chunk = X[start : start + _DESKEW_CHUNK].reshape(-1, *self.image_shape).astype(np.float64)
@@ -231,7 +231,7 @@ class ShiftAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     def fit(self, X, y):
         """Stack the original and four shifted copies of ``X`` and fit a clone of ``estimator``."""
-        X = _check_rows(self, X, reset=True)
+        X = check_image_rows(self, X, reset=True)
         y = np.asarray(y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels; pass one label per row.")

@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from core.ablation import ABLATION
 from core.artifacts import ArtifactSet
 
 #: The study's most confused pairs, as (true, predicted) digit labels.
@@ -51,17 +52,40 @@ def comparison(artifacts: ArtifactSet) -> pd.DataFrame:
     return frame.reindex(columns=COLUMNS + extra)
 
 
+def ablation_table(artifacts: ArtifactSet) -> pd.DataFrame:
+    """The ablation steps that were built, in order, with what each adds and its gain in accuracy.
+
+    Build them with ``python -m core build --models ablation``.
+    """
+    frame = comparison(artifacts).set_index("model")
+    steps = [step for step in ABLATION if step.name in frame.index]
+    table = frame.loc[[s.name for s in steps]].reset_index()
+    table.insert(2, "change", [s.change for s in steps])
+    table.insert(4, "gain", table["test_accuracy"].diff())
+    keep = ["model", "title", "change", "test_accuracy", "gain", *[f"{t}->{p}" for t, p in STUDY_PAIRS],
+            "fit_seconds", "predict_ms", "size_bytes"]
+    return table.reindex(columns=keep)
+
+
 def report_json(artifacts: ArtifactSet) -> str:
-    """The comparison as one JSON object ``{"dataset": ..., "models": [...]}`` for scripts."""
-    frame = comparison(artifacts).rename(columns={"model": "name"}).astype(object)
-    models = frame.where(frame.notna(), None).to_dict(orient="records")
-    return json.dumps({"dataset": artifacts.dataset, "models": models}, indent=2)
+    """The comparison as one JSON object for scripts.
+
+    ``{"dataset": ..., "models": [{"name": ..., "test_accuracy": ...}, ...], "ablation": [...]}``;
+    ``ablation`` lists the built ablation steps in order (see :func:`ablation_table`).
+    """
+    def records(frame: pd.DataFrame) -> list[dict]:
+        frame = frame.rename(columns={"model": "name"}).astype(object)
+        return frame.where(frame.notna(), None).to_dict(orient="records")
+
+    return json.dumps({"dataset": artifacts.dataset, "models": records(comparison(artifacts)),
+                       "ablation": records(ablation_table(artifacts))}, indent=2)
 
 
-def report_text(artifacts: ArtifactSet) -> str:
-    """The comparison as an aligned text table."""
+def report_text(artifacts: ArtifactSet, *, ablation: bool = False) -> str:
+    """The comparison (or with ``ablation`` the ablation steps) as an aligned text table."""
     ds = artifacts.dataset
-    frame = comparison(artifacts).drop(columns=["title"])
+    frame = ablation_table(artifacts) if ablation else comparison(artifacts)
+    frame = frame.drop(columns=["title", "change"], errors="ignore")
     frame["size_mb"] = frame.pop("size_bytes") / 1e6
     header = (f"{ds['id']} ({ds['name']}): {ds['n_train']} train / {ds['n_test']} test images, "
               f"built {artifacts.manifest['created']}")

@@ -2,10 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.metrics import confusion_matrix
 
 from core.__main__ import main
 from core.artifacts import open_artifacts
-from core.report import comparison, pair_errors
+from core.build import build
+from core.report import ablation_table, comparison, pair_errors
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +23,30 @@ def test_pair_errors_count_the_study_confusions():
     names = tuple(str(i) for i in range(10))
     assert pair_errors(y_true, y_pred, names) == {"9->4": 2, "5->3": 1, "7->1": 1}
     assert pair_errors(y_true % 3, y_pred % 3, ("0", "1", "2")) == {"9->4": None, "5->3": None, "7->1": None}
+
+
+def test_pair_errors_match_the_confusion_matrix(mnist_small):
+    rng = np.random.default_rng(0)
+    y_true = mnist_small.y_test
+    y_pred = np.where(rng.random(len(y_true)) < 0.3, rng.integers(0, 10, len(y_true)), y_true)
+    matrix = confusion_matrix(y_true, y_pred, labels=range(10))
+    assert pair_errors(y_true, y_pred, mnist_small.class_names) == {
+        "9->4": matrix[9, 4], "5->3": matrix[5, 3], "7->1": matrix[7, 1]}
+
+
+def test_ablation_table_orders_the_built_steps_and_their_gains(tmp_path, digits, capsys):
+    build(dataset=digits, artifacts_dir=tmp_path, models="svc,sgd,svc_deskew", seed=0)
+    table = ablation_table(open_artifacts(tmp_path))
+    assert list(table["model"]) == ["sgd", "svc", "svc_deskew"]
+    assert np.isnan(table["gain"].iloc[0])
+    np.testing.assert_allclose(table["gain"].iloc[1:], np.diff(table["test_accuracy"]))
+    assert table["change"].str.len().min() > 10
+    assert main(["report", "--artifacts", str(tmp_path), "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["ablation"]
+    assert [step["name"] for step in steps] == ["sgd", "svc", "svc_deskew"]
+    assert main(["report", "--artifacts", str(tmp_path), "--ablation"]) == 0
+    text = capsys.readouterr().out
+    assert "gain" in text and "logreg" not in text
 
 
 def test_comparison_reads_manifest_metrics_and_stored_predictions(built, digits):
