@@ -9,7 +9,9 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from core.ablation import ABLATION, hog_grid_sizes, make_best
-from core.models import REGISTRY, make_sgd, resolve_models
+from core.artifacts import open_artifacts
+from core.build import build
+from core.models import REGISTRY, resolve_models
 
 KERNEL_STEPS = [step.name for step in ABLATION if step.name not in {"sgd", "rf"}]
 
@@ -37,13 +39,16 @@ def test_grid_sizes_follow_the_image_size():
     assert hog_grid_sizes((2, 2)) == (1, 1)
 
 
-def test_best_beats_the_sgd_baseline_on_an_mnist_slice(mnist_small):
+def test_a_small_build_of_best_beats_sgd_and_its_artifact_predicts_the_same(mnist_small, tmp_path):
     ds = mnist_small
+    result = build(dataset=ds, artifacts_dir=tmp_path, models="sgd,best", seed=0)
+    accuracy = {name: entry["metrics"]["test_accuracy"] for name, entry in result.manifest["models"].items()}
+    assert accuracy["best"] > accuracy["sgd"] + 0.05
+    assert accuracy["best"] > 0.97
+    artifacts = open_artifacts(tmp_path)
+    stored = artifacts.predictions("best")
+    np.testing.assert_array_equal(artifacts.load_model("best").predict(ds.X_test), stored.y_pred)
+    np.testing.assert_array_equal(stored.scores.argmax(axis=1), stored.y_pred)
     best = make_best(image_shape=ds.image_shape, seed=0).fit(ds.X_train, ds.y_train)
-    sgd = make_sgd(image_shape=ds.image_shape, seed=0).fit(ds.X_train, ds.y_train)
-    best_accuracy, sgd_accuracy = best.score(ds.X_test, ds.y_test), sgd.score(ds.X_test, ds.y_test)
-    assert best_accuracy > sgd_accuracy + 0.05
-    assert best_accuracy > 0.97
-    predicted = best.predict(ds.X_test)
-    np.testing.assert_array_equal(best.predict(ds.X_test[:5]), predicted[:5])
-    np.testing.assert_array_equal(pickle.loads(pickle.dumps(best)).predict(ds.X_test), predicted)
+    np.testing.assert_array_equal(best.predict(ds.X_test[:5]), stored.y_pred[:5])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(best)).predict(ds.X_test), stored.y_pred)
