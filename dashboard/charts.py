@@ -9,6 +9,8 @@ more than building the figure.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -19,6 +21,7 @@ NO_TEMPLATE: dict = {}
 HIGHLIGHT = "#d62728"
 #: White to a mid blue, light enough for dark cell text at the top of the scale.
 CELL_SCALE = [[0.0, "#ffffff"], [1.0, "#5b9bd5"]]
+GAIN, LOSS, NEUTRAL = "#2ca02c", "#d62728", "#7f7f7f"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
            "#d62728"]
 
@@ -204,3 +207,43 @@ def probability_bars(probabilities: pd.DataFrame, *, titles: dict[str, str], hei
                    marker_color=PALETTE[i % len(PALETTE)]) for i, name in enumerate(probabilities.index)]
     return _figure(data, height=height, barmode="group", xaxis={"type": "category", "title": {"text": "class"}},
                    yaxis={"range": [0, 1], "title": {"text": "probability"}})
+
+
+def _wrapped(text: str, width: int = 16) -> str:
+    """A category-axis label broken into lines of about ``width`` characters."""
+    return "<br>".join(textwrap.wrap(text, width)) or text
+
+
+def _step_labels(steps: pd.DataFrame) -> list[str]:
+    return [_wrapped(f"{step}. {title}") for step, title in zip(steps["step"], steps["title"])]
+
+
+def ablation_errors(steps: pd.DataFrame, *, height: int = 400) -> go.Figure:
+    """Test errors after each ablation step, each bar labelled with the errors it removed.
+
+    ``steps`` is :func:`core.views.ablation_steps` output; a bar is green when its
+    step removed errors, red when it added some, grey for the first step.
+    """
+    fixed = steps["fixed"].to_numpy(dtype=float)
+    colours = [NEUTRAL if np.isnan(f) else GAIN if f > 0 else LOSS if f < 0 else NEUTRAL for f in fixed]
+    text = [f"{e:,}" if np.isnan(f) else f"{e:,}<br>({-f:+,.0f})" for e, f in zip(steps["errors"], fixed)]
+    hover = [f"<b>{title}</b><br>{_wrapped(change, 48)}<br>accuracy {acc:.2%}, {e:,} errors"
+             for title, change, acc, e in zip(steps["title"], steps["change"], steps["test_accuracy"], steps["errors"])]
+    bar = go.Bar(x=_step_labels(steps), y=steps["errors"], marker_color=colours, text=text,
+                 textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text")
+    return _figure([bar], height=height, title="Test errors after each step (change against the previous step)",
+                   xaxis={"type": "category"}, yaxis={"title": {"text": "misclassified test images"},
+                                                      "range": [0, float(steps["errors"].max()) * 1.2]})
+
+
+def ablation_pairs(steps: pd.DataFrame, *, pairs, height: int = 400) -> go.Figure:
+    """The study's confused pairs (columns ``pairs`` such as ``"9->4"``) after each ablation step."""
+    labels = _step_labels(steps)
+    data = [go.Scatter(x=labels, y=steps[pair], mode="lines+markers", name=pair.replace("->", " → "),
+                       line={"color": PALETTE[i % len(PALETTE)]}, marker={"size": 9},
+                       hovertemplate=f"{pair.replace('->', ' → ')}: %{{y}} images<extra></extra>")
+            for i, pair in enumerate(pairs)]
+    return _figure(data, height=height, title="The study's confused pairs after each step", hovermode="x unified",
+                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                   xaxis={"type": "category"}, yaxis={"title": {"text": "test images (true → predicted)"},
+                                                      "rangemode": "tozero"})

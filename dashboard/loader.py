@@ -4,7 +4,9 @@
 artifact set with its arrays, fitted models, sorted one-vs-rest scores); the
 arrays are marked read-only so no page can mutate them. ``st.cache_data``
 holds small frames. Every cached function takes the artifact fingerprint
-(SHA-256 of ``manifest.json``), so a rebuild is picked up on the next rerun.
+(SHA-256 of ``manifest.json``), so a rebuild is picked up on the next rerun;
+the tuning results, which live beside the manifest, are keyed by their file's
+modification time and size, so a re-tune is picked up too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import evaluation, report
+from core import evaluation, report, tuning, views
 from core.artifacts import MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir, open_artifacts
 from core.eda import DataSummary
 
@@ -193,3 +195,62 @@ def _coverage(fingerprint: str, name: str, _pred: Predictions, _conf: np.ndarray
 def coverage(loaded: Loaded, name: str) -> pd.DataFrame:
     """Accuracy against coverage for every confidence threshold of model ``name``."""
     return _coverage(loaded.fingerprint, name, loaded.predictions[name], confidence(loaded, name))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _ablation(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
+    return views.ablation_steps(report.ablation_table(_aset), n_test=int(_aset.dataset["n_test"]))
+
+
+def ablation(loaded: Loaded) -> pd.DataFrame:
+    """The built ablation steps in order (:func:`core.views.ablation_steps` of :func:`core.report.ablation_table`)."""
+    return _ablation(loaded.fingerprint, loaded.artifacts)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Stored search results: the summary (:func:`core.views.tuning_table`) and each model's candidates."""
+
+    table: pd.DataFrame
+    candidates: Mapping[str, pd.DataFrame]
+
+
+def tuning_stamp(root: Path) -> tuple[int, int] | None:
+    """Modification time (ns) and size of ``root/tuning.json``, None when there is none."""
+    try:
+        stat = (root / tuning.TUNING_FILE).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _tuning(root: str, stamp: tuple[int, int], dataset_hash: str) -> Tuning:
+    results = tuning.load_results(root)
+    return Tuning(table=views.tuning_table(results, dataset_hash=dataset_hash),
+                  candidates={r.model: r.candidates for r in results})
+
+
+def tuning_results(loaded: Loaded) -> Tuning | None:
+    """What ``python -m core tune`` stored beside the manifest, None when it was never run.
+
+    Raises
+    ------
+    core.artifacts.ArtifactError
+        When ``tuning.json`` is unreadable or of another format (the message says how to redo it).
+    """
+    stamp = tuning_stamp(loaded.artifacts.root)
+    if stamp is None:
+        return None
+    return _tuning(str(loaded.artifacts.root), stamp, loaded.artifacts.dataset["hash"])
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _decided_by_scores(fingerprint: str, _predictions: Mapping[str, Predictions]) -> frozenset[str]:
+    return frozenset(name for name, pred in _predictions.items() if views.scores_decide(pred.y_pred, pred.scores))
+
+
+def decided_by_scores(loaded: Loaded) -> frozenset[str]:
+    """Models whose stored test predictions are all the argmax of their stored scores (see
+    :func:`core.views.scores_decide`): the Draw page asks them once, for scores only."""
+    return _decided_by_scores(loaded.fingerprint, loaded.predictions)

@@ -1,4 +1,4 @@
-"""Models page: how the models compare, per class, and the study's detector and multiclass strategies."""
+"""Models page: how the models compare, per class, the accuracy ablation, tuning, the study's detector and strategies."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ import numpy as np
 import streamlit as st
 
 from core import evaluation, views
+from core.ablation import ABLATION
+from core.artifacts import ArtifactError
+from core.report import STUDY_PAIRS
 from dashboard import charts, loader, ui
 
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}
@@ -16,35 +19,53 @@ METRICS = {
     "predict_ms": ("Latency per image (ms)", True),
     "size_mb": ("Model size (MB)", True),
 }
+PAIRS = [f"{true}->{predicted}" for true, predicted in STUDY_PAIRS]
+PAIR_COLUMNS = {pair: st.column_config.NumberColumn(pair.replace("->", "→"), format="%d",
+                                                    help=f"Test images of a {pair[0]} predicted as {pair[-1]}")
+                for pair in PAIRS}
+WARNING_ICON = "⚠️"
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
+fit_warnings = {n: loaded.artifacts.model_info(n).get("fit_warnings") or [] for n in loaded.artifacts.model_names}
 
 st.title("Models")
 table = loader.comparison(loaded)
 shown = table[table["model"].isin(names)].copy()
 shown["size_mb"] = shown["size_bytes"] / 1e6
+shown["label"] = [f"{t} {WARNING_ICON}" if fit_warnings[n] else t for n, t in zip(shown["model"], shown["title"])]
 has_cv = shown["cv_mean"].notna().any()
-columns = ["title", "test_accuracy", "macro_f1", *(["cv_mean", "cv_std"] if has_cv else []),
+columns = ["label", "test_accuracy", "macro_f1", *(["cv_mean", "cv_std"] if has_cv else []), *PAIRS,
            "fit_seconds", "predict_ms", "size_mb", "n_train"]
 st.dataframe(
     shown.set_index("model")[columns].sort_values("test_accuracy", ascending=False),
     column_config={
         "_index": "name",
-        "title": "model",
+        "label": "model",
         "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
         "macro_f1": st.column_config.NumberColumn("macro F1", format="%.4f"),
         "cv_mean": st.column_config.NumberColumn("CV accuracy", format="%.4f"),
         "cv_std": st.column_config.NumberColumn("CV ± std", format="%.4f"),
+        **PAIR_COLUMNS,
         "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
         "predict_ms": st.column_config.NumberColumn("latency (ms/image)", format="%.2f"),
         "size_mb": st.column_config.NumberColumn("size (MB)", format="%.2f"),
         "n_train": st.column_config.NumberColumn("train images", format="%d"),
     },
 )
+notes = ["Latency is the median time of one `predict` call on one image. 9→4, 5→3 and 7→1 count the study's "
+         "most confused pairs."]
 if not has_cv:
-    st.caption("Cross-validated accuracy appears when the artifacts are built with `--cv 5`.")
+    notes.append("Cross-validated accuracy appears when the artifacts are built with `--cv 5`.")
+st.caption(" ".join(notes))
+warned = [n for n in names if fit_warnings[n]]
+if warned:
+    with st.expander(f"{WARNING_ICON} Fit warnings: {', '.join(loaded.title(n) for n in warned)}"):
+        for name in warned:
+            st.markdown(f"**{loaded.title(name)}**")
+            for text in fit_warnings[name]:
+                st.code(text, language=None, wrap_lines=True)
 st.download_button("Download the comparison (CSV)", table.to_csv(index=False).encode(), "digit-lens-models.csv",
                    mime="text/csv", key="models_csv")
 
@@ -61,6 +82,95 @@ f1 = views.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n]
                         class_names=class_names).rename(index=loaded.title)
 st.plotly_chart(charts.heatmap(f1, title="F1 score per digit (darker is better)", zmin=float(np.floor(f1.min().min() * 20) / 20),
                                zmax=1.0), key="models_f1")
+
+
+def ablation_section() -> None:
+    """The built ablation steps in order: what each adds and the errors it removed."""
+    steps = loader.ablation(loaded)
+    missing = [step.name for step in ABLATION if step.name not in set(steps["model"])]
+    command = "`python -m core build --models ablation`"
+    if len(steps) < 2:
+        st.caption(f"The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → best) appears here when at "
+                   f"least two of its steps are built: {command}.")
+        return
+    st.subheader("Ablation: what each step bought")
+    st.caption(f"Each step after the two baselines keeps the previous one and adds one change; errors are counted "
+               f"on the {loaded.artifacts.dataset['n_test']:,} test images. The ablation always shows every built "
+               "step, whatever the sidebar's choice.")
+    left, right = st.columns(2)
+    with left:
+        st.plotly_chart(charts.ablation_errors(steps), key="models_ablation_errors", config={"displayModeBar": False})
+    with right:
+        st.plotly_chart(charts.ablation_pairs(steps, pairs=PAIRS), key="models_ablation_pairs",
+                        config={"displayModeBar": False})
+    st.dataframe(steps[["step", "title", "change", "test_accuracy", "gain", "errors", *PAIRS, "fit_seconds",
+                        "predict_ms", "size_mb"]], hide_index=True, key="models_ablation_table", column_config={
+        "step": st.column_config.NumberColumn("#", format="%d", width=40),
+        "title": st.column_config.TextColumn("model", width="medium"),
+        "change": st.column_config.TextColumn("what the step adds", width="large"),
+        "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
+        "gain": st.column_config.NumberColumn("gain", format="%+.4f", help="Accuracy minus the previous step's"),
+        "errors": st.column_config.NumberColumn("errors", format="%d", help="Misclassified test images"),
+        **PAIR_COLUMNS,
+        "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.1f"),
+        "predict_ms": st.column_config.NumberColumn("ms/image", format="%.2f"),
+        "size_mb": st.column_config.NumberColumn("size (MB)", format="%.1f"),
+    })
+    if missing:
+        st.caption(f"Not built yet: {', '.join(missing)}. Build every step with {command}.")
+
+
+def tuning_section() -> None:
+    """Hyper-parameters chosen by cross-validation (``python -m core tune``), against the registry defaults."""
+    try:
+        tuned = loader.tuning_results(loaded)
+    except ArtifactError as exc:
+        st.subheader("Tuning")
+        st.warning(str(exc))
+        return
+    if tuned is None or tuned.table.empty:
+        st.caption("Cross-validated hyper-parameter searches appear here after `python -m core tune` "
+                   f"(add `--artifacts {loaded.artifacts.root}` when that is not the default folder).")
+        return
+    summary = tuned.table
+    st.subheader("Tuning")
+    st.caption("Each search ran on training images only (the test images are never looked at): stratified folds "
+               "of a training subset, every candidate scored by its mean CV accuracy.")
+    summary = summary.assign(title=[loaded.title(m) if m in loaded.artifacts.model_names else m
+                                    for m in summary["model"]])
+    st.dataframe(summary[["title", "best_params", "cv_accuracy", "default_params", "default_cv_accuracy", "gain",
+                          "candidates", "train_size", "cv", "seconds", "dataset"]], hide_index=True,
+                 key="models_tuning_table", column_config={
+        "title": "model",
+        "best_params": st.column_config.TextColumn("chosen parameters", width="medium"),
+        "cv_accuracy": st.column_config.NumberColumn("CV accuracy", format="%.4f"),
+        "default_params": st.column_config.TextColumn("registry defaults", width="medium"),
+        "default_cv_accuracy": st.column_config.NumberColumn("defaults' CV accuracy", format="%.4f"),
+        "gain": st.column_config.NumberColumn("gain", format="%+.4f", help="Chosen minus defaults' CV accuracy"),
+        "candidates": st.column_config.NumberColumn("candidates", format="%d"),
+        "train_size": st.column_config.NumberColumn("train images", format="%d"),
+        "cv": st.column_config.NumberColumn("folds", format="%d"),
+        "seconds": st.column_config.NumberColumn("search (s)", format="%.0f"),
+    })
+    other = summary.loc[~summary["same_data"], "title"].tolist()
+    if other:
+        st.warning(f"Searched on another dataset than these artifacts were built on: {', '.join(other)}. "
+                   "Re-run `python -m core tune` with the build's dataset.")
+    for model, title in zip(summary["model"], summary["title"]):
+        with st.expander(f"Candidates: {title}"):
+            st.dataframe(tuned.candidates[model], hide_index=True, column_config={
+                "params": st.column_config.TextColumn("parameters", width="large"),
+                "mean_test_score": st.column_config.NumberColumn("CV accuracy", format="%.4f"),
+                "std_test_score": st.column_config.NumberColumn("± std", format="%.4f"),
+                "rank_test_score": st.column_config.NumberColumn("rank", format="%d"),
+                "mean_fit_time": st.column_config.NumberColumn("fit (s)", format="%.2f"),
+                "iter": st.column_config.NumberColumn("round", format="%d"),
+                "n_resources": st.column_config.NumberColumn("images", format="%d"),
+            })
+
+
+ablation_section()
+tuning_section()
 
 if not loaded.binary:
     st.caption("The study's binary \"is it a 5?\" detector appears here when built: `python -m core build --models study`.")

@@ -79,7 +79,8 @@ def abstain(model: str) -> None:
     metrics[2].metric("Kept", f"{kept.n_kept:,}")
     metrics[3].metric("Abstained", f"{kept.kept.size - kept.n_kept:,}")
     if pred.score_kind == "decision":
-        st.caption("This model gives decision values; confidence is their softmax, a relative score.")
+        st.caption(f"This model gives decision values; confidence is their softmax at temperature "
+                   f"{pred.temperature:.3g}, fitted on training images so that it reads like a probability.")
     left, right = st.columns(2)
     with left:
         point = None if kept.n_kept == 0 else (kept.coverage, kept.accuracy_kept)

@@ -10,6 +10,7 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_curve
 from core import evaluation, views
 from core.models import REGISTRY
 from core.preprocess import canvas_to_mnist
+from core.tuning import tune
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +158,62 @@ def test_mosaic_places_tiles_with_gaps(mnist_small):
     assert out[28:30].max() == 0
     with pytest.raises(ValueError, match="rows, cols"):
         views.mosaic(images[0])
+
+
+def test_scores_decide_holds_for_argmax_models_and_catches_a_mismatch(digits, fitted):
+    for _, y_pred, scores in fitted.values():
+        assert views.scores_decide(y_pred, scores)
+    _, y_pred, scores = fitted["logreg"]
+    changed = y_pred.copy()
+    changed[0] = (changed[0] + 1) % 10
+    assert not views.scores_decide(changed, scores)
+    assert not views.scores_decide(y_pred[:0], scores[:0])
+
+
+def test_predict_all_from_scores_answers_like_predict_without_calling_it(digits, fitted):
+    class NoPredict:
+        """A fitted model whose ``predict`` must not be called."""
+
+        def __init__(self, model):
+            self.model = model
+
+        def decision_function(self, X):
+            return self.model.decision_function(X)
+
+        def predict(self, X):
+            raise AssertionError("predict was called")
+
+    models = {"sgd": NoPredict(fitted["sgd"][0]), "logreg": fitted["logreg"][0]}
+    rows = digits.X_test[:40]
+    for i in range(len(rows)):
+        votes = views.predict_all(models, rows[i:i + 1], class_names=digits.class_names, from_scores={"sgd"},
+                                  temperatures={"sgd": 3.0})
+        assert votes.summary.loc["sgd", "predicted"] == str(fitted["sgd"][1][i])
+        assert votes.summary.loc["logreg", "predicted"] == str(fitted["logreg"][1][i])
+        decision = fitted["sgd"][2][i] / 3.0
+        expected = np.exp(decision - decision.max()) / np.exp(decision - decision.max()).sum()
+        assert np.allclose(votes.probabilities.loc["sgd"], expected, atol=1e-6)
+
+
+def test_ablation_steps_count_errors_and_what_each_step_removed(digits, fitted):
+    accuracy = [np.mean(y_pred == digits.y_test) for _, y_pred, _ in fitted.values()]
+    table = pd.DataFrame({"model": list(fitted), "test_accuracy": accuracy, "size_bytes": [2_000_000, 500_000]})
+    steps = views.ablation_steps(table, n_test=len(digits.y_test))
+    errors = [int(np.sum(y_pred != digits.y_test)) for _, y_pred, _ in fitted.values()]
+    assert steps["step"].tolist() == [1, 2]
+    assert steps["errors"].tolist() == errors
+    assert np.isnan(steps["fixed"].iloc[0]) and steps["fixed"].iloc[1] == errors[0] - errors[1]
+    assert steps["size_mb"].tolist() == [2.0, 0.5]
+    assert steps["model"].tolist() == list(fitted)
+
+
+def test_tuning_table_adds_the_gain_and_flags_another_dataset(digits):
+    results = tune(digits, models="sgd", train_size=600, cv=3, seed=0, n_jobs=1,
+                   spaces={"sgd": {"clf__alpha": [1e-4, 1e-1]}})
+    table = views.tuning_table(results, dataset_hash=digits.content_hash)
+    [result] = results
+    assert table["model"].tolist() == ["sgd"] and table["dataset"].tolist() == [digits.dataset_id]
+    assert table["gain"].iloc[0] == pytest.approx(result.best_score - result.default_score)
+    assert table["gain"].iloc[0] >= 0 and table["same_data"].tolist() == [True]
+    assert views.tuning_table(results, dataset_hash="other")["same_data"].tolist() == [False]
+    assert views.tuning_table([]).empty

@@ -7,11 +7,16 @@ from pathlib import Path
 
 from core.build import build
 from core.data import load_dataset, subset
+from core.tuning import save_results, tune
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR") or REPO_ROOT.parent / "shared" / "data" / "mnist")
 #: Two multiclass models, the "is it a 5?" detector and both multiclass strategies.
 MODELS = "sgd,rf,is5,sgd_ovr,sgd_ovo"
+#: The first four accuracy ablation steps (quick to fit on the bundled digits).
+ABLATION_MODELS = "sgd,rf,svc,svc_deskew"
+#: A two-candidate grid per tuned model, so the search takes about a second.
+TUNING_SPACES = {"sgd": {"clf__alpha": [1e-4, 1e-2]}, "svc": {"clf__C": [1.0, 10.0], "clf__gamma": ["scale"]}}
 
 
 def build_small_set(root: Path) -> Path:
@@ -26,4 +31,12 @@ def build_small_set(root: Path) -> Path:
     else:
         dataset = load_dataset("digits")
     build(dataset=dataset, artifacts_dir=root, models=MODELS)
+    return root
+
+
+def build_ablation_set(root: Path) -> Path:
+    """Build the first ablation steps on the bundled digits and store a tiny tuning search beside them."""
+    dataset = load_dataset("digits")
+    build(dataset=dataset, artifacts_dir=root, models=ABLATION_MODELS)
+    save_results(tune(dataset, models="sgd,svc", train_size=600, cv=3, seed=0, n_jobs=1, spaces=TUNING_SPACES), root)
     return root

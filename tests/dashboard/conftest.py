@@ -5,13 +5,19 @@ from __future__ import annotations
 import pytest
 import streamlit as st
 
-from tests.dashboard.artifact_set import build_small_set
+from tests.dashboard.artifact_set import build_ablation_set, build_small_set
 
 
 @pytest.fixture(scope="session")
 def artifact_dir(tmp_path_factory):
     """Folder holding the small artifact set (shared with the browser tests of the same session)."""
     return build_small_set(tmp_path_factory.getbasetemp() / "dashboard-artifacts")
+
+
+@pytest.fixture(scope="session")
+def ablation_dir(tmp_path_factory):
+    """Digits artifacts with four ablation steps and a ``tuning.json`` written by ``core.tuning``."""
+    return build_ablation_set(tmp_path_factory.getbasetemp() / "dashboard-ablation")
 
 
 @pytest.fixture(autouse=True)

@@ -14,32 +14,13 @@ import shutil
 import numpy as np
 import pytest
 from PIL import Image
+from scipy.special import softmax
 from sklearn.metrics import f1_score, precision_score, recall_score
 from streamlit.testing.v1 import AppTest
 
 from core.artifacts import MANIFEST, open_artifacts
 from dashboard import registry
-
-ENTRY = registry.DASHBOARD_DIR / "streamlit_app.py"
-TIMEOUT = 60
-
-
-def open_app(monkeypatch, root, page: registry.PageDef | str | None = None) -> AppTest:
-    """Run the entry script with ``root`` as the artifact folder, then switch to ``page``."""
-    monkeypatch.setenv("DIGIT_LENS_ARTIFACTS", str(root))
-    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
-    if page is not None:
-        at.switch_page(page.script if isinstance(page, registry.PageDef) else page).run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
+from tests.dashboard.apptest import ENTRY, TIMEOUT, assert_clean, metrics, open_app
 
 @pytest.fixture(scope="module")
 def stored(artifact_dir):
@@ -131,6 +112,35 @@ def test_two_model_view_counts_disagreements(monkeypatch, artifact_dir, stored):
     assert_clean(at)
     a_right_b_wrong = int(np.sum((a.y_pred == a.y_true) & (b.y_pred != b.y_true)))
     assert any(f"a right b wrong: {a_right_b_wrong}" in c.value for c in at.caption)
+
+
+CAPTION = re.compile(r"#(\d+) · true <b>(\w+)</b> → <b>(\w+)</b> \((\d+)%\)<br>top-3: ([^<]+)</figcaption>")
+
+
+def test_two_model_gallery_shows_the_wrong_models_temperature_softmax(monkeypatch, artifact_dir, stored):
+    a, b = stored.predictions("rf"), stored.predictions("sgd")
+    assert b.score_kind == "decision" and b.temperature != 1.0
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    at.selectbox(key="errors_model_pick").set_value("rf").run()
+    at.selectbox(key="errors_other").set_value("sgd").run()
+    assert_clean(at)
+    probs = softmax(b.scores.astype(np.float64) / b.temperature, axis=1)
+    rows = np.flatnonzero((a.y_pred == a.y_true) & (b.y_pred != b.y_true))
+    shown = CAPTION.findall(at.html[0].value)
+    order = np.array([int(s[0]) for s in shown])
+    assert len(order) == min(rows.size, 18) and set(order) <= set(rows)
+    confidence, rest = probs[order].max(axis=1), probs[np.setdiff1d(rows, order)].max(axis=1)
+    assert np.all(np.diff(confidence) <= 1e-6) and np.all(rest <= confidence.min() + 1e-6)
+    for index, true, predicted, percent, top in shown:
+        row = int(index)
+        assert (true, predicted) == (str(b.y_true[row]), str(b.y_pred[row]))
+        assert abs(int(percent) - 100 * probs[row].max()) <= 0.5 + 1e-6
+        best = np.argsort(-probs[row])[:3]
+        parts = [part.split() for part in top.split(" · ")]
+        assert [int(c) for c, _ in parts] == best.tolist()
+        assert np.allclose([float(v) for _, v in parts], probs[row, best], atol=0.005 + 1e-6)
+    plain = softmax(b.scores[order].astype(np.float64), axis=1).max(axis=1)
+    assert np.any(np.abs(plain - confidence) > 0.01)
 
 
 def test_threshold_slider_moves_the_operating_point(monkeypatch, artifact_dir, stored):

@@ -1,0 +1,27 @@
+"""Running the dashboard under Streamlit's AppTest: open a page on an artifact folder, check it ran clean."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from dashboard import registry
+
+ENTRY = registry.DASHBOARD_DIR / "streamlit_app.py"
+TIMEOUT = 60
+
+
+def open_app(monkeypatch, root, page: registry.PageDef | str | None = None) -> AppTest:
+    """Run the entry script with ``root`` as the artifact folder, then switch to ``page``."""
+    monkeypatch.setenv("DIGIT_LENS_ARTIFACTS", str(root))
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
+    if page is not None:
+        at.switch_page(page.script if isinstance(page, registry.PageDef) else page).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}

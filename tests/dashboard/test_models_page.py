@@ -1,0 +1,131 @@
+"""The Models page's ablation, tuning and fit-warning sections through AppTest, on real artifact sets.
+
+Expected values come from the stored predictions and ``tuning.json`` through
+numpy and ``core.tuning``'s reader, not from the page's code.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from core.ablation import ABLATION
+from core.artifacts import MANIFEST, open_artifacts
+from core.data import load_dataset
+from core.tuning import TUNING_FILE, load_results, save_results, tune
+from tests.dashboard.apptest import assert_clean, open_app
+
+MODELS_PAGE = "app_pages/models.py"
+
+
+def frame_with(at, column: str):
+    """The page's one table that has ``column``."""
+    [frame] = [d.value for d in at.dataframe if column in d.value.columns]
+    return frame
+
+
+def captions(at) -> str:
+    return "\n".join(c.value for c in at.caption)
+
+
+def edit_manifest(root, change) -> None:
+    manifest = json.loads((root / MANIFEST).read_text())
+    change(manifest)
+    (root / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_ablation_table_lists_the_built_steps_in_order_with_their_errors(monkeypatch, ablation_dir):
+    stored = open_artifacts(ablation_dir)
+    at = open_app(monkeypatch, ablation_dir, MODELS_PAGE)
+    assert_clean(at)
+    assert "Ablation: what each step bought" in [s.value for s in at.subheader]
+    table = frame_with(at, "change")
+    built = [step for step in ABLATION if step.name in stored.model_names]
+    assert table["title"].tolist() == [stored.model_info(s.name)["title"] for s in built]
+    assert table["change"].tolist() == [s.change for s in built]
+    assert table["step"].tolist() == list(range(1, len(built) + 1))
+    errors, accuracy = [], []
+    for step in built:
+        pred = stored.predictions(step.name)
+        errors.append(int(np.sum(pred.y_pred != pred.y_true)))
+        accuracy.append(np.mean(pred.y_pred == pred.y_true))
+        row = table.iloc[len(errors) - 1]
+        for true, predicted in ((9, 4), (5, 3), (7, 1)):
+            assert row[f"{true}->{predicted}"] == np.sum((pred.y_true == true) & (pred.y_pred == predicted))
+    assert table["errors"].tolist() == errors
+    assert np.allclose(table["test_accuracy"], accuracy)
+    assert np.isnan(table["gain"].iloc[0]) and np.allclose(table["gain"].iloc[1:], np.diff(accuracy))
+    assert "Not built yet: svc_hog, best" in captions(at)
+
+
+def test_ablation_waits_for_two_steps_and_names_the_build_command(monkeypatch, artifact_dir, tmp_path):
+    at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
+    assert_clean(at)
+    assert frame_with(at, "change")["title"].tolist() == ["SGD (hinge)", "Random forest"]
+    root = tmp_path / "one-step"
+    shutil.copytree(artifact_dir, root)
+    edit_manifest(root, lambda manifest: manifest["models"].pop("rf"))
+    at = open_app(monkeypatch, root, MODELS_PAGE)
+    assert_clean(at)
+    assert not [d for d in at.dataframe if "change" in d.value.columns]
+    assert "python -m core build --models ablation" in captions(at)
+
+
+def test_tuning_shows_chosen_and_default_parameters_and_picks_up_a_new_search(monkeypatch, ablation_dir, tmp_path):
+    root = tmp_path / "tuned"
+    shutil.copytree(ablation_dir, root)
+    results = {r.model: r for r in load_results(root)}
+    at = open_app(monkeypatch, root, MODELS_PAGE)
+    assert_clean(at)
+    summary = frame_with(at, "best_params")
+    assert summary["title"].tolist() == ["SGD (hinge)", "RBF SVM (PCA 50)"]
+    for (_, row), name in zip(summary.iterrows(), ["sgd", "svc"]):
+        result = results[name]
+        assert row["cv_accuracy"] == pytest.approx(result.best_score)
+        assert row["default_cv_accuracy"] == pytest.approx(result.default_score)
+        assert row["gain"] == pytest.approx(result.best_score - result.default_score)
+    expanders = [e for e in at.expander if e.label.startswith("Candidates")]
+    assert [e.label for e in expanders] == ["Candidates: SGD (hinge)", "Candidates: RBF SVM (PCA 50)"]
+    for expander, name in zip(expanders, ["sgd", "svc"]):
+        shown = expander.dataframe[0].value
+        assert shown["params"].tolist() == results[name].candidates["params"].tolist()
+        assert np.allclose(shown["mean_test_score"], results[name].candidates["mean_test_score"])
+
+    grid = {"sgd": {"clf__alpha": [1e-5, 1e-4, 1e-3]}}
+    [again] = tune(load_dataset("digits"), models="sgd", train_size=600, cv=3, seed=0, n_jobs=1, spaces=grid)
+    save_results([again], root)
+    at.run()
+    assert_clean(at)
+    row = frame_with(at, "best_params").iloc[0]
+    assert row["cv_accuracy"] == pytest.approx(again.best_score)
+    assert row["candidates"] == 3
+
+
+def test_tuning_absent_or_unreadable_says_what_to_run(monkeypatch, artifact_dir, tmp_path):
+    at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
+    assert_clean(at)
+    assert "python -m core tune" in captions(at)
+    assert not [d for d in at.dataframe if "best_params" in d.value.columns]
+    root = tmp_path / "bad-tuning"
+    shutil.copytree(artifact_dir, root)
+    (root / TUNING_FILE).write_text("{not json")
+    at = open_app(monkeypatch, root, MODELS_PAGE)
+    assert_clean(at)
+    assert any("python -m core tune" in w.value for w in at.warning)
+
+
+def test_fit_warnings_are_flagged_in_the_table_and_listed(monkeypatch, artifact_dir, tmp_path):
+    root = tmp_path / "warned"
+    shutil.copytree(artifact_dir, root)
+    text = "ConvergenceWarning: Maximum number of iteration reached before convergence."
+    edit_manifest(root, lambda manifest: manifest["models"]["sgd"].update(fit_warnings=[text]))
+    at = open_app(monkeypatch, root, MODELS_PAGE)
+    assert_clean(at)
+    labels = frame_with(at, "macro_f1")["label"]
+    assert labels["sgd"].endswith("⚠️") and not labels["rf"].endswith("⚠️")
+    [expander] = [e for e in at.expander if "Fit warnings" in e.label]
+    assert "SGD (hinge)" in expander.label and "Random forest" not in expander.label
+    assert [c.value for c in expander.code] == [text]
