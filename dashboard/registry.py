@@ -11,6 +11,8 @@ from pathlib import Path
 import streamlit as st
 
 DASHBOARD_DIR = Path(__file__).resolve().parent
+#: URL path of the hidden start page (the app's root URL serves it).
+START_PATH = "start"
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,17 @@ PAGES: list[PageDef] = [
 
 
 def st_pages() -> list[st.Page]:
-    """``st.Page`` objects for :data:`PAGES`; the first one is the default."""
-    return [
-        st.Page(str(page.path), title=page.title, icon=page.icon, url_path=page.url_path, default=i == 0)
-        for i, page in enumerate(PAGES)
-    ]
+    """``st.Page`` objects for :data:`PAGES`, after a hidden start page that opens the first of them.
+
+    Streamlit serves its default page at ``/`` only, whatever its ``url_path``,
+    so a default Data page would answer "Page not found" at ``/data``. The
+    hidden default page at ``/`` switches to the Data page instead, which then
+    lives at ``/data`` like every other page at its own path.
+    """
+    pages = [st.Page(str(page.path), title=page.title, icon=page.icon, url_path=page.url_path) for page in PAGES]
+
+    def start() -> None:
+        st.switch_page(pages[0])
+
+    return [st.Page(start, title=PAGES[0].title, icon=PAGES[0].icon, url_path=START_PATH, default=True,
+                    visibility="hidden"), *pages]

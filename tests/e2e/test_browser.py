@@ -28,11 +28,18 @@ def assert_no_exception(page) -> None:
 @pytest.mark.parametrize("index", range(len(registry.PAGES)), ids=[p.url_path for p in registry.PAGES])
 def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
-    open_page(page, "/" if index == 0 else f"/{spec.url_path}", spec.title)
+    open_page(page, f"/{spec.url_path}", spec.title)
     if spec.url_path != "draw":
         page.locator(".js-plotly-plot .main-svg").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
+
+
+def test_the_root_url_opens_the_data_page_at_its_own_path(page):
+    open_page(page, "/", "Data")
+    page.wait_for_url("**/data")
+    assert page.get_by_text("Page not found").count() == 0
+    assert_no_exception(page)
 
 
 def _busiest_mistake(root) -> tuple[int, int, int]:
