@@ -62,7 +62,8 @@ def draw_and_predict() -> None:
                 st.info("Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions.")
             return
         votes = views.predict_all(models, row, class_names=class_names,
-                                  temperatures={n: loaded.predictions[n].temperature for n in models})
+                                  temperatures={n: loaded.predictions[n].temperature for n in models},
+                                  from_scores=loader.decided_by_scores(loaded))
         top = st.columns([1, 3])
         with top[0]:
             st.image(ui.enlarge(row.reshape(image_shape), pixels=112), caption="what the models see", width=112)
