@@ -206,6 +206,25 @@ def ablation_steps(table: pd.DataFrame, *, n_test: int) -> pd.DataFrame:
     return steps
 
 
+def params_label(params: Mapping) -> str:
+    """Pipeline parameters as short text: the classifier step's (``clf__``) bare, other steps' prefixed.
+
+    Examples
+    --------
+    >>> params_label({"pca__n_components": 30, "clf__gamma": "scale", "clf__C": 10.0})
+    'C=10, gamma=scale, pca n_components=30'
+    """
+    def short(key: str) -> str:
+        step, _, name = key.rpartition("__")
+        return name if step in ("", "clf") else f"{step.replace('__', ' ')} {name}"
+
+    def value(v) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    items = sorted(((short(k), value(v)) for k, v in params.items()), key=lambda kv: (" " in kv[0], kv[0].lower()))
+    return ", ".join(f"{k}={v}" for k, v in items)
+
+
 def tuning_table(results, *, dataset_hash: str | None = None) -> pd.DataFrame:
     """One row per tuned model: chosen and default parameters, their CV accuracies and the gain.
 
@@ -217,13 +236,17 @@ def tuning_table(results, *, dataset_hash: str | None = None) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        :func:`core.tuning.summary_table` plus ``gain`` (chosen minus default
-        CV accuracy, missing when the default was not scored), ``dataset`` (id)
-        and ``same_data`` (searched on ``dataset_hash``'s dataset).
+        :func:`core.tuning.summary_table` with the parameters written by
+        :func:`params_label`, plus ``gain`` (chosen minus default CV accuracy,
+        missing when the default was not scored), ``dataset`` (id) and
+        ``same_data`` (searched on ``dataset_hash``'s dataset).
     """
-    table = summary_table(list(results))
+    results = list(results)
+    table = summary_table(results)
     if table.empty:
         return table
+    table["best_params"] = [params_label(r.best_params) for r in results]
+    table["default_params"] = [params_label(r.default_params) for r in results]
     table["default_cv_accuracy"] = table["default_cv_accuracy"].astype(np.float64)
     table["gain"] = table["cv_accuracy"] - table["default_cv_accuracy"]
     table["dataset"] = [r.dataset["id"] for r in results]
@@ -328,6 +351,6 @@ def mosaic(images, *, gap: int = 1) -> np.ndarray:
 
 __all__ = [
     "Page", "SliderRange", "Votes", "ablation_steps", "by_confidence", "digit_row", "gallery", "mosaic", "paginate",
-    "per_class_f1", "predict_all", "scores_decide", "strategy_table", "threshold_range", "threshold_sweep",
-    "tuning_table",
+    "params_label", "per_class_f1", "predict_all", "scores_decide", "strategy_table", "threshold_range",
+    "threshold_sweep", "tuning_table",
 ]

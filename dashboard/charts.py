@@ -9,8 +9,6 @@ more than building the figure.
 
 from __future__ import annotations
 
-import textwrap
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -209,41 +207,41 @@ def probability_bars(probabilities: pd.DataFrame, *, titles: dict[str, str], hei
                    yaxis={"range": [0, 1], "title": {"text": "probability"}})
 
 
-def _wrapped(text: str, width: int = 16) -> str:
-    """A category-axis label broken into lines of about ``width`` characters."""
-    return "<br>".join(textwrap.wrap(text, width)) or text
+def _signed(value: float) -> str:
+    """``+5`` or ``−12`` (a real minus sign)."""
+    return f"{value:+,.0f}".replace("-", "−")
 
 
-def _step_labels(steps: pd.DataFrame) -> list[str]:
-    return [_wrapped(f"{step}. {title}") for step, title in zip(steps["step"], steps["title"])]
+def ablation(steps: pd.DataFrame, *, pairs, row_pixels: int = 56) -> go.Figure:
+    """The ablation in one figure: test errors after each step (left) and the study's pairs (right).
 
-
-def ablation_errors(steps: pd.DataFrame, *, height: int = 400) -> go.Figure:
-    """Test errors after each ablation step, each bar labelled with the errors it removed.
-
-    ``steps`` is :func:`core.views.ablation_steps` output; a bar is green when its
-    step removed errors, red when it added some, grey for the first step.
+    ``steps`` is :func:`core.views.ablation_steps` output, one row per step from
+    the top; ``pairs`` are its pair columns such as ``"9->4"``. An error bar is
+    green when its step removed errors, red when it added some, grey for the
+    first step, and labelled with the change against the previous step.
     """
+    labels = [f"{step}. {title}" for step, title in zip(steps["step"], steps["title"])]
     fixed = steps["fixed"].to_numpy(dtype=float)
-    colours = [NEUTRAL if np.isnan(f) else GAIN if f > 0 else LOSS if f < 0 else NEUTRAL for f in fixed]
-    text = [f"{e:,}" if np.isnan(f) else f"{e:,}<br>({-f:+,.0f})" for e, f in zip(steps["errors"], fixed)]
-    hover = [f"<b>{title}</b><br>{_wrapped(change, 48)}<br>accuracy {acc:.2%}, {e:,} errors"
-             for title, change, acc, e in zip(steps["title"], steps["change"], steps["test_accuracy"], steps["errors"])]
-    bar = go.Bar(x=_step_labels(steps), y=steps["errors"], marker_color=colours, text=text,
-                 textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text")
-    return _figure([bar], height=height, title="Test errors after each step (change against the previous step)",
-                   xaxis={"type": "category"}, yaxis={"title": {"text": "misclassified test images"},
-                                                      "range": [0, float(steps["errors"].max()) * 1.2]})
-
-
-def ablation_pairs(steps: pd.DataFrame, *, pairs, height: int = 400) -> go.Figure:
-    """The study's confused pairs (columns ``pairs`` such as ``"9->4"``) after each ablation step."""
-    labels = _step_labels(steps)
-    data = [go.Scatter(x=labels, y=steps[pair], mode="lines+markers", name=pair.replace("->", " → "),
-                       line={"color": PALETTE[i % len(PALETTE)]}, marker={"size": 9},
-                       hovertemplate=f"{pair.replace('->', ' → ')}: %{{y}} images<extra></extra>")
-            for i, pair in enumerate(pairs)]
-    return _figure(data, height=height, title="The study's confused pairs after each step", hovermode="x unified",
-                   legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-                   xaxis={"type": "category"}, yaxis={"title": {"text": "test images (true → predicted)"},
-                                                      "rangemode": "tozero"})
+    colours = [NEUTRAL if np.isnan(f) or f == 0 else GAIN if f > 0 else LOSS for f in fixed]
+    text = [f"{e:,}" if np.isnan(f) else f"{e:,} ({_signed(-f)})" for e, f in zip(steps["errors"], fixed)]
+    hover = [f"<b>{label}</b><br>{change}<br>accuracy {acc:.2%}, {e:,} errors"
+             for label, change, acc, e in zip(labels, steps["change"], steps["test_accuracy"], steps["errors"])]
+    data = [go.Bar(x=steps["errors"], y=labels, orientation="h", marker_color=colours, text=text,
+                   textposition="outside", cliponaxis=False, hovertext=hover, hoverinfo="text", showlegend=False)]
+    data += [go.Bar(x=steps[pair], y=labels, orientation="h", name=name, xaxis="x2", showlegend=False,
+                    marker_color=PALETTE[i % len(PALETTE)], text=[f"{name}: {v:.0f}" if v else "" for v in steps[pair]],
+                    textposition="outside", constraintext="none", textfont={"size": 10}, cliponaxis=False,
+                    hovertemplate=f"{name}: %{{x}} images<extra></extra>")
+             for i, (pair, name) in enumerate((pair, pair.replace("->", "→")) for pair in pairs)]
+    top = float(steps["errors"].max()) or 1.0
+    pair_top = float(steps[list(pairs)].max().max()) or 1.0
+    titles = [{"text": text, "x": x, "xref": "paper", "y": 1.0, "yref": "paper", "yanchor": "bottom",
+               "xanchor": "left", "showarrow": False, "yshift": 8, "font": {"size": 14}}
+              for text, x in (("Test errors (change against the previous step)", 0.0),
+                              ("The study's confused pairs (true → predicted)", 0.58))]
+    return _figure(data, height=90 + row_pixels * len(steps), barmode="group", bargap=0.2, annotations=titles,
+                   margin={"l": 10, "r": 40, "t": 40, "b": 30},
+                   xaxis={"domain": [0.0, 0.5], "range": [0, top * 1.3]},
+                   xaxis2={"domain": [0.58, 1.0], "anchor": "y", "range": [0, pair_top * 1.35],
+                           "dtick": 1 if pair_top <= 5 else None},
+                   yaxis={"type": "category", "autorange": "reversed", "automargin": True})

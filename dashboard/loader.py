@@ -22,7 +22,8 @@ import pandas as pd
 import streamlit as st
 
 from core import evaluation, report, tuning, views
-from core.artifacts import MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir, open_artifacts
+from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
+                            open_artifacts)
 from core.eda import DataSummary
 
 

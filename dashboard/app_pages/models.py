@@ -1,4 +1,4 @@
-"""Models page: how the models compare, per class, the accuracy ablation, tuning, the study's detector and strategies."""
+"""Models page: the comparison, F1 per digit, the accuracy ablation, tuning, the study's detector and strategies."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ PAIR_COLUMNS = {pair: st.column_config.NumberColumn(pair.replace("->", "→"), f
                                                     help=f"Test images of a {pair[0]} predicted as {pair[-1]}")
                 for pair in PAIRS}
 WARNING_ICON = "⚠️"
+ABLATION_COLUMNS = {"step": "step", "title": "model", "change": "what the step adds", "test_accuracy": "accuracy",
+                    "gain": "gain", "errors": "errors", **{pair: pair.replace("->", "→") for pair in PAIRS},
+                    "fit_seconds": "fit (s)", "predict_ms": "ms/image"}
+TUNING_COLUMNS = {"title": "model", "best_params": "chosen parameters", "cv_accuracy": "CV accuracy",
+                  "default_params": "registry defaults", "default_cv_accuracy": "defaults' CV accuracy",
+                  "gain": "gain", "candidates": "candidates", "train_size": "train images", "cv": "folds",
+                  "seconds": "search (s)"}
+TUNING_FORMATS = {"CV accuracy": "{:.4f}", "defaults' CV accuracy": "{:.4f}", "gain": "{:+.4f}",
+                  "train images": "{:,}", "search (s)": "{:,.1f}"}
+ABLATION_FORMATS = {"accuracy": "{:.4f}", "gain": "{:+.4f}", "fit (s)": "{:,.1f}", "ms/image": "{:.2f}",
+                    **{pair.replace("->", "→"): "{:.0f}" for pair in PAIRS}}
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
@@ -39,8 +50,8 @@ has_cv = shown["cv_mean"].notna().any()
 columns = ["label", "test_accuracy", "macro_f1", *(["cv_mean", "cv_std"] if has_cv else []), *PAIRS,
            "fit_seconds", "predict_ms", "size_mb", "n_train"]
 st.dataframe(
-    shown.set_index("model")[columns].sort_values("test_accuracy", ascending=False),
-    column_config={
+    shown.set_index("model")[columns].sort_values("test_accuracy", ascending=False), height="content",
+    placeholder="–", column_config={
         "_index": "name",
         "label": "model",
         "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
@@ -80,8 +91,8 @@ st.plotly_chart(charts.bars(shown.sort_values(metric), x="model title", y=metric
 st.subheader("F1 per digit")
 f1 = views.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n].y_pred) for n in names},
                         class_names=class_names).rename(index=loaded.title)
-st.plotly_chart(charts.heatmap(f1, title="F1 score per digit (darker is better)", zmin=float(np.floor(f1.min().min() * 20) / 20),
-                               zmax=1.0), key="models_f1")
+st.plotly_chart(charts.heatmap(f1, title="F1 score per digit (darker is better)",
+                               zmin=float(np.floor(f1.min().min() * 20) / 20), zmax=1.0), key="models_f1")
 
 
 def ablation_section() -> None:
@@ -90,32 +101,16 @@ def ablation_section() -> None:
     missing = [step.name for step in ABLATION if step.name not in set(steps["model"])]
     command = "`python -m core build --models ablation`"
     if len(steps) < 2:
-        st.caption(f"The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → best) appears here when at "
-                   f"least two of its steps are built: {command}.")
+        st.caption("The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → best) appears here when "
+                   f"at least two of its steps are built: {command}.")
         return
     st.subheader("Ablation: what each step bought")
     st.caption(f"Each step after the two baselines keeps the previous one and adds one change; errors are counted "
                f"on the {loaded.artifacts.dataset['n_test']:,} test images. The ablation always shows every built "
                "step, whatever the sidebar's choice.")
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(charts.ablation_errors(steps), key="models_ablation_errors", config={"displayModeBar": False})
-    with right:
-        st.plotly_chart(charts.ablation_pairs(steps, pairs=PAIRS), key="models_ablation_pairs",
-                        config={"displayModeBar": False})
-    st.dataframe(steps[["step", "title", "change", "test_accuracy", "gain", "errors", *PAIRS, "fit_seconds",
-                        "predict_ms", "size_mb"]], hide_index=True, key="models_ablation_table", column_config={
-        "step": st.column_config.NumberColumn("#", format="%d", width=40),
-        "title": st.column_config.TextColumn("model", width="medium"),
-        "change": st.column_config.TextColumn("what the step adds", width="large"),
-        "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
-        "gain": st.column_config.NumberColumn("gain", format="%+.4f", help="Accuracy minus the previous step's"),
-        "errors": st.column_config.NumberColumn("errors", format="%d", help="Misclassified test images"),
-        **PAIR_COLUMNS,
-        "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.1f"),
-        "predict_ms": st.column_config.NumberColumn("ms/image", format="%.2f"),
-        "size_mb": st.column_config.NumberColumn("size (MB)", format="%.1f"),
-    })
+    st.plotly_chart(charts.ablation(steps, pairs=PAIRS), key="models_ablation", config={"displayModeBar": False})
+    table = steps[list(ABLATION_COLUMNS)].rename(columns=ABLATION_COLUMNS)
+    st.table(table.style.hide().format(ABLATION_FORMATS, na_rep="–"))
     if missing:
         st.caption(f"Not built yet: {', '.join(missing)}. Build every step with {command}.")
 
@@ -138,27 +133,15 @@ def tuning_section() -> None:
                "of a training subset, every candidate scored by its mean CV accuracy.")
     summary = summary.assign(title=[loaded.title(m) if m in loaded.artifacts.model_names else m
                                     for m in summary["model"]])
-    st.dataframe(summary[["title", "best_params", "cv_accuracy", "default_params", "default_cv_accuracy", "gain",
-                          "candidates", "train_size", "cv", "seconds", "dataset"]], hide_index=True,
-                 key="models_tuning_table", column_config={
-        "title": "model",
-        "best_params": st.column_config.TextColumn("chosen parameters", width="medium"),
-        "cv_accuracy": st.column_config.NumberColumn("CV accuracy", format="%.4f"),
-        "default_params": st.column_config.TextColumn("registry defaults", width="medium"),
-        "default_cv_accuracy": st.column_config.NumberColumn("defaults' CV accuracy", format="%.4f"),
-        "gain": st.column_config.NumberColumn("gain", format="%+.4f", help="Chosen minus defaults' CV accuracy"),
-        "candidates": st.column_config.NumberColumn("candidates", format="%d"),
-        "train_size": st.column_config.NumberColumn("train images", format="%d"),
-        "cv": st.column_config.NumberColumn("folds", format="%d"),
-        "seconds": st.column_config.NumberColumn("search (s)", format="%.0f"),
-    })
+    table = summary[list(TUNING_COLUMNS)].rename(columns=TUNING_COLUMNS)
+    st.table(table.style.hide().format(TUNING_FORMATS, na_rep="–"))
     other = summary.loc[~summary["same_data"], "title"].tolist()
     if other:
         st.warning(f"Searched on another dataset than these artifacts were built on: {', '.join(other)}. "
                    "Re-run `python -m core tune` with the build's dataset.")
-    for model, title in zip(summary["model"], summary["title"]):
-        with st.expander(f"Candidates: {title}"):
-            st.dataframe(tuned.candidates[model], hide_index=True, column_config={
+    with st.expander("Every candidate the searches scored"):
+        for tab, model in zip(st.tabs(summary["title"].tolist()), summary["model"]):
+            tab.dataframe(tuned.candidates[model], hide_index=True, column_config={
                 "params": st.column_config.TextColumn("parameters", width="large"),
                 "mean_test_score": st.column_config.NumberColumn("CV accuracy", format="%.4f"),
                 "std_test_score": st.column_config.NumberColumn("± std", format="%.4f"),
@@ -173,7 +156,8 @@ ablation_section()
 tuning_section()
 
 if not loaded.binary:
-    st.caption("The study's binary \"is it a 5?\" detector appears here when built: `python -m core build --models study`.")
+    st.caption("The study's binary \"is it a 5?\" detector appears here when built: "
+               "`python -m core build --models study`.")
 for detector in loaded.binary:
     pred = loaded.predictions[detector]
     positive = pred.class_names[1]
@@ -192,7 +176,8 @@ for detector in loaded.binary:
     left, right = st.columns(2)
     with left:
         st.plotly_chart(charts.sweep(views.threshold_sweep(ovr), threshold=default,
-                                     title="Precision and recall against the threshold"), key=f"models_sweep_{detector}")
+                                     title="Precision and recall against the threshold"),
+                        key=f"models_sweep_{detector}")
     with right:
         roc = ovr.roc()
         st.plotly_chart(charts.curve(roc.x, roc.y, point=(at.fpr, at.recall), x_title="false positive rate",

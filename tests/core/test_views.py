@@ -215,5 +215,14 @@ def test_tuning_table_adds_the_gain_and_flags_another_dataset(digits):
     assert table["model"].tolist() == ["sgd"] and table["dataset"].tolist() == [digits.dataset_id]
     assert table["gain"].iloc[0] == pytest.approx(result.best_score - result.default_score)
     assert table["gain"].iloc[0] >= 0 and table["same_data"].tolist() == [True]
+    assert table["best_params"].tolist() == [f"alpha={result.best_params['clf__alpha']:g}"]
+    assert table["default_params"].tolist() == ["alpha=0.0001"]
     assert views.tuning_table(results, dataset_hash="other")["same_data"].tolist() == [False]
     assert views.tuning_table([]).empty
+
+
+def test_params_label_shortens_pipeline_names_classifier_first():
+    params = {"pca__n_components": 40, "clf__weights": "distance", "clf__n_neighbors": 4, "clf__C": 0.5}
+    assert views.params_label(params) == "C=0.5, n_neighbors=4, weights=distance, pca n_components=40"
+    assert views.params_label({"model__clf__gamma": 1.5, "alpha": 1e-05}) == "alpha=1e-05, model clf gamma=1.5"
+    assert views.params_label({}) == ""

@@ -22,9 +22,16 @@ MODELS_PAGE = "app_pages/models.py"
 
 
 def frame_with(at, column: str):
-    """The page's one table that has ``column``."""
+    """The page's one dataframe that has ``column``."""
     [frame] = [d.value for d in at.dataframe if column in d.value.columns]
     return frame
+
+
+def table_with(at, column: str):
+    """The page's one static table that has ``column``, or None."""
+    found = [t.value for t in at.table if column in t.value.columns]
+    assert len(found) <= 1
+    return found[0] if found else None
 
 
 def captions(at) -> str:
@@ -42,10 +49,10 @@ def test_ablation_table_lists_the_built_steps_in_order_with_their_errors(monkeyp
     at = open_app(monkeypatch, ablation_dir, MODELS_PAGE)
     assert_clean(at)
     assert "Ablation: what each step bought" in [s.value for s in at.subheader]
-    table = frame_with(at, "change")
+    table = table_with(at, "what the step adds")
     built = [step for step in ABLATION if step.name in stored.model_names]
-    assert table["title"].tolist() == [stored.model_info(s.name)["title"] for s in built]
-    assert table["change"].tolist() == [s.change for s in built]
+    assert table["model"].tolist() == [stored.model_info(s.name)["title"] for s in built]
+    assert table["what the step adds"].tolist() == [s.change for s in built]
     assert table["step"].tolist() == list(range(1, len(built) + 1))
     errors, accuracy = [], []
     for step in built:
@@ -54,9 +61,9 @@ def test_ablation_table_lists_the_built_steps_in_order_with_their_errors(monkeyp
         accuracy.append(np.mean(pred.y_pred == pred.y_true))
         row = table.iloc[len(errors) - 1]
         for true, predicted in ((9, 4), (5, 3), (7, 1)):
-            assert row[f"{true}->{predicted}"] == np.sum((pred.y_true == true) & (pred.y_pred == predicted))
+            assert row[f"{true}→{predicted}"] == np.sum((pred.y_true == true) & (pred.y_pred == predicted))
     assert table["errors"].tolist() == errors
-    assert np.allclose(table["test_accuracy"], accuracy)
+    assert np.allclose(table["accuracy"], accuracy)
     assert np.isnan(table["gain"].iloc[0]) and np.allclose(table["gain"].iloc[1:], np.diff(accuracy))
     assert "Not built yet: svc_hog, best" in captions(at)
 
@@ -64,13 +71,13 @@ def test_ablation_table_lists_the_built_steps_in_order_with_their_errors(monkeyp
 def test_ablation_waits_for_two_steps_and_names_the_build_command(monkeypatch, artifact_dir, tmp_path):
     at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
     assert_clean(at)
-    assert frame_with(at, "change")["title"].tolist() == ["SGD (hinge)", "Random forest"]
+    assert table_with(at, "what the step adds")["model"].tolist() == ["SGD (hinge)", "Random forest"]
     root = tmp_path / "one-step"
     shutil.copytree(artifact_dir, root)
     edit_manifest(root, lambda manifest: manifest["models"].pop("rf"))
     at = open_app(monkeypatch, root, MODELS_PAGE)
     assert_clean(at)
-    assert not [d for d in at.dataframe if "change" in d.value.columns]
+    assert table_with(at, "what the step adds") is None
     assert "python -m core build --models ablation" in captions(at)
 
 
@@ -80,17 +87,19 @@ def test_tuning_shows_chosen_and_default_parameters_and_picks_up_a_new_search(mo
     results = {r.model: r for r in load_results(root)}
     at = open_app(monkeypatch, root, MODELS_PAGE)
     assert_clean(at)
-    summary = frame_with(at, "best_params")
-    assert summary["title"].tolist() == ["SGD (hinge)", "RBF SVM (PCA 50)"]
+    summary = table_with(at, "chosen parameters")
+    assert summary["model"].tolist() == ["SGD (hinge)", "RBF SVM (PCA 50)"]
+    assert summary["chosen parameters"].tolist() == [f"alpha={results['sgd'].best_params['clf__alpha']:g}",
+                                                     f"C={results['svc'].best_params['clf__C']:g}, gamma=scale"]
+    assert summary["registry defaults"].tolist() == ["alpha=0.0001", "C=10, gamma=scale"]
     for (_, row), name in zip(summary.iterrows(), ["sgd", "svc"]):
         result = results[name]
-        assert row["cv_accuracy"] == pytest.approx(result.best_score)
-        assert row["default_cv_accuracy"] == pytest.approx(result.default_score)
+        assert row["CV accuracy"] == pytest.approx(result.best_score)
+        assert row["defaults' CV accuracy"] == pytest.approx(result.default_score)
         assert row["gain"] == pytest.approx(result.best_score - result.default_score)
-    expanders = [e for e in at.expander if e.label.startswith("Candidates")]
-    assert [e.label for e in expanders] == ["Candidates: SGD (hinge)", "Candidates: RBF SVM (PCA 50)"]
-    for expander, name in zip(expanders, ["sgd", "svc"]):
-        shown = expander.dataframe[0].value
+    assert [t.label for t in at.tabs] == ["SGD (hinge)", "RBF SVM (PCA 50)"]
+    for tab, name in zip(at.tabs, ["sgd", "svc"]):
+        shown = tab.dataframe[0].value
         assert shown["params"].tolist() == results[name].candidates["params"].tolist()
         assert np.allclose(shown["mean_test_score"], results[name].candidates["mean_test_score"])
 
@@ -99,8 +108,8 @@ def test_tuning_shows_chosen_and_default_parameters_and_picks_up_a_new_search(mo
     save_results([again], root)
     at.run()
     assert_clean(at)
-    row = frame_with(at, "best_params").iloc[0]
-    assert row["cv_accuracy"] == pytest.approx(again.best_score)
+    row = table_with(at, "chosen parameters").iloc[0]
+    assert row["CV accuracy"] == pytest.approx(again.best_score)
     assert row["candidates"] == 3
 
 
@@ -108,7 +117,7 @@ def test_tuning_absent_or_unreadable_says_what_to_run(monkeypatch, artifact_dir,
     at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
     assert_clean(at)
     assert "python -m core tune" in captions(at)
-    assert not [d for d in at.dataframe if "best_params" in d.value.columns]
+    assert table_with(at, "chosen parameters") is None
     root = tmp_path / "bad-tuning"
     shutil.copytree(artifact_dir, root)
     (root / TUNING_FILE).write_text("{not json")
