@@ -49,6 +49,21 @@ def by_confidence(rows, confidence) -> np.ndarray:
     return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
 
 
+def percent(p: float) -> str:
+    """A probability as a percentage that never rounds to a false 0% or 100%.
+
+    Examples
+    --------
+    >>> [percent(p) for p in (0.0004, 0.004, 0.42, 0.987, 0.9962, 0.99996)]
+    ['<0.1%', '0.4%', '42%', '98.7%', '99.6%', '>99.9%']
+    """
+    if p >= 0.9995:
+        return ">99.9%"
+    if p < 0.0005:
+        return "<0.1%"
+    return f"{p:.1%}" if p < 0.01 or p >= 0.98 else f"{p:.0%}"
+
+
 def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: int = 3,
             temperature: float = 1.0) -> pd.DataFrame:
     """Caption data for test images ``rows``: labels, confidence and the top-``k`` classes.
@@ -69,14 +84,14 @@ def gallery(rows, *, y_true, y_pred, scores, score_kind: str, class_names, k: in
     pd.DataFrame
         One row per entry of ``rows`` with columns ``index``, ``true``,
         ``predicted`` (class names), ``confidence`` (largest pseudo-probability)
-        and ``top`` (text such as ``"5 0.91 · 3 0.06 · 8 0.02"``).
+        and ``top`` (text such as ``"5 91% · 3 6% · 8 0.4%"``, see :func:`percent`).
     """
     rows = np.asarray(rows, dtype=np.int64)
     names = np.asarray([str(name) for name in class_names])
     k = min(k, len(names))
     classes, values = evaluation.top_k(np.asarray(scores)[rows], k=k, score_kind=score_kind,
                                       temperature=temperature)
-    top = [" · ".join(f"{names[c]} {v:.2f}" for c, v in zip(cs, vs)) for cs, vs in zip(classes, values)]
+    top = [" · ".join(f"{names[c]} {percent(v)}" for c, v in zip(cs, vs)) for cs, vs in zip(classes, values)]
     return pd.DataFrame({
         "index": rows,
         "true": names[np.asarray(y_true)[rows]],
@@ -351,6 +366,6 @@ def mosaic(images, *, gap: int = 1) -> np.ndarray:
 
 __all__ = [
     "Page", "SliderRange", "Votes", "ablation_steps", "by_confidence", "digit_row", "gallery", "mosaic", "paginate",
-    "params_label", "per_class_f1", "predict_all", "scores_decide", "strategy_table", "threshold_range",
+    "params_label", "per_class_f1", "percent", "predict_all", "scores_decide", "strategy_table", "threshold_range",
     "threshold_sweep", "tuning_table",
 ]

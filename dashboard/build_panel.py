@@ -52,7 +52,8 @@ def run_build(root: Path, *, dataset: str, data_dir: str, train_size: int | None
 
     def progress(event: BuildEvent) -> None:
         done = event.index + (1 if event.stage in ("done", "skip") else STAGES.index(event.stage) / len(STAGES))
-        bar.progress(min(done / event.total, 1.0), text=f"{event.model}: {event.stage} ({event.index + 1}/{event.total})")
+        bar.progress(min(done / event.total, 1.0),
+                     text=f"{event.model}: {event.stage} ({event.index + 1}/{event.total})")
 
     try:
         build(dataset=dataset, data_dir=data_dir or None, artifacts_dir=root, models="quick",

@@ -79,7 +79,7 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
 
 
 def _image_layout(height: int, title: str = "") -> dict:
-    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False}
+    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": "", "showline": False}
     return {"height": height, "template": NO_TEMPLATE, "margin": MARGIN if title else {**MARGIN, "t": 10},
             "title": {"text": title} if title else None, "plot_bgcolor": "white",
             "xaxis": {**hidden, "constrain": "domain"},
@@ -101,14 +101,14 @@ def image_tiles(stack: np.ndarray, *, labels, wrap: int = 5, colourscale: str = 
     rows = -(-k // wrap)
     padded = np.full((rows * wrap, h, w), np.nan)
     padded[:k] = stack
-    gap = 2
-    tiles = np.full((rows * (h + gap) - gap, wrap * (w + gap) - gap), np.nan)
+    gap, row_gap = 2, max(2, h // 3)
+    tiles = np.full((rows * (h + row_gap) - row_gap, wrap * (w + gap) - gap), np.nan)
     owner = np.full(tiles.shape, "", dtype=object)
     names = [str(label) for label in labels]
     annotations = []
     for i in range(k):
         r, c = divmod(i, wrap)
-        top, left = r * (h + gap), c * (w + gap)
+        top, left = r * (h + row_gap), c * (w + gap)
         tiles[top:top + h, left:left + w] = padded[i]
         owner[top:top + h, left:left + w] = names[i]
         annotations.append({"x": left + w / 2 - 0.5, "y": top - 0.5, "text": names[i], "showarrow": False,
@@ -130,23 +130,42 @@ def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, height: in
                    yaxis={"title": {"text": y}})
 
 
-def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, error: str | None = None,
-         height: int = 300, log: bool = False) -> go.Figure:
+def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, y_title: str, error: str | None = None,
+         height: int = 300) -> go.Figure:
     """A single-colour bar chart, with optional error bars (then without value labels)."""
     bar = go.Bar(x=frame[x], y=frame[y], marker_color=PALETTE[0],
                  error_y={"type": "data", "array": frame[error]} if error else None,
                  text=None if error else [f"{v:.3g}" for v in frame[y]], textposition="auto")
-    return _figure([bar], height=height, title=title, xaxis={"type": "category"},
-                   yaxis={"type": "log" if log else "linear", "title": {"text": y}})
+    return _figure([bar], height=height, title=title, xaxis={"type": "category"}, yaxis={"title": {"text": y_title}})
 
 
-def heatmap(frame: pd.DataFrame, *, title: str, zmin: float | None = None, zmax: float | None = None,
-            fmt: str = ".2f", height: int | None = None) -> go.Figure:
-    """A labelled heatmap of a frame (rows on the y axis), values written in the cells."""
+def ranked_bars(labels, values, *, x_title: str, fmt: str, log: bool = False, zoom: bool = False,
+                row_pixels: int = 30) -> go.Figure:
+    """Horizontal bars, one per label, in the given order from the top, each labelled with its value.
+
+    ``zoom`` starts a linear axis just below the smallest value instead of at 0,
+    so that close values (accuracies of 0.97 and 0.99) are told apart.
+    """
+    values = np.asarray(values, dtype=float)
+    bar = go.Bar(x=values, y=list(labels), orientation="h", marker_color=PALETTE[0], cliponaxis=False,
+                 text=[format(v, fmt) for v in values], textposition="outside",
+                 hovertemplate="%{y}: %{x:" + fmt + "}<extra></extra>")
+    low = max(0.0, float(np.floor(values.min() * 50) / 50) - 0.02) if zoom else 0.0
+    high = float(values.max())
+    axis = {"type": "log", "title": {"text": x_title}} if log else {
+        "range": [low, high + (high - low) * 0.12], "title": {"text": x_title}}
+    return _figure([bar], height=70 + row_pixels * len(values), xaxis=axis,
+                   yaxis={"type": "category", "autorange": "reversed", "automargin": True},
+                   margin={**MARGIN, "r": 50, "t": 10})
+
+
+def heatmap(frame: pd.DataFrame, *, zmin: float | None = None, zmax: float | None = None, fmt: str = ".2f",
+            height: int | None = None) -> go.Figure:
+    """A labelled heatmap of a frame (rows on the y axis, columns on top), values written in the cells."""
     heat = go.Heatmap(z=frame.to_numpy(), x=[str(c) for c in frame.columns], y=[str(i) for i in frame.index],
                       colorscale="Blues", zmin=zmin, zmax=zmax, texttemplate=f"%{{z:{fmt}}}",
                       hovertemplate="%{y}, %{x}: %{z:" + fmt + "}<extra></extra>")
-    return _figure([heat], height=height or 80 + 32 * len(frame), title=title,
+    return _figure([heat], height=height or 60 + 32 * len(frame), margin={**MARGIN, "t": 30},
                    xaxis={"type": "category", "side": "top"}, yaxis={"type": "category", "autorange": "reversed"})
 
 
@@ -198,13 +217,20 @@ def coverage(frame: pd.DataFrame, *, point: tuple[float, float] | None, height: 
                    yaxis={"title": {"text": "accuracy of kept images"}})
 
 
-def probability_bars(probabilities: pd.DataFrame, *, titles: dict[str, str], height: int = 340) -> go.Figure:
-    """Class probabilities of every model for one image, grouped by class."""
-    classes = [str(c) for c in probabilities.columns]
-    data = [go.Bar(x=classes, y=probabilities.loc[name].to_numpy(), name=titles.get(name, name),
-                   marker_color=PALETTE[i % len(PALETTE)]) for i, name in enumerate(probabilities.index)]
-    return _figure(data, height=height, barmode="group", xaxis={"type": "category", "title": {"text": "class"}},
-                   yaxis={"range": [0, 1], "title": {"text": "probability"}})
+def probability_matrix(probabilities: pd.DataFrame, *, titles: dict[str, str], row_pixels: int = 30) -> go.Figure:
+    """Every model's class probabilities for one image: one row per model, one column per class.
+
+    Probabilities under 0.5% are left unwritten, so the cells that matter stand out.
+    """
+    z = probabilities.to_numpy(dtype=float)
+    text = np.where(z >= 0.005, np.char.mod("%.2f", z), "")
+    heat = go.Heatmap(z=z, x=[str(c) for c in probabilities.columns],
+                      y=[titles.get(name, name) for name in probabilities.index], text=text, texttemplate="%{text}",
+                      colorscale="Blues", zmin=0.0, zmax=1.0, colorbar={"thickness": 10, "title": {"text": "p"}},
+                      hovertemplate="%{y}: class %{x}, probability %{z:.3f}<extra></extra>")
+    return _figure([heat], height=60 + row_pixels * len(z), margin={**MARGIN, "t": 30},
+                   xaxis={"type": "category", "side": "top"},
+                   yaxis={"type": "category", "autorange": "reversed", "automargin": True})
 
 
 def _signed(value: float) -> str:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
+from core import views
 from dashboard import loader, state
 
 GALLERY_PIXELS = 84
@@ -58,7 +59,8 @@ def gallery(images: np.ndarray, captions: pd.DataFrame, *, columns: int = 6) -> 
             f'<figure style="margin:0"><img src="{png_data_url(enlarge(img))}" width="{GALLERY_PIXELS}" '
             f'height="{GALLERY_PIXELS}" alt="test image {row.index}">'
             f'<figcaption style="font-size:0.8rem;color:#555">#{row.index} · true <b>{html.escape(row.true)}</b>'
-            f' → <b>{html.escape(row.predicted)}</b> ({row.confidence:.0%})<br>top-3: {html.escape(row.top)}'
+            f' → <b>{html.escape(row.predicted)}</b> ({html.escape(views.percent(row.confidence))})'
+            f'<br>top-3: {html.escape(row.top)}'
             "</figcaption></figure>"
         )
     st.html(f'<div style="display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px">'

@@ -9,6 +9,7 @@ from core import views
 from core.eda import INK_COLUMNS
 from dashboard import charts, ui
 
+TILE_ROW_PIXELS = 130
 INK_LABELS = {"ink": "ink (sum of pixels / 255)", "bbox_height": "bounding box height (px)",
               "bbox_width": "bounding box width (px)", "slant": "slant (columns per row)"}
 
@@ -42,21 +43,20 @@ st.plotly_chart(charts.image(views.mosaic(summary.sample_images), height=min(620
 st.caption(f"{n_samples} random training images per digit, one row per digit (0 at the top).")
 
 st.subheader("Mean and variance image per digit")
-left, right = st.columns(2)
-with left:
-    st.plotly_chart(charts.image_tiles(summary.mean_images, labels=names, unit="mean"), key="data_mean")
-    st.caption("Mean pixel value: where each digit usually has ink.")
-with right:
-    st.plotly_chart(charts.image_tiles(summary.var_images, labels=names, colourscale="Viridis", unit="variance"),
-                    key="data_var")
-    st.caption("Pixel variance: where writers disagree.")
+st.plotly_chart(charts.image_tiles(summary.mean_images, labels=names, wrap=len(names), unit="mean",
+                                   height=TILE_ROW_PIXELS), key="data_mean", config={"displayModeBar": False})
+st.caption("Mean pixel value: where each digit usually has ink.")
+st.plotly_chart(charts.image_tiles(summary.var_images, labels=names, wrap=len(names), colourscale="Viridis",
+                                   unit="variance", height=TILE_ROW_PIXELS), key="data_var",
+                config={"displayModeBar": False})
+st.caption("Pixel variance: where writers disagree.")
 
 st.subheader("Ink statistics per digit")
 stat = st.segmented_control("Statistic", list(INK_COLUMNS), format_func=INK_LABELS.get, default="ink",
                             key="data_ink_stat") or "ink"
 table = summary.ink_by_class.reset_index()
 table["digit"] = [names[i] for i in table["label"]]
-st.plotly_chart(charts.bars(table, x="digit", y=f"{stat}_mean", error=f"{stat}_std",
+st.plotly_chart(charts.bars(table, x="digit", y=f"{stat}_mean", error=f"{stat}_std", y_title=INK_LABELS[stat],
                             title=f"Mean {INK_LABELS[stat]} (± one standard deviation)"), key="data_ink")
 with st.expander("Table"):
     st.dataframe(table.drop(columns="label").set_index("digit"), column_config={

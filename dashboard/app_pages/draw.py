@@ -51,12 +51,14 @@ def _input_image() -> tuple[object, bool]:
 
 @st.fragment
 def draw_and_predict() -> None:
-    """Canvas or upload on the left; the model input and every model's answer on the right."""
+    """Canvas or upload and what the models see on the left; every model's answer on the right."""
     left, right = st.columns([2, 3])
     with left:
         picture, problem_shown = _input_image()
-    with right:
         row = None if picture is None else views.digit_row(picture, image_shape=image_shape)
+        if row is not None:
+            st.image(ui.enlarge(row.reshape(image_shape), pixels=112), caption="what the models see", width=112)
+    with right:
         if row is None:
             if not problem_shown:
                 st.info("Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions.")
@@ -64,20 +66,20 @@ def draw_and_predict() -> None:
         votes = views.predict_all(models, row, class_names=class_names,
                                   temperatures={n: loaded.predictions[n].temperature for n in models},
                                   from_scores=loader.decided_by_scores(loaded))
-        top = st.columns([1, 3])
-        with top[0]:
-            st.image(ui.enlarge(row.reshape(image_shape), pixels=112), caption="what the models see", width=112)
-        with top[1]:
-            if votes.agree:
-                st.success(f"All {len(models)} models say **{votes.summary['predicted'].iloc[0]}**.")
-            else:
-                tally = votes.summary["predicted"].value_counts()
-                st.warning("The models disagree: " + ", ".join(f"**{d}** ({c})" for d, c in tally.items()))
-            st.dataframe(votes.summary.rename(index=loaded.title), column_config={
-                "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
-                                                              format="percent")})
-        st.plotly_chart(charts.probability_bars(votes.probabilities, titles={n: loaded.title(n) for n in models}),
-                        key="draw_probabilities")
+        if votes.agree:
+            st.success(f"All {len(models)} models say **{votes.summary['predicted'].iloc[0]}**.")
+        else:
+            tally = votes.summary["predicted"].value_counts()
+            st.warning("The models disagree: " + ", ".join(f"**{d}** ({c})" for d, c in tally.items()))
+        st.dataframe(votes.summary.rename(index=loaded.title), height="content", column_config={
+            "_index": "model",
+            "predicted": st.column_config.TextColumn("says", width="small"),
+            "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
+                                                          format="percent")})
+        st.plotly_chart(charts.probability_matrix(votes.probabilities, titles={n: loaded.title(n) for n in models}),
+                        key="draw_probabilities", config={"displayModeBar": False})
+        st.caption("Each model's probability for every digit (decision values through a softmax at the model's "
+                   "temperature).")
 
 
 draw_and_predict()

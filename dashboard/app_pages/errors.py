@@ -10,6 +10,9 @@ from dashboard import charts, loader, state, ui
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
 PAIRS_KEY = "errors_pairs"
+OUTCOMES = {"a_right_b_wrong": "A right, B wrong", "b_right_a_wrong": "B right, A wrong",
+            "both_wrong_differently": "both wrong, differently", "both_wrong_same": "both wrong, alike",
+            "both_right": "both right"}
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
@@ -70,7 +73,9 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str) -> None:
     n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
     number = st.pagination(n_pages, key=f"{key}_page") if n_pages > 1 else 1
     page = views.paginate(rows, page=number, per_page=PER_PAGE)
-    st.caption(f"{note} Page {page.page} of {page.n_pages}.")
+    calibration = (f" Confidence is the softmax of the decision values at temperature {shown_pred.temperature:.3g}."
+                   if shown_pred.score_kind == "decision" else "")
+    st.caption(f"{note} Page {page.page} of {page.n_pages}.{calibration}")
     captions = views.gallery(page.rows, y_true=shown_pred.y_true, y_pred=shown_pred.y_pred, scores=shown_pred.scores,
                              score_kind=shown_pred.score_kind, class_names=class_names,
                              temperature=shown_pred.temperature)
@@ -139,7 +144,7 @@ def two_models() -> None:
     wrong, wrong_name = (pred_b, other) if outcome == "a_right_b_wrong" else (pred, model)
     rows = views.by_confidence(getattr(diff, outcome), loader.confidence(loaded, wrong_name))
     st.caption(f"A = {loaded.title(model)}, B = {loaded.title(other)}. " + " · ".join(
-        f"{label.replace('_', ' ')}: {count}" for label, count in diff.counts.items()))
+        f"{OUTCOMES[label]}: {count:,}" for label, count in diff.counts.items()))
     if rows.size == 0:
         st.info("No image in this group.")
     else:

@@ -12,13 +12,16 @@ from core.report import STUDY_PAIRS
 from dashboard import charts, loader, ui
 
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}
+#: Metric: its label and value format; accuracy-like metrics (higher is better) are drawn on a zoomed
+#: linear axis, costs (lower is better) on a log axis.
 METRICS = {
-    "test_accuracy": ("Test accuracy", False),
-    "macro_f1": ("Macro F1", False),
-    "fit_seconds": ("Fit time (s)", True),
-    "predict_ms": ("Latency per image (ms)", True),
-    "size_mb": ("Model size (MB)", True),
+    "test_accuracy": ("Test accuracy", ".4f"),
+    "macro_f1": ("Macro F1", ".4f"),
+    "fit_seconds": ("Fit time (s)", ".3g"),
+    "predict_ms": ("Latency per image (ms)", ".3g"),
+    "size_mb": ("Model size (MB)", ".3g"),
 }
+HIGHER_IS_BETTER = {"test_accuracy", "macro_f1"}
 PAIRS = [f"{true}->{predicted}" for true, predicted in STUDY_PAIRS]
 PAIR_COLUMNS = {pair: st.column_config.NumberColumn(pair.replace("->", "→"), format="%d",
                                                     help=f"Test images of a {pair[0]} predicted as {pair[-1]}")
@@ -62,7 +65,7 @@ st.dataframe(
         "fit_seconds": st.column_config.NumberColumn("fit (s)", format="%.2f"),
         "predict_ms": st.column_config.NumberColumn("latency (ms/image)", format="%.2f"),
         "size_mb": st.column_config.NumberColumn("size (MB)", format="%.2f"),
-        "n_train": st.column_config.NumberColumn("train images", format="%d"),
+        "n_train": st.column_config.NumberColumn("train images", format="localized"),
     },
 )
 notes = ["Latency is the median time of one `predict` call on one image. 9→4, 5→3 and 7→1 count the study's "
@@ -83,16 +86,20 @@ st.download_button("Download the comparison (CSV)", table.to_csv(index=False).en
 st.subheader("Side by side")
 metric = st.segmented_control("Metric", list(METRICS), format_func=lambda m: METRICS[m][0],
                               default="test_accuracy", key="models_metric") or "test_accuracy"
-title, log_scale = METRICS[metric]
-shown["model title"] = shown["title"]
-st.plotly_chart(charts.bars(shown.sort_values(metric), x="model title", y=metric, title=title, log=log_scale),
-                key="models_bars")
+title, fmt = METRICS[metric]
+better_first = shown.sort_values(metric, ascending=metric not in HIGHER_IS_BETTER)
+st.plotly_chart(charts.ranked_bars(better_first["title"], better_first[metric], x_title=title, fmt=fmt,
+                                   log=metric not in HIGHER_IS_BETTER, zoom=metric in HIGHER_IS_BETTER),
+                key="models_bars", config={"displayModeBar": False})
+st.caption("Best first. " + ("The axis starts near the lowest value, so small differences show."
+                             if metric in HIGHER_IS_BETTER else "Logarithmic axis."))
 
 st.subheader("F1 per digit")
 f1 = views.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n].y_pred) for n in names},
                         class_names=class_names).rename(index=loaded.title)
-st.plotly_chart(charts.heatmap(f1, title="F1 score per digit (darker is better)",
-                               zmin=float(np.floor(f1.min().min() * 20) / 20), zmax=1.0), key="models_f1")
+st.plotly_chart(charts.heatmap(f1, zmin=float(np.floor(f1.min().min() * 20) / 20), zmax=1.0), key="models_f1",
+                config={"displayModeBar": False})
+st.caption("F1 of each digit (columns) for each model (rows); darker is better.")
 
 
 def ablation_section() -> None:

@@ -73,11 +73,12 @@ def abstain(model: str) -> None:
                                  n_classes=len(class_names))
     metrics = st.columns(4)
     metrics[0].metric("Coverage", f"{kept.coverage:.1%}")
+    abstained = kept.kept.size - kept.n_kept
     metrics[1].metric("Accuracy on kept", "–" if kept.n_kept == 0 else f"{kept.accuracy_kept:.4f}",
-                      delta=None if kept.n_kept == 0 else
+                      delta=None if kept.n_kept == 0 or abstained == 0 else
                       f"{kept.accuracy_kept - evaluation.accuracy(pred.y_true, pred.y_pred):+.4f} vs all")
     metrics[2].metric("Kept", f"{kept.n_kept:,}")
-    metrics[3].metric("Abstained", f"{kept.kept.size - kept.n_kept:,}")
+    metrics[3].metric("Abstained", f"{abstained:,}")
     if pred.score_kind == "decision":
         st.caption(f"This model gives decision values; confidence is their softmax at temperature "
                    f"{pred.temperature:.3g}, fitted on training images so that it reads like a probability.")

@@ -19,7 +19,8 @@ def fitted(digits):
     out = {}
     for name in ("logreg", "sgd"):
         model = REGISTRY[name].make(image_shape=digits.image_shape, seed=0).fit(digits.X_train, digits.y_train)
-        scores = model.predict_proba(digits.X_test) if hasattr(model, "predict_proba") else model.decision_function(digits.X_test)
+        scores = (model.predict_proba(digits.X_test) if hasattr(model, "predict_proba")
+                  else model.decision_function(digits.X_test))
         out[name] = (model, model.predict(digits.X_test), scores)
     return out
 
@@ -56,7 +57,7 @@ def test_gallery_lists_labels_confidence_and_top_classes(digits, fitted):
     for text, classes, row in zip(table["top"], best, rows):
         parts = text.split(" · ")
         assert [p.split()[0] for p in parts] == [str(c) for c in classes]
-        assert float(parts[0].split()[1]) == pytest.approx(scores[row].max(), abs=0.005)
+        assert parts[0].split()[1] == views.percent(scores[row].max())
     assert views.gallery([], y_true=digits.y_test, y_pred=y_pred, scores=scores, score_kind="proba",
                          class_names=digits.class_names).empty
 
@@ -226,3 +227,16 @@ def test_params_label_shortens_pipeline_names_classifier_first():
     assert views.params_label(params) == "C=0.5, n_neighbors=4, weights=distance, pca n_components=40"
     assert views.params_label({"model__clf__gamma": 1.5, "alpha": 1e-05}) == "alpha=1e-05, model clf gamma=1.5"
     assert views.params_label({}) == ""
+
+
+def test_percent_stays_within_its_rounding_and_never_claims_certainty():
+    for p in np.linspace(0.0, 1.0, 20001):
+        text = views.percent(p)
+        if text == ">99.9%":
+            assert p >= 0.9995
+        elif text == "<0.1%":
+            assert p < 0.0005
+        else:
+            value = float(text.rstrip("%")) / 100
+            assert abs(value - p) <= (0.0005 if "." in text else 0.005) + 1e-12
+            assert 0.0 < value < 1.0

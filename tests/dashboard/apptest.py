@@ -25,3 +25,14 @@ def assert_clean(at: AppTest) -> None:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+def percent_bounds(text: str) -> tuple[float, float]:
+    """The probabilities a percentage written by ``core.views.percent`` stands for, e.g. ``"42%"`` -> (0.415, 0.425)."""
+    if text == ">99.9%":
+        return 0.9995, 1.0
+    if text == "<0.1%":
+        return 0.0, 0.0005
+    value = float(text.rstrip("%")) / 100
+    half = 0.0005 if "." in text else 0.005
+    return value - half, value + half

@@ -91,9 +91,10 @@ def test_drawing_a_stroke_shows_every_models_prediction_and_clear_empties_it(pag
         page.mouse.move(x, top + step * box["height"] * 0.035, steps=2)
     page.mouse.up()
     page.get_by_text("what the models see").wait_for()
+    verdict = page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"]')
+    verdict.first.wait_for()
     page.wait_for_function(IDLE)
     assert page.get_by_text("Nothing drawn yet").count() == 0
-    verdict = page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"]')
     assert verdict.count() == 1
     assert "models say" in verdict.inner_text() or "disagree" in verdict.inner_text()
     assert_no_exception(page)
