@@ -39,8 +39,9 @@ def test_build_writes_every_file_with_its_checksum(digits_build):
 def test_progress_reports_every_stage_of_every_model(digits_build):
     _, _, events = digits_build
     stages = [(e.model, e.stage) for e in events]
-    for name in ("sgd", "rf", "is5"):
-        assert [s for m, s in stages if m == name] == ["fit", "predict", "latency", "cv", "save", "done"]
+    for name in ("sgd", "is5"):
+        assert [s for m, s in stages if m == name] == ["fit", "predict", "calibrate", "latency", "cv", "save", "done"]
+    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "latency", "cv", "save", "done"]
     assert {e.total for e in events} == {3}
 
 
