@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core import evaluation
+from core import evaluation, thresholds
 from core.build import model_scores
 from core.preprocess import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
 from core.tuning import summary_table
@@ -122,7 +122,7 @@ def per_class_f1(predictions: Mapping[str, tuple], *, class_names) -> pd.DataFra
     return pd.DataFrame(rows, index=pd.Index(names, name="class")).T.rename_axis("model")
 
 
-def threshold_sweep(ovr: evaluation.OneVsRest) -> pd.DataFrame:
+def threshold_sweep(ovr: thresholds.OneVsRest) -> pd.DataFrame:
     """Precision, recall and false-positive rate at every distinct score of a one-vs-rest problem.
 
     Returns
@@ -152,7 +152,7 @@ class SliderRange:
 
 def threshold_range(class_scores, *, score_kind: str, steps: int = 200) -> SliderRange:
     """Slider bounds for one class's scores: 0-1 for probabilities, the observed span for decision values."""
-    neutral = evaluation.default_threshold(score_kind)
+    neutral = thresholds.default_threshold(score_kind)
     if score_kind == "proba":
         return SliderRange(low=0.0, high=1.0, step=0.005, value=neutral)
     scores = np.asarray(class_scores, dtype=np.float64)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import evaluation, report, tuning, views
+from core import evaluation, report, thresholds, tuning, views
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts)
 from core.eda import DataSummary
@@ -168,11 +168,11 @@ def comparison(loaded: Loaded) -> pd.DataFrame:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _one_vs_rest(fingerprint: str, name: str, cls: int, _pred: Predictions) -> evaluation.OneVsRest:
-    return evaluation.OneVsRest.from_scores(_pred.y_true, _pred.scores, cls=cls)
+def _one_vs_rest(fingerprint: str, name: str, cls: int, _pred: Predictions) -> thresholds.OneVsRest:
+    return thresholds.OneVsRest.from_scores(_pred.y_true, _pred.scores, cls=cls)
 
 
-def one_vs_rest(loaded: Loaded, name: str, cls: int) -> evaluation.OneVsRest:
+def one_vs_rest(loaded: Loaded, name: str, cls: int) -> thresholds.OneVsRest:
     """Sorted scores of class ``cls`` of model ``name`` against the rest, for fast threshold queries."""
     return _one_vs_rest(loaded.fingerprint, name, int(cls), loaded.predictions[name])
 
@@ -190,7 +190,7 @@ def confidence(loaded: Loaded, name: str) -> np.ndarray:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _coverage(fingerprint: str, name: str, _pred: Predictions, _conf: np.ndarray) -> pd.DataFrame:
-    return evaluation.coverage_curve(_pred.y_true, _pred.y_pred, _conf)
+    return thresholds.coverage_curve(_pred.y_true, _pred.y_pred, _conf)
 
 
 def coverage(loaded: Loaded, name: str) -> pd.DataFrame:

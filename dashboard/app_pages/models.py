@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import evaluation, views
+from core import evaluation, thresholds, views
 from core.ablation import ABLATION
 from core.artifacts import ArtifactError
 from core.report import STUDY_PAIRS
@@ -171,7 +171,7 @@ for detector in loaded.binary:
     st.subheader(f"Binary detector: {loaded.title(detector)}")
     never = evaluation.accuracy(pred.y_true, np.zeros_like(pred.y_true))
     ovr = loader.one_vs_rest(loaded, detector, 1)
-    default = evaluation.default_threshold(pred.score_kind)
+    default = thresholds.default_threshold(pred.score_kind)
     at = ovr.at(default)
     cols = st.columns(5)
     cols[0].metric("Accuracy", f"{evaluation.accuracy(pred.y_true, pred.y_pred):.3f}")

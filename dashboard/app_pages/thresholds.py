@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import evaluation, views
+from core import evaluation, thresholds, views
 from dashboard import charts, loader, ui
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
@@ -69,7 +69,7 @@ def abstain(model: str) -> None:
     confidence = loader.confidence(loaded, model)
     threshold = st.slider("Abstain when the top class's probability is below", 0.0, 1.0, 0.0, 0.01,
                           key=f"thresholds_conf_{model}", format="%.2f")
-    kept = evaluation.abstention(pred.y_true, pred.y_pred, confidence, threshold=threshold,
+    kept = thresholds.abstention(pred.y_true, pred.y_pred, confidence, threshold=threshold,
                                  n_classes=len(class_names))
     metrics = st.columns(4)
     metrics[0].metric("Coverage", f"{kept.coverage:.1%}")

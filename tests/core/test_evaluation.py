@@ -5,34 +5,10 @@ import warnings
 import numpy as np
 import pytest
 from sklearn import metrics
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.linear_model import SGDClassifier
 
 from core import evaluation as ev
 
-
-def _outputs(model, dataset):
-    X_train, X_test = dataset.X_train / 255.0, dataset.X_test / 255.0
-    model.fit(X_train, dataset.y_train)
-    return {"y_true": dataset.y_test, "y_pred": model.predict(X_test),
-            "proba": model.predict_proba(X_test), "decision": model.decision_function(X_test)}
-
-
-@pytest.fixture(scope="module")
-def digits_run(digits):
-    """Multinomial logistic regression: softmax(decision) equals predict_proba."""
-    return _outputs(LogisticRegression(max_iter=300), digits)
-
-
-@pytest.fixture(scope="module")
-def mnist_run(mnist_small):
-    """One-vs-rest SGD logistic regression: proba and decision rank rows differently."""
-    return _outputs(SGDClassifier(loss="log_loss", random_state=0, max_iter=15, tol=None),
-                    mnist_small)
-
-
-@pytest.fixture(params=["digits_run", "mnist_run"])
-def run(request):
-    return request.getfixturevalue(request.param)
 
 
 def test_confusion_matches_sklearn(run):
@@ -102,88 +78,6 @@ def test_top_k(run):
     assert (np.diff(values, axis=1) <= 0).all()
     expected = np.sort(ev.probabilities(scores, score_kind="decision"), axis=1)[:, ::-1][:, :3]
     np.testing.assert_allclose(values, expected)
-
-
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("kind", ["proba", "decision"])
-def test_curves_match_sklearn(run, kind, dtype):
-    scores = run[kind].astype(dtype)  # builds store float32
-    y = run["y_true"]
-    for cls in range(10):
-        target, s = y == cls, scores[:, cls]
-        roc = ev.roc_curve_ovr(y, scores, cls=cls)
-        fpr, tpr, thr = metrics.roc_curve(target, s)
-        np.testing.assert_allclose(roc.x, fpr)
-        np.testing.assert_allclose(roc.y, tpr)
-        np.testing.assert_allclose(roc.thresholds, thr)
-        assert roc.area == pytest.approx(metrics.roc_auc_score(target, s))
-        pr = ev.pr_curve_ovr(y, scores, cls=cls)
-        precision, recall, thr = metrics.precision_recall_curve(target, s)
-        np.testing.assert_allclose(pr.y, precision)
-        np.testing.assert_allclose(pr.x, recall)
-        np.testing.assert_allclose(pr.thresholds, thr)
-        assert pr.area == pytest.approx(metrics.average_precision_score(target, s))
-
-
-def test_curve_needs_the_class_in_y_true(digits_run):
-    y = np.where(digits_run["y_true"] == 4, 0, digits_run["y_true"])
-    with pytest.raises(ValueError, match="class 4"):
-        ev.roc_curve_ovr(y, digits_run["proba"], cls=4)
-
-
-@pytest.mark.parametrize("kind", ["proba", "decision"])
-def test_binary_at_threshold_matches_direct_counts(run, kind):
-    scores = run[kind]
-    y = run["y_true"]
-    cls = 8
-    ovr = ev.OneVsRest.from_scores(y, scores, cls=cls)
-    candidates = np.r_[np.quantile(scores[:, cls], [0, 0.3, 0.9, 0.99]), scores[5, cls],
-                       ev.default_threshold(kind), scores[:, cls].max() + 1]
-    for t in candidates:
-        got = ovr.at(t)
-        assert got == ev.binary_at_threshold(y, scores, cls=cls, threshold=t)
-        pred = scores[:, cls] >= t
-        tn, fp, fn, tp = metrics.confusion_matrix(y == cls, pred, labels=[False, True]).ravel()
-        assert (got.tp, got.fp, got.fn, got.tn) == (tp, fp, fn, tn)
-        prec, rec, f1, _ = metrics.precision_recall_fscore_support(
-            y == cls, pred, average="binary", zero_division=0)
-        assert (got.precision, got.recall, got.f1) == pytest.approx((prec, rec, f1))
-        assert got.fpr == pytest.approx(fp / (fp + tn))
-
-
-def test_threshold_above_max_score_predicts_nothing(digits_run):
-    got = ev.binary_at_threshold(digits_run["y_true"], digits_run["proba"], cls=2, threshold=1.5)
-    assert got.tp == got.fp == 0 and got.precision == 0 and got.recall == 0
-    assert got.fn == np.sum(digits_run["y_true"] == 2)
-    assert ev.default_threshold("proba") == 0.5 and ev.default_threshold("decision") == 0
-
-
-def test_abstention(run):
-    y, p = run["y_true"], run["y_pred"]
-    conf = ev.confidence(run["decision"], score_kind="decision")
-    t = np.median(conf)
-    result = ev.abstention(y, p, conf, threshold=t, n_classes=10)
-    kept = conf >= t
-    np.testing.assert_array_equal(result.kept, kept)
-    assert result.n_kept == kept.sum()
-    assert result.coverage == pytest.approx(kept.mean())
-    assert result.accuracy_kept == pytest.approx(metrics.accuracy_score(y[kept], p[kept]))
-    np.testing.assert_array_equal(result.confusion,
-                                  metrics.confusion_matrix(y[kept], p[kept], labels=range(10)))
-    nothing = ev.abstention(y, p, conf, threshold=conf.max() + 1)
-    assert nothing.n_kept == 0 and nothing.coverage == 0 and np.isnan(nothing.accuracy_kept)
-
-
-def test_coverage_curve_agrees_with_abstention(digits_run):
-    y, p = digits_run["y_true"], digits_run["y_pred"]
-    conf = np.round(ev.confidence(digits_run["proba"], score_kind="proba"), 2)  # force ties
-    curve = ev.coverage_curve(y, p, conf)
-    np.testing.assert_array_equal(curve["threshold"], np.unique(conf))
-    for row in curve.sample(10, random_state=0).itertuples():
-        result = ev.abstention(y, p, conf, threshold=row.threshold)
-        assert (row.coverage, row.accuracy) == pytest.approx(
-            (result.coverage, result.accuracy_kept))
-    assert curve["coverage"].iloc[0] == 1.0
 
 
 def test_confused_pairs(run):

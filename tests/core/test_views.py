@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score, precision_recall_curve, roc_curve
 
-from core import evaluation, views
+from core import thresholds, views
 from core.models import REGISTRY
 from core.preprocess import canvas_to_mnist
 from core.tuning import tune
@@ -75,11 +75,11 @@ def test_per_class_f1_matches_sklearn(digits, fitted):
 def test_threshold_sweep_matches_sklearn_curves(digits, fitted, name):
     _, _, scores = fitted[name]
     cls = 3
-    ovr = evaluation.OneVsRest.from_scores(digits.y_test, scores, cls=cls)
+    ovr = thresholds.OneVsRest.from_scores(digits.y_test, scores, cls=cls)
     sweep = views.threshold_sweep(ovr)
     assert np.all(np.diff(sweep["threshold"]) > 0)
-    precision, recall, thresholds = precision_recall_curve(digits.y_test == cls, scores[:, cls])
-    sk = pd.DataFrame({"threshold": thresholds, "precision": precision[:-1], "recall": recall[:-1]})
+    precision, recall, pr_thr = precision_recall_curve(digits.y_test == cls, scores[:, cls])
+    sk = pd.DataFrame({"threshold": pr_thr, "precision": precision[:-1], "recall": recall[:-1]})
     merged = sk.merge(sweep, on="threshold", suffixes=("_sk", ""))
     assert len(merged) == len(sk)
     assert np.allclose(merged["precision"], merged["precision_sk"])
