@@ -57,11 +57,21 @@ def hog_grid_sizes(image_shape) -> tuple[int, int]:
     return max(1, side // 3), max(1, side // 9)
 
 
+def pca_components(image_shape, wanted: int) -> int:
+    """``wanted`` PCA components, capped at half the pixel count so 8x8 digits get a valid size.
+
+    Examples
+    --------
+    >>> pca_components((28, 28), 50), pca_components((8, 8), 50)
+    (50, 32)
+    """
+    return min(wanted, image_shape[0] * image_shape[1] // 2)
+
+
 def _pca_svc(image_shape, seed) -> list[tuple[str, object]]:
-    n_components = min(SVC_PCA_COMPONENTS, image_shape[0] * image_shape[1] // 2)
     return [
         ("scale", PixelScaler()),
-        ("pca", PCA(n_components=n_components, random_state=seed)),
+        ("pca", PCA(n_components=pca_components(image_shape, SVC_PCA_COMPONENTS), random_state=seed)),
         ("clf", SVC(C=SVC_PCA_C, gamma="scale", break_ties=True, cache_size=CACHE_MB)),
     ]
 

@@ -24,7 +24,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from core.ablation import make_best, make_svc, make_svc_deskew, make_svc_hog
+from core.ablation import make_best, make_svc, make_svc_deskew, make_svc_hog, pca_components
 from core.preprocess import PixelScaler
 
 Factory = Callable[..., Pipeline]
@@ -58,17 +58,19 @@ class ModelSpec:
         return self.factory(image_shape=tuple(image_shape), seed=seed)
 
 
-def _n_components(image_shape, wanted: int) -> int:
-    return min(wanted, image_shape[0] * image_shape[1] // 2)
+def _hinge_sgd(seed) -> SGDClassifier:
+    """The study's linear classifier: hinge loss, 10 epochs of SGD."""
+    return SGDClassifier(loss="hinge", max_iter=10, tol=None, random_state=seed)
+
+
+def _standardised(clf) -> Pipeline:
+    """``clf`` on pixels scaled to 0-1, then standardised per pixel."""
+    return Pipeline([("scale", PixelScaler()), ("std", StandardScaler()), ("clf", clf)])
 
 
 def make_sgd(*, image_shape, seed):
     """Linear SVM trained by SGD (hinge loss) on standardised pixels: the study's baseline."""
-    return Pipeline([
-        ("scale", PixelScaler()),
-        ("std", StandardScaler()),
-        ("clf", SGDClassifier(loss="hinge", max_iter=10, tol=None, random_state=seed)),
-    ])
+    return _standardised(_hinge_sgd(seed))
 
 
 def make_rf(*, image_shape, seed):
@@ -97,7 +99,7 @@ def make_knn(*, image_shape, seed):
     """k nearest neighbours in a 40-dimensional PCA space (fast and more accurate than raw pixels)."""
     return Pipeline([
         ("scale", PixelScaler()),
-        ("pca", PCA(n_components=_n_components(image_shape, 40), random_state=seed)),
+        ("pca", PCA(n_components=pca_components(image_shape, 40), random_state=seed)),
         ("clf", KNeighborsClassifier(n_neighbors=4, weights="distance", algorithm="kd_tree")),
     ])
 
@@ -117,20 +119,12 @@ def make_is5(*, image_shape, seed):
 
 def make_sgd_ovr(*, image_shape, seed):
     """Ten binary hinge-loss SGD classifiers, one per digit against the rest."""
-    return Pipeline([
-        ("scale", PixelScaler()),
-        ("std", StandardScaler()),
-        ("clf", OneVsRestClassifier(SGDClassifier(loss="hinge", max_iter=10, tol=None, random_state=seed))),
-    ])
+    return _standardised(OneVsRestClassifier(_hinge_sgd(seed)))
 
 
 def make_sgd_ovo(*, image_shape, seed):
     """Forty-five binary hinge-loss SGD classifiers, one per pair of digits."""
-    return Pipeline([
-        ("scale", PixelScaler()),
-        ("std", StandardScaler()),
-        ("clf", OneVsOneClassifier(SGDClassifier(loss="hinge", max_iter=10, tol=None, random_state=seed))),
-    ])
+    return _standardised(OneVsOneClassifier(_hinge_sgd(seed)))
 
 
 _SPECS = [

@@ -31,6 +31,7 @@ from sklearn.experimental import enable_halving_search_cv  # noqa: F401  (makes 
 from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, StratifiedKFold
 
 from core import artifacts as art
+from core.ablation import pca_components
 from core.build import task_labels
 from core.data import Dataset, subset
 from core.models import REGISTRY
@@ -105,8 +106,8 @@ def params_text(params: dict) -> str:
 def search_space(name: str, *, image_shape, spaces: dict | None = None) -> dict[str, list]:
     """The grid of ``name`` for images of ``image_shape``.
 
-    PCA sizes are capped at half the pixel count, as :mod:`core.models` does,
-    so the same table serves 28x28 MNIST and 8x8 digits.
+    PCA sizes are capped by :func:`core.ablation.pca_components`, as the
+    registry's factories are, so the same table serves 28x28 MNIST and 8x8 digits.
 
     Examples
     --------
@@ -115,8 +116,8 @@ def search_space(name: str, *, image_shape, spaces: dict | None = None) -> dict[
     """
     space = {key: list(values) for key, values in _spaces(spaces)[name].items()}
     if "pca__n_components" in space:
-        cap = image_shape[0] * image_shape[1] // 2
-        space["pca__n_components"] = list(dict.fromkeys(min(n, cap) for n in space["pca__n_components"]))
+        space["pca__n_components"] = list(dict.fromkeys(pca_components(image_shape, n)
+                                                        for n in space["pca__n_components"]))
     return space
 
 
