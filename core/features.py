@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from core.preprocess import ShiftAugmentedClassifier, check_image_rows, shift_images
+from core.preprocess import ShiftAugmentedClassifier, check_image_rows
 
 _CHUNK = 2048
 FLOATS = [np.float32, np.float64]
@@ -196,14 +196,8 @@ class VirtualSVClassifier(ShiftAugmentedClassifier):
 
     def fit(self, X, y):
         """Fit, collect support vectors, add their shifts and refit."""
-        X = check_image_rows(self, X, reset=True, dtype=FLOATS)
-        y = np.asarray(y)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels; pass one label per row.")
+        X, y = self._check_rows(X, y, dtype=FLOATS)
         support = _support_indices(clone(self.estimator).fit(X, y))
         self.n_first_support_ = len(support)
-        X_sv, y_sv = X[support], y[support]
-        moves = [(0, -self.shift), (0, self.shift), (-self.shift, 0), (self.shift, 0)]
-        shifted = [shift_images(X_sv, image_shape=self.image_shape, dx=dx, dy=dy) for dx, dy in moves]
-        self.estimator_ = clone(self.estimator).fit(np.concatenate([X_sv, *shifted]), np.tile(y_sv, 1 + len(moves)))
+        self.estimator_ = clone(self.estimator).fit(*self._with_shifts(X[support], y[support]))
         return self

@@ -231,14 +231,23 @@ class ShiftAugmentedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimato
 
     def fit(self, X, y):
         """Stack the original and four shifted copies of ``X`` and fit a clone of ``estimator``."""
-        X = check_image_rows(self, X, reset=True)
+        X, y = self._check_rows(X, y)
+        self.estimator_ = clone(self.estimator).fit(*self._with_shifts(X, y))
+        return self
+
+    def _check_rows(self, X, y, *, dtype=None) -> tuple[np.ndarray, np.ndarray]:
+        """Validated image rows (recording ``n_features_in_``) and one label per row."""
+        X = check_image_rows(self, X, reset=True, dtype=dtype)
         y = np.asarray(y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels; pass one label per row.")
+        return X, y
+
+    def _with_shifts(self, X, y) -> tuple[np.ndarray, np.ndarray]:
+        """``X`` followed by its copies shifted ``shift`` pixels up, down, left and right; ``y`` repeated."""
         moves = [(0, -self.shift), (0, self.shift), (-self.shift, 0), (self.shift, 0)]
         shifted = [shift_images(X, image_shape=self.image_shape, dx=dx, dy=dy) for dx, dy in moves]
-        self.estimator_ = clone(self.estimator).fit(np.concatenate([X, *shifted]), np.tile(y, 1 + len(moves)))
-        return self
+        return np.concatenate([X, *shifted]), np.tile(y, 1 + len(moves))
 
     @property
     def classes_(self) -> np.ndarray:
