@@ -8,7 +8,7 @@ Examples
 --------
 >>> from core.build import build
 >>> result = build(dataset="digits", models="sgd", artifacts_dir="/tmp/dl-doc")  # doctest: +SKIP
->>> result.built
+>>> result.built  # doctest: +SKIP
 ['sgd']
 """
 
@@ -160,10 +160,12 @@ def model_scores(model, X) -> tuple[np.ndarray, str]:
     """
     if hasattr(model, "predict_proba"):
         return model.predict_proba(X).astype(np.float32), "proba"
-    decision = np.asarray(model.decision_function(X), dtype=np.float32)
-    if decision.ndim == 1:
-        decision = np.column_stack([-decision, decision])
-    return decision, "decision"
+    return class_columns(np.asarray(model.decision_function(X), dtype=np.float32)), "decision"
+
+
+def class_columns(decision: np.ndarray) -> np.ndarray:
+    """Decision values with one column per class: a binary ``d`` of shape ``(n,)`` becomes ``[-d, d]``."""
+    return np.column_stack([-decision, decision]) if decision.ndim == 1 else decision
 
 
 def median_latency_ms(model, X, *, rows: int = LATENCY_ROWS) -> float:
@@ -243,9 +245,7 @@ def held_out_temperature(spec: ModelSpec, ds: Dataset, y_train: np.ndarray, *, s
         warnings.simplefilter("ignore")
         scores = cross_val_predict(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train[rows],
                                    y_train[rows], cv=folds, method="decision_function", n_jobs=-1)
-    if scores.ndim == 1:
-        scores = np.column_stack([-scores, scores])
-    return evaluation.fit_temperature(scores, y_train[rows])
+    return evaluation.fit_temperature(class_columns(scores), y_train[rows])
 
 
 def _write_data(root: Path, ds: Dataset, files: dict) -> str:
