@@ -39,6 +39,7 @@ _OFFLINE_HINT = (
     f"Set {MNIST_ENV} (or pass --data-dir) to a folder holding the four MNIST IDX files, "
     "or use the bundled offline dataset with --dataset digits."
 )
+_REPLACE = "Replace it with a good copy of the file."
 
 
 class DataError(Exception):
@@ -158,19 +159,22 @@ def read_idx(path) -> np.ndarray:
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read the file ({exc}); replace it with a good copy.") from exc
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}).")
+        raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}). {_REPLACE}")
     if raw[2] != 0x08:
-        raise DataError(f"{path}: IDX element type 0x{raw[2]:02x} is not supported (need 0x08, unsigned bytes).")
+        raise DataError(
+            f"{path}: IDX element type 0x{raw[2]:02x} is not supported (need 0x08, unsigned bytes). {_REPLACE}"
+        )
     ndim = raw[3]
     header = 4 + 4 * ndim
     if ndim == 0 or len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header.")
+        raise DataError(f"{path}: truncated IDX header. {_REPLACE}")
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     expected = int(np.prod(dims))
     body = len(raw) - header
     if body != expected:
         raise DataError(
-            f"{path}: truncated or oversized body: header says {dims} = {expected} bytes, file has {body}."
+            f"{path}: truncated or oversized body: header says {dims} = {expected} bytes, file has {body}. "
+            f"{_REPLACE}"
         )
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
@@ -190,7 +194,8 @@ def find_idx_files(folder) -> dict[str, Path]:
         else:
             found[key] = hit
     if missing:
-        raise DataError(f"{folder}: missing {', '.join(missing)}.")
+        raise DataError(f"{folder}: missing {', '.join(missing)}. Put the files there, or name the folder that holds "
+                        "them with --data-dir.")
     return found
 
 
@@ -205,13 +210,14 @@ def load_idx_folder(folder, *, name: str = "idx", dataset_id: str | None = None)
     for split in ("train", "test"):
         X, y = arrays[f"X_{split}"], arrays[f"y_{split}"]
         if X.ndim != 3 or y.ndim != 1:
-            raise DataError(f"{files[f'X_{split}']}: expected 3-D images and 1-D labels.")
+            raise DataError(f"{files[f'X_{split}']}: expected 3-D images and 1-D labels; check which file is which.")
         if len(X) != len(y):
             raise DataError(
-                f"{files[f'X_{split}']} has {len(X)} images but {files[f'y_{split}']} has {len(y)} labels."
+                f"{files[f'X_{split}']} has {len(X)} images but {files[f'y_{split}']} has {len(y)} labels; "
+                "use the labels file that belongs to these images."
             )
     if arrays["X_train"].shape[1:] != arrays["X_test"].shape[1:]:
-        raise DataError(f"{folder}: train and test images differ in size.")
+        raise DataError(f"{folder}: train and test images differ in size; both splits must come from one dataset.")
     labels = np.union1d(arrays["y_train"], arrays["y_test"])
     shape = arrays["X_train"].shape[1:]
     return make_dataset(
