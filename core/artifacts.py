@@ -61,6 +61,7 @@ def runtime_versions() -> dict[str, str]:
 
 
 def sha256_file(path) -> str:
+    """SHA-256 hex digest of the file at ``path``, read in 1 MiB blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -200,12 +201,12 @@ class ArtifactSet:
                 f"Build it with: python -m core build --models {name}"
             ) from None
 
-    def path(self, relative: str, *, verify: bool = True) -> Path:
+    def path(self, relative: str) -> Path:
         """Absolute path of a manifest-listed file, checked against its SHA-256."""
         path = self.root / relative
         if not path.is_file():
             raise MissingArtifacts(f"{path} is listed in the manifest but missing. {_REBUILD}")
-        if verify and sha256_file(path) != self.manifest["files"].get(relative):
+        if sha256_file(path) != self.manifest["files"].get(relative):
             raise CorruptArtifacts(f"{path} does not match its checksum in the manifest. {_REBUILD}")
         return path
 

@@ -11,7 +11,6 @@ modification time and size, so a re-tune is picked up too.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ import streamlit as st
 
 from core import evaluation, report, thresholds, tuning, views
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
-                            open_artifacts)
+                            open_artifacts, sha256_file)
 from core.eda import DataSummary
 
 
@@ -80,7 +79,7 @@ def artifacts_root() -> Path:
 def manifest_fingerprint(root: Path) -> str | None:
     """SHA-256 of ``root/manifest.json`` (the same value as ``ArtifactSet.fingerprint``), None if absent."""
     try:
-        return hashlib.sha256((root / MANIFEST).read_bytes()).hexdigest()
+        return sha256_file(root / MANIFEST)
     except OSError:
         return None
 
