@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core import views  # noqa: E402
+from core import evaluation, views  # noqa: E402
 from core.build import model_scores  # noqa: E402
 from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
 
@@ -181,8 +181,7 @@ def main(argv=None) -> int:
     model = "rf" if "rf" in names else names[0]
     pred = aset.predictions(model)
     n_classes = len(pred.class_names)
-    counts = np.bincount(pred.y_true * n_classes + pred.y_pred, minlength=n_classes ** 2)
-    cells = np.argwhere(counts.reshape(n_classes, n_classes) > 0)
+    cells = np.argwhere(evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes) > 0)
     rng = np.random.default_rng(0)
     ds = aset.dataset
     print(f"{ds['id']}: {ds['n_test']:,} test images, {len(names)} multiclass models ({', '.join(names)}); "
