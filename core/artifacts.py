@@ -173,6 +173,7 @@ class ArtifactSet:
     def __init__(self, root, *, strict: bool = True):
         self.root = Path(root)
         self.manifest = read_manifest(self.root)
+        self._predictions: dict[str, Predictions] = {}
         self.problems = version_problems(self.manifest)
         if strict and self.problems:
             raise IncompatibleArtifacts(
@@ -211,22 +212,30 @@ class ArtifactSet:
         return path
 
     def _load_npz(self, relative: str) -> dict:
+        """The arrays of a checked ``.npz``, marked read-only so a shared copy cannot be changed by a reader."""
         try:
             with np.load(self.path(relative)) as npz:
-                return {key: npz[key] for key in npz.files}
+                arrays = {key: npz[key] for key in npz.files}
         except (OSError, ValueError) as exc:
             raise CorruptArtifacts(f"{self.root / relative} is unreadable ({exc}). {_REBUILD}") from exc
+        for array in arrays.values():
+            array.flags.writeable = False
+        return arrays
 
     def predictions(self, name: str) -> Predictions:
-        info = self.model_info(name)
-        arrays = self._load_npz(info["files"]["predictions"])
-        return Predictions(
-            name=name, y_true=arrays["y_true"], y_pred=arrays["y_pred"], scores=arrays["scores"],
-            score_kind=info["score_kind"], class_names=tuple(info["class_names"]),
-            temperature=info["temperature"],
-        )
+        """The stored test output of ``name``, read and checked once per opened set (read-only arrays)."""
+        if name not in self._predictions:
+            info = self.model_info(name)
+            arrays = self._load_npz(info["files"]["predictions"])
+            self._predictions[name] = Predictions(
+                name=name, y_true=arrays["y_true"], y_pred=arrays["y_pred"], scores=arrays["scores"],
+                score_kind=info["score_kind"], class_names=tuple(info["class_names"]),
+                temperature=info["temperature"],
+            )
+        return self._predictions[name]
 
     def data(self) -> DataBundle:
+        """Test images and labels and the dataset summary arrays (read-only)."""
         arrays = self._load_npz(self.manifest["data_file"])
         ds = self.dataset
         return DataBundle(

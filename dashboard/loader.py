@@ -2,7 +2,8 @@
 
 ``st.cache_resource`` holds the large, shared, read-only objects (the opened
 artifact set with its arrays, fitted models, sorted one-vs-rest scores); the
-arrays are marked read-only so no page can mutate them. ``st.cache_data``
+arrays are read-only (``core.artifacts`` reads them so, derived ones are marked
+here) so no page can mutate them. ``st.cache_data``
 holds small frames. Every cached function takes the artifact fingerprint
 (SHA-256 of ``manifest.json``), so a rebuild is picked up on the next rerun;
 the tuning results, which live beside the manifest, are keyed by their file's
@@ -89,22 +90,14 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _freeze_predictions(pred: Predictions) -> Predictions:
-    for array in (pred.y_true, pred.y_pred, pred.scores):
-        _read_only(array)
-    return pred
-
-
 @st.cache_resource(max_entries=4, show_spinner="Loading artifacts...")
 def _load(root: str, fingerprint: str) -> Loaded | ArtifactError:
     """Open and read the artifact set once per fingerprint; a problem is returned (and cached), not raised."""
     try:
         aset = open_artifacts(root, strict=False)
         data = aset.data()
-        for array in (data.X_test, data.y_test, data.y_train):
-            _read_only(array)
         summary = DataSummary.from_arrays(data.summary)
-        predictions = {name: _freeze_predictions(aset.predictions(name)) for name in aset.model_names}
+        predictions = {name: aset.predictions(name) for name in aset.model_names}
     except ArtifactError as exc:
         return exc
     except KeyError as exc:
