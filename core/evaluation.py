@@ -230,11 +230,12 @@ def cell_indices(y_true, y_pred, confidence, *, true, predicted) -> np.ndarray:
     return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
 
 
-def hardest(y_true, scores, *, score_kind, n=20) -> pd.DataFrame:
-    """Rows with the smallest margin on the pseudo-probability scale.
+def hardest(y_true, scores, *, score_kind, n=20, temperature: float = 1.0) -> pd.DataFrame:
+    """Rows with the smallest margin on the probability scale.
 
-    The margin is the true class's value minus the best other class's value,
-    so it is negative exactly when ``argmax(scores)`` is wrong.
+    The margin is the true class's probability minus the best other class's
+    (decision values go through :func:`probabilities` at ``temperature``), so
+    it is negative exactly when ``argmax(scores)`` is wrong.
 
     Returns
     -------
@@ -243,7 +244,7 @@ def hardest(y_true, scores, *, score_kind, n=20) -> pd.DataFrame:
         ``margin``; smallest margin first, ties by index.
     """
     y_true = _labels(y_true)
-    probs = probabilities(_scores(scores, y_true.size), score_kind=score_kind)
+    probs = probabilities(_scores(scores, y_true.size), score_kind=score_kind, temperature=temperature)
     rows = np.arange(y_true.size)
     true_value = probs[rows, y_true]
     others = probs.copy()

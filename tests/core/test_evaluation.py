@@ -114,10 +114,11 @@ def test_cell_indices(run):
     assert empty.size == 0 and empty.dtype.kind == "i"
 
 
-def test_hardest(run):
+@pytest.mark.parametrize("temperature", [1.0, 4.0])
+def test_hardest(run, temperature):
     y, scores = run["y_true"], run["decision"]
-    table = ev.hardest(y, scores, score_kind="decision", n=15)
-    probs = ev.probabilities(scores, score_kind="decision")
+    table = ev.hardest(y, scores, score_kind="decision", n=15, temperature=temperature)
+    probs = ev.probabilities(scores, score_kind="decision", temperature=temperature)
     margins = np.array([probs[i, y[i]] - np.max(np.delete(probs[i], y[i])) for i in range(y.size)])
     np.testing.assert_allclose(table["margin"], np.sort(margins)[:15])
     np.testing.assert_allclose(table["margin"], margins[table["index"]])
