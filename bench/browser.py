@@ -1,0 +1,418 @@
+"""Time the dashboard as a user feels it: a real ``streamlit run`` server and Debian's chromium.
+
+For every interaction it prints, over repeats (median and 95th percentile):
+
+* ``frame``: milliseconds from the user's action (key press, mouse release,
+  file chosen; navigation start for a cold open) to the websocket frame that
+  ends the rerun (Streamlit's ``script_finished``), on the page's own clock;
+* ``drawn``: milliseconds until the page stopped changing (no running script,
+  no stale element, every image loaded, every chart drawn, no DOM change for
+  250 ms), measured to the last DOM change;
+* ``KiB``: websocket bytes the tab received for it;
+* ``x trivial``: the frame time as a ratio to the slider step of a trivial
+  Streamlit app (``bench/trivial_app.py``, a slider and one metric) timed in
+  the same run, interleaved, so the figures hold on a noisy machine.
+
+Interactions: every page opened cold (new tab) and warm (sidebar switch), a
+Thresholds slider step, a model switch, a confusion-cell click to its gallery,
+a gallery page change, a drawn stroke to every model's answer and an upload.
+``--sessions N`` then runs N tabs at once (each its own session) that open the
+Thresholds page and step its slider, and prints p50/p95, errors and the
+server's memory. Everything talks to 127.0.0.1 only and every wait is bounded.
+
+Usage::
+
+    python bench/browser.py --artifacts DIR [--repeat 20] [--sessions 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from playwright.async_api import async_playwright
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+
+from bench.wsprobe import DRAWN_JS, INIT_JS, Tap  # noqa: E402
+from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
+from core.evaluation import confusion  # noqa: E402
+
+APP = REPO_ROOT / "dashboard" / "streamlit_app.py"
+TRIVIAL = REPO_ROOT / "bench" / "trivial_app.py"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+PAGES = ["data", "models", "errors", "thresholds", "draw"]
+QUIET_MS = 250
+TIMEOUT_MS = 60_000
+SLIDER = '[data-testid="stSlider"] input[type="range"]'
+TARGETS = {"threshold step": "<= 1.5x trivial, <= 30 KiB", "cell click -> gallery": "<= 2x trivial",
+           "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms"}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One timed interaction: ms to the run's last frame, ms until drawn, bytes received."""
+
+    frame_ms: float
+    drawn_ms: float
+    nbytes: int
+
+
+class Server:
+    """``streamlit run SCRIPT`` on a free loopback port, stopped on exit."""
+
+    def __init__(self, script: Path, env: dict[str, str]):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                   "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
+                    if response.read() == b"ok":
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"streamlit run {script} did not start within 90 s")
+
+    def memory_mb(self) -> tuple[float, float]:
+        """Current and peak resident memory of the server process, in MB."""
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@contextmanager
+def running(script: Path, env: dict[str, str]):
+    server = Server(script, env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class Tab:
+    """A browser tab (own context, own Streamlit session) with the frame probe installed."""
+
+    def __init__(self, context, page):
+        self.context, self.page = context, page
+        self.tap = Tap(page)
+
+    @classmethod
+    async def open(cls, browser, base_url: str, *, height: int = 2400) -> Tab:
+        context = await browser.new_context(viewport={"width": 1400, "height": height}, base_url=base_url)
+        await context.add_init_script(INIT_JS)
+        page = await context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        return cls(context, page)
+
+    async def close(self) -> None:
+        await self.context.close()
+
+    async def settle(self) -> None:
+        """Wait until the page is drawn and no frame is in flight."""
+        await self.page.wait_for_function(DRAWN_JS, arg=QUIET_MS, polling=50, timeout=TIMEOUT_MS)
+        while len(self.tap.kinds) < await self.page.evaluate("window.__probe.frames.length"):
+            await self.page.wait_for_timeout(10)
+
+    async def measure(self, act, *, cold: bool = False) -> Sample:
+        """Run ``act()`` and time it from the user's input (or navigation start) to the end of its rerun."""
+        if cold:
+            start, mark = 0, 0.0
+        else:
+            await self.settle()
+            start, mark = await self.page.evaluate("[window.__probe.frames.length, performance.now()]")
+        await act()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while (end := self.tap.finished_after(start)) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no script_finished frame within the time limit")
+            await self.page.wait_for_timeout(5)
+        await self.page.wait_for_function(DRAWN_JS, arg=QUIET_MS, polling=50, timeout=TIMEOUT_MS)
+        probe = await self.page.evaluate("window.__probe")
+        frames = probe["frames"]
+        inputs = [t for _, t in probe["inputs"] if t >= mark]
+        t0 = 0.0 if cold else (max(inputs) if inputs else mark)
+        last = frames[end][0]
+        return Sample(frame_ms=last - t0, drawn_ms=max(last, probe["lastMutation"]) - t0,
+                      nbytes=sum(size for _, size in frames[start:]))
+
+    async def goto(self, path: str) -> Sample:
+        """Open ``path`` in this tab; timed from navigation start."""
+        self.tap.reset()
+        return await self.measure(lambda: self.page.goto(path), cold=True)
+
+    async def errors(self) -> int:
+        return await self.page.locator('[data-testid="stException"]').count()
+
+
+def png_bytes(image: np.ndarray, side: int = 280) -> bytes:
+    """A test digit as a photo-sized PNG, as a user would upload it."""
+    buffer = io.BytesIO()
+    Image.fromarray(image).resize((side, side), Image.Resampling.BILINEAR).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
+    slider = tab.page.locator(SLIDER).first
+    await slider.focus()
+    return await tab.measure(lambda: slider.press(key))
+
+
+async def click_cell(tab: Tab, true: int, predicted: int) -> Sample:
+    """Click confusion cell (true, predicted): a point of whichever scatter trace draws it."""
+    await tab.page.locator(".js-plotly-plot .scatterlayer path.point").first.wait_for()
+    trace, index = await tab.page.evaluate(
+        """([t, p]) => { const data = document.querySelector('.js-plotly-plot').data;
+             for (const [k, d] of data.entries()) {
+               const i = d.x.findIndex((x, j) => x === String(p) && d.y[j] === String(t));
+               if (i >= 0) return [k, i];
+             }
+             return [-1, -1]; }""", [true, predicted])
+    if trace < 0:
+        raise LookupError(f"no confusion cell {true}-{predicted} on the page")
+    point = tab.page.locator(".js-plotly-plot .scatterlayer .trace").nth(trace).locator("path.point").nth(index)
+    return await tab.measure(lambda: point.click(force=True))
+
+
+async def switch_model(tab: Tab, title: str) -> Sample:
+    await tab.page.locator(".st-key-errors_model_pick [role='combobox']").click()
+    return await tab.measure(lambda: tab.page.get_by_role("option", name=title, exact=True).click())
+
+
+async def turn_gallery_page(tab: Tab) -> Sample:
+    """The gallery's next page, or the previous one on its last page."""
+    button = tab.page.locator('[data-testid="stPaginationNext"]').first
+    if await button.is_disabled():
+        button = tab.page.locator('[data-testid="stPaginationPrev"]').first
+    return await tab.measure(lambda: button.click())
+
+
+async def stroke(tab: Tab, shape: list[tuple[float, float]]) -> Sample:
+    canvas = tab.page.locator("canvas.upper-canvas").first
+    await canvas.wait_for()
+    box = await canvas.bounding_box()
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in shape]
+
+    async def draw():
+        await tab.page.mouse.move(*points[0])
+        await tab.page.mouse.down()
+        for x, y in points[1:]:
+            await tab.page.mouse.move(x, y, steps=6)
+        await tab.page.mouse.up()
+
+    sample = await tab.measure(draw)
+    await tab.measure(lambda: tab.page.get_by_role("button", name="Clear", exact=True).click())
+    return sample
+
+
+SHAPES = [[(0.28, 0.2), (0.72, 0.2), (0.62, 0.4), (0.52, 0.62), (0.45, 0.85)],
+          [(0.5, 0.15), (0.5, 0.85)],
+          [(0.3, 0.25), (0.6, 0.2), (0.7, 0.4), (0.3, 0.8), (0.75, 0.8)]]
+
+
+async def upload(tab: Tab, payload: bytes) -> Sample:
+    chooser = tab.page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    return await tab.measure(lambda: chooser.set_input_files(
+        files=[{"name": "digit.png", "mimeType": "image/png", "buffer": payload}]))
+
+
+def summary(samples: list[Sample], reference: float) -> dict[str, float]:
+    frame = np.array([s.frame_ms for s in samples])
+    drawn = np.array([s.drawn_ms for s in samples])
+    return {"n": len(samples), "frame50": np.median(frame), "frame95": np.percentile(frame, 95),
+            "ratio": np.median(frame) / reference, "drawn50": np.median(drawn),
+            "drawn95": np.percentile(drawn, 95), "kib": np.median([s.nbytes for s in samples]) / 1024}
+
+
+def print_table(results: dict[str, list[Sample]], reference: float) -> None:
+    print(f"\n{'interaction':<28}{'n':>4}{'frame p50':>11}{'p95':>8}{'x trivial':>11}{'drawn p50':>11}{'p95':>8}"
+          f"{'KiB':>8}   target")
+    for name, samples in results.items():
+        if not samples:
+            continue
+        s = summary(samples, reference)
+        print(f"{name:<28}{s['n']:>4}{s['frame50']:>11.0f}{s['frame95']:>8.0f}{s['ratio']:>11.2f}"
+              f"{s['drawn50']:>11.0f}{s['drawn95']:>8.0f}{s['kib']:>8.1f}   {TARGETS.get(name, '')}")
+
+
+async def single_session(browser, app: Server, trivial: Server, aset, repeat: int, cold: int) -> dict:
+    rng = random.Random(0)
+    names = [n for n in aset.model_names if aset.model_info(n)["task"] == "multiclass"]
+    results: dict[str, list[Sample]] = {"trivial slider step": []}
+    for path in PAGES:
+        results[f"cold open /{path}"] = []
+        for _ in range(cold):
+            tab = await Tab.open(browser, app.url)
+            results[f"cold open /{path}"].append(await tab.goto(f"/{path}"))
+            await tab.close()
+
+    reference = await Tab.open(browser, trivial.url)
+    await reference.goto("/")
+    tab = await Tab.open(browser, app.url)
+    await tab.goto("/data")
+    results["warm open"] = []
+    for _ in range(max(1, repeat // len(PAGES))):
+        for path in PAGES[1:] + PAGES[:1]:
+            link = tab.page.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]')
+            results["warm open"].append(await tab.measure(lambda: link.click()))
+
+    await tab.measure(lambda: tab.page.locator(f'[data-testid="stSidebarNavLink"][href$="/thresholds"]').click())
+    results["threshold step"] = []
+    for i in range(repeat):
+        results["trivial slider step"].append(await slider_step(reference, rng.choice(["ArrowRight", "ArrowLeft"])))
+        results["threshold step"].append(await slider_step(tab, "ArrowRight" if i % 4 < 2 else "ArrowLeft"))
+
+    model = "rf" if "rf" in names else names[0]
+    await tab.goto(f"/errors?model={model}")
+    pred = aset.predictions(model)
+    counts = confusion(pred.y_true, pred.y_pred, n_classes=len(pred.class_names))
+    cells = [tuple(c) for c in np.argwhere(counts > 0)]
+    results["cell click -> gallery"] = []
+    for _ in range(repeat):
+        results["trivial slider step"].append(await slider_step(reference))
+        true, predicted = cells[rng.randrange(len(cells))]
+        results["cell click -> gallery"].append(await click_cell(tab, int(true), int(predicted)))
+    busiest = int(np.argmax(np.diag(counts)))
+    await click_cell(tab, busiest, busiest)
+    results["gallery page change"] = []
+    for _ in range(min(repeat, 10)):
+        results["gallery page change"].append(await turn_gallery_page(tab))
+    results["model switch"] = []
+    for i in range(min(repeat, 10)):
+        other = names[(names.index(model) + 1 + i) % len(names)]
+        results["model switch"].append(await switch_model(tab, aset.model_info(other)["title"]))
+
+    await tab.goto("/draw")
+    results["drawn stroke -> answers"] = []
+    for i in range(repeat):
+        results["trivial slider step"].append(await slider_step(reference))
+        results["drawn stroke -> answers"].append(await stroke(tab, SHAPES[i % len(SHAPES)]))
+    await tab.measure(lambda: tab.page.get_by_role("radio", name="Upload a picture").click())
+    data = aset.data()
+    side = data.image_shape[0]
+    results["upload -> answers"] = []
+    for i in range(min(repeat, 10)):
+        results["upload -> answers"].append(await upload(tab, png_bytes(data.X_test[i].reshape(side, side))))
+    results["errors shown"] = []
+    errors = await tab.errors()
+    await tab.close()
+    await reference.close()
+    return {"results": results, "errors": errors}
+
+
+async def concurrent_sessions(browser, app: Server, n: int, steps: int) -> dict:
+    """``n`` tabs at once: each opens the Thresholds page cold, then steps its slider ``steps`` times."""
+    opens, moves, errors = [], [], []
+    peak = [0.0]
+
+    async def one(i: int) -> None:
+        tab = await Tab.open(browser, app.url, height=1400)
+        try:
+            opens.append(await tab.goto("/thresholds"))
+            for step in range(steps):
+                await asyncio.sleep(random.Random(i * 1000 + step).uniform(0.05, 0.4))
+                moves.append(await slider_step(tab, "ArrowRight" if step % 4 < 2 else "ArrowLeft"))
+            if await tab.errors():
+                errors.append(f"session {i}: exception shown")
+        except Exception as exc:  # noqa: BLE001 - every failure is counted and printed, not raised
+            errors.append(f"session {i}: {type(exc).__name__}: {exc}")
+        finally:
+            await tab.close()
+
+    async def watch() -> None:
+        while True:
+            peak[0] = max(peak[0], app.memory_mb()[0])
+            await asyncio.sleep(0.2)
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=600)
+    watcher.cancel()
+    return {"opens": opens, "moves": moves, "errors": errors, "rss_peak": peak[0]}
+
+
+async def run(args, aset) -> int:
+    env = {"DIGIT_LENS_ARTIFACTS": str(aset.root)}
+    with running(APP, env) as app, running(TRIVIAL, {}) as trivial:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            single = await single_session(browser, app, trivial, aset, args.repeat, args.cold)
+            results = single["results"]
+            reference = float(np.median([s.frame_ms for s in results["trivial slider step"]]))
+            results.pop("errors shown")
+            print(f"{aset.dataset['id']}: {aset.dataset['n_test']:,} test images, {len(aset.model_names)} models; "
+                  f"{args.repeat} repeats; trivial slider step p50 {reference:.0f} ms")
+            print_table(results, reference)
+            rss, hwm = app.memory_mb()
+            print(f"\nserver memory after one session: RSS {rss:.0f} MB (peak {hwm:.0f} MB); "
+                  f"exceptions shown: {single['errors']}")
+            if args.sessions:
+                steps = [s.frame_ms for s in results["threshold step"]]
+                single_p95 = float(np.percentile(steps, 95))
+                many = await concurrent_sessions(browser, app, args.sessions, args.steps)
+                print(f"\n{args.sessions} concurrent sessions, {args.steps} threshold steps each:")
+                print_table({"cold open /thresholds": many["opens"], "threshold step": many["moves"]}, reference)
+                if many["moves"]:
+                    p95 = float(np.percentile([s.frame_ms for s in many["moves"]], 95))
+                    print(f"threshold step p95: {p95:.0f} ms = {p95 / single_p95:.2f}x the single-session p95 "
+                          f"({single_p95:.0f} ms); target <= 4x")
+                print(f"errors: {len(many['errors'])}" + "".join(f"\n  {e}" for e in many["errors"]))
+                print(f"server RSS peak during the run: {many['rss_peak']:.0f} MB")
+            await browser.close()
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--artifacts", type=Path, default=None, help="artifact folder (default: as the app)")
+    parser.add_argument("--repeat", type=int, default=20, help="repeats of each interaction")
+    parser.add_argument("--cold", type=int, default=3, help="cold opens of each page")
+    parser.add_argument("--sessions", type=int, default=0, help="then run this many sessions at once (max 20)")
+    parser.add_argument("--steps", type=int, default=10, help="threshold steps per concurrent session")
+    args = parser.parse_args(argv)
+    if not 0 <= args.sessions <= 20:
+        parser.error("--sessions takes 0 to 20")
+    if not Path(CHROMIUM).is_file():
+        print(f"error: {CHROMIUM} is missing; install Debian's chromium package.", file=sys.stderr)
+        return 2
+    root = (args.artifacts or default_artifacts_dir()).resolve()
+    try:
+        aset = open_artifacts(root)
+    except ArtifactError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(run(args, aset))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
