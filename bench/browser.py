@@ -266,11 +266,15 @@ def print_table(results: dict[str, list[Sample]], reference: float) -> None:
               f"{s['drawn50']:>11.0f}{s['drawn95']:>8.0f}{s['kib']:>8.1f}   {TARGETS.get(name, '')}")
 
 
-async def single_session(browser, app: Server, trivial: Server, aset, repeat: int, cold: int) -> dict:
+PARTS = ("open", "threshold", "errors", "draw")
+
+
+async def single_session(browser, app: Server, trivial: Server, aset, repeat: int, cold: int,
+                         parts=PARTS) -> dict:
     rng = random.Random(0)
     names = [n for n in aset.model_names if aset.model_info(n)["task"] == "multiclass"]
     results: dict[str, list[Sample]] = {"trivial slider step": []}
-    for path in PAGES:
+    for path in PAGES if "open" in parts else ():
         results[f"cold open /{path}"] = []
         for _ in range(cold):
             tab = await Tab.open(browser, app.url)
@@ -282,17 +286,28 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
     tab = await Tab.open(browser, app.url)
     await tab.goto("/data")
     results["warm open"] = []
-    for _ in range(max(1, repeat // len(PAGES))):
+    for _ in range(max(1, repeat // len(PAGES)) if "open" in parts else 0):
         for path in PAGES[1:] + PAGES[:1]:
             link = tab.page.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]')
             results["warm open"].append(await tab.measure(lambda: link.click()))
 
-    await tab.measure(lambda: tab.page.locator(f'[data-testid="stSidebarNavLink"][href$="/thresholds"]').click())
+    await tab.measure(lambda: tab.page.locator('[data-testid="stSidebarNavLink"][href$="/thresholds"]').click())
     results["threshold step"] = []
-    for i in range(repeat):
+    for i in range(repeat if "threshold" in parts else 0):
         results["trivial slider step"].append(await slider_step(reference, rng.choice(["ArrowRight", "ArrowLeft"])))
         results["threshold step"].append(await slider_step(tab, "ArrowRight" if i % 4 < 2 else "ArrowLeft"))
 
+    if "errors" in parts:
+        await errors_page(tab, reference, aset, names, results, repeat, rng)
+    if "draw" in parts:
+        await draw_page(tab, reference, aset, results, repeat)
+    errors = await tab.errors()
+    await tab.close()
+    await reference.close()
+    return {"results": results, "errors": errors}
+
+
+async def errors_page(tab: Tab, reference: Tab, aset, names: list[str], results: dict, repeat: int, rng) -> None:
     model = "rf" if "rf" in names else names[0]
     await tab.goto(f"/errors?model={model}")
     pred = aset.predictions(model)
@@ -313,6 +328,8 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
         other = names[(names.index(model) + 1 + i) % len(names)]
         results["model switch"].append(await switch_model(tab, aset.model_info(other)["title"]))
 
+
+async def draw_page(tab: Tab, reference: Tab, aset, results: dict, repeat: int) -> None:
     await tab.goto("/draw")
     results["drawn stroke -> answers"] = []
     for i in range(repeat):
@@ -324,11 +341,6 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
     results["upload -> answers"] = []
     for i in range(min(repeat, 10)):
         results["upload -> answers"].append(await upload(tab, png_bytes(data.X_test[i].reshape(side, side))))
-    results["errors shown"] = []
-    errors = await tab.errors()
-    await tab.close()
-    await reference.close()
-    return {"results": results, "errors": errors}
 
 
 async def concurrent_sessions(browser, app: Server, n: int, steps: int) -> dict:
@@ -366,17 +378,16 @@ async def run(args, aset) -> int:
     with running(APP, env) as app, running(TRIVIAL, {}) as trivial:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-            single = await single_session(browser, app, trivial, aset, args.repeat, args.cold)
+            single = await single_session(browser, app, trivial, aset, args.repeat, args.cold, args.only)
             results = single["results"]
             reference = float(np.median([s.frame_ms for s in results["trivial slider step"]]))
-            results.pop("errors shown")
             print(f"{aset.dataset['id']}: {aset.dataset['n_test']:,} test images, {len(aset.model_names)} models; "
                   f"{args.repeat} repeats; trivial slider step p50 {reference:.0f} ms")
             print_table(results, reference)
             rss, hwm = app.memory_mb()
             print(f"\nserver memory after one session: RSS {rss:.0f} MB (peak {hwm:.0f} MB); "
                   f"exceptions shown: {single['errors']}")
-            if args.sessions:
+            if args.sessions and results.get("threshold step"):
                 steps = [s.frame_ms for s in results["threshold step"]]
                 single_p95 = float(np.percentile(steps, 95))
                 many = await concurrent_sessions(browser, app, args.sessions, args.steps)
@@ -399,6 +410,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cold", type=int, default=3, help="cold opens of each page")
     parser.add_argument("--sessions", type=int, default=0, help="then run this many sessions at once (max 20)")
     parser.add_argument("--steps", type=int, default=10, help="threshold steps per concurrent session")
+    parser.add_argument("--only", type=lambda text: tuple(text.split(",")), default=PARTS,
+                        help=f"comma-separated parts of the single-session run, from {','.join(PARTS)}")
     args = parser.parse_args(argv)
     if not 0 <= args.sessions <= 20:
         parser.error("--sessions takes 0 to 20")

@@ -47,11 +47,11 @@ INIT_JS = """
 })();
 """ % STREAM
 
-#: True once the page shows no running script, no stale element and every image and chart is drawn.
+#: True once the page shows no running script, no stale or placeholder element, and every image and chart is drawn.
 DRAWN_JS = """
 (quiet) => {
   if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
-  if (document.querySelector('[data-stale="true"]')) return false;
+  if (document.querySelector('[data-stale="true"], [data-testid="stSkeleton"]')) return false;
   if ([...document.images].some((img) => !img.complete)) return false;
   if ([...document.querySelectorAll('.js-plotly-plot')].some((p) => !p.querySelector('.main-svg'))) return false;
   return performance.now() - window.__probe.lastMutation > quiet;

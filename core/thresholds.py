@@ -66,6 +66,9 @@ class OneVsRest:
 
     ``thresholds`` holds the distinct scores in increasing order; ``tp`` and
     ``fp`` count the positives and negatives scoring ``>= thresholds[i]``.
+    ``order`` lists the rows by increasing score and ``positive`` flags the
+    positives in that order, so the images nearest a threshold are found
+    without a pass over the rows (:meth:`near`).
 
     Examples
     --------
@@ -80,6 +83,9 @@ class OneVsRest:
     fp: np.ndarray
     n_pos: int
     n_neg: int
+    order: np.ndarray
+    sorted_scores: np.ndarray
+    positive: np.ndarray
 
     @staticmethod
     def from_scores(y_true, scores, *, cls) -> OneVsRest:
@@ -102,6 +108,9 @@ class OneVsRest:
             fp=rows_from[first] - pos_from[first],
             n_pos=int(positive.sum()),
             n_neg=int(y_true.size - positive.sum()),
+            order=order,
+            sorted_scores=sorted_scores,
+            positive=positive.astype(bool),
         )
 
     def at(self, threshold) -> BinaryCounts:
@@ -117,6 +126,43 @@ class OneVsRest:
             f1=2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
             fpr=fp / self.n_neg if self.n_neg else 0.0,
         )
+
+    def near(self, threshold, *, k: int = 6) -> tuple[np.ndarray, np.ndarray]:
+        """The mistakes nearest ``threshold``: rows that change side first when it moves.
+
+        Returns
+        -------
+        false_positives : rows of negatives scoring ``>= threshold``, lowest score first
+            (raising the threshold past them removes them first)
+        false_negatives : rows of positives scoring ``< threshold``, highest score first
+            (lowering the threshold recovers them first)
+        """
+        i = int(np.searchsorted(self.sorted_scores, threshold, side="left"))
+        negatives = np.flatnonzero(~self.positive[i:i + self._window(i, k, above=True)])[:k] + i
+        start = max(0, i - self._window(i, k, above=False))
+        positives = np.flatnonzero(self.positive[start:i])[::-1][:k] + start
+        return self.order[negatives], self.order[positives]
+
+    def _window(self, i: int, k: int, *, above: bool) -> int:
+        """How many sorted rows on one side of position ``i`` hold ``k`` rows of the wanted kind (all if fewer)."""
+        side = ~self.positive[i:] if above else self.positive[:i][::-1]
+        found = np.flatnonzero(side)
+        return int(found[k - 1] + 1) if found.size >= k else side.size
+
+    def for_precision(self, target: float) -> float:
+        """The lowest threshold whose precision reaches ``target`` (most recall at that precision).
+
+        Returns the highest score when no threshold reaches it.
+        """
+        precision = _divide(self.tp, self.tp + self.fp)
+        reached = np.flatnonzero(precision >= target)
+        return float(self.thresholds[reached[0] if reached.size else -1])
+
+    def for_recall(self, target: float) -> float:
+        """The highest threshold whose recall is still at least ``target`` (most precision at that recall)."""
+        recall = self.tp / self.n_pos if self.n_pos else np.zeros(self.tp.size)
+        reached = np.flatnonzero(recall >= target)
+        return float(self.thresholds[reached[-1] if reached.size else 0])
 
     def _require(self, *, negatives):
         if self.n_pos == 0 or (negatives and self.n_neg == 0):
@@ -147,6 +193,83 @@ class OneVsRest:
         area = float(np.sum(gains * precision[::-1]))
         return Curve(x=np.r_[recall, 0.0], y=np.r_[precision, 1.0],
                      thresholds=self.thresholds.astype(np.float64), area=area)
+
+
+def reduce_curve(x, y, *, width: int = 400, height: int = 300, x_range=(0.0, 1.0), y_range=(0.0, 1.0),
+                 tolerance: float = 0.5) -> np.ndarray:
+    """Indices of the points of a curve that a ``width`` x ``height`` pixel chart needs to draw it.
+
+    ``x`` must be monotonic (ROC, precision-recall, a sweep over thresholds,
+    coverage). First, in every pixel column the line can only show where it
+    enters, where it leaves and how low and high it goes, so only those four
+    points are kept (the M4 reduction of Jugel et al., 2014: the same pixels).
+    Then points within ``tolerance`` pixels of the straight line between their
+    kept neighbours are dropped (Ramer-Douglas-Peucker). A 10,000-point curve
+    keeps a few hundred points at most, a smooth one a few dozen.
+
+    Examples
+    --------
+    >>> x = np.linspace(0, 1, 10_001); keep = reduce_curve(x, np.sin(6 * x) / 2 + 0.5, width=100, height=100)
+    >>> int(keep.size) < 60, keep[0], keep[-1]
+    (True, np.int64(0), np.int64(10000))
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size <= 2:
+        return np.arange(x.size)
+    px = (x - x_range[0]) / (x_range[1] - x_range[0]) * width
+    py = (y - y_range[0]) / (y_range[1] - y_range[0]) * height
+    column = np.floor(px)
+    starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+    ends = np.r_[starts[1:] - 1, x.size - 1]
+    run = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, x.size]))
+    by_y = np.lexsort((y, run))
+    m4 = np.unique(np.concatenate([starts, ends, by_y[starts], by_y[ends]]))
+    return m4[_douglas_peucker(px[m4], py[m4], tolerance)]
+
+
+def _douglas_peucker(px: np.ndarray, py: np.ndarray, tolerance: float) -> np.ndarray:
+    """Positions of the points kept by Ramer-Douglas-Peucker simplification (in pixel units)."""
+    keep = np.zeros(px.size, dtype=bool)
+    keep[[0, -1]] = True
+    stack = [(0, px.size - 1)]
+    while stack:
+        first, last = stack.pop()
+        if last - first < 2:
+            continue
+        dx, dy = px[last] - px[first], py[last] - py[first]
+        inner = slice(first + 1, last)
+        norm = np.hypot(dx, dy)
+        if norm == 0:
+            distance = np.hypot(px[inner] - px[first], py[inner] - py[first])
+        else:
+            distance = np.abs(dx * (py[first] - py[inner]) - dy * (px[first] - px[inner])) / norm
+        worst = int(np.argmax(distance))
+        if distance[worst] > tolerance:
+            split = first + 1 + worst
+            keep[split] = True
+            stack += [(first, split), (split, last)]
+    return np.flatnonzero(keep)
+
+
+def staircase(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """The corners of a step curve drawn "steps-post" (horizontal, then vertical), as explicit points.
+
+    A precision-recall curve is such a staircase; with its corners explicit it
+    can be reduced (:func:`reduce_curve`) and drawn with straight lines.
+
+    Examples
+    --------
+    >>> staircase([1.0, 0.5, 0.0], [0.5, 0.8, 1.0])
+    (array([1. , 0.5, 0.5, 0. , 0. ]), array([0.5, 0.5, 0.8, 0.8, 1. ]))
+    """
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.size < 2:
+        return x, y
+    xs = np.empty(2 * x.size - 1)
+    ys = np.empty(2 * x.size - 1)
+    xs[0::2], ys[0::2] = x, y
+    xs[1::2], ys[1::2] = x[1:], y[:-1]
+    return xs, ys
 
 
 def roc_curve_ovr(y_true, scores, *, cls) -> Curve:

@@ -13,10 +13,13 @@ array([20, 21, 22, 23, 24])
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+import base64
+import io
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from core import evaluation, thresholds
 from core.build import model_scores
@@ -140,26 +143,83 @@ def threshold_sweep(ovr: thresholds.OneVsRest) -> pd.DataFrame:
     })
 
 
-@dataclass(frozen=True)
-class SliderRange:
-    """Bounds, step and starting value of a threshold slider."""
-
-    low: float
-    high: float
-    step: float
-    value: float
+#: How the Thresholds page sets a threshold: directly, or as the one that reaches a precision or a recall.
+THRESHOLD_BY = ("probability", "precision", "recall")
 
 
-def threshold_range(class_scores, *, score_kind: str, steps: int = 200) -> SliderRange:
-    """Slider bounds for one class's scores: 0-1 for probabilities, the observed span for decision values."""
-    neutral = thresholds.default_threshold(score_kind)
-    if score_kind == "proba":
-        return SliderRange(low=0.0, high=1.0, step=0.005, value=neutral)
-    scores = np.asarray(class_scores, dtype=np.float64)
-    low = float(np.floor(min(scores.min(), neutral) * 100) / 100)
-    high = float(np.ceil(max(scores.max(), neutral) * 100) / 100)
-    step = max(round((high - low) / steps, 4), 1e-4)
-    return SliderRange(low=low, high=high, step=step, value=neutral)
+def choose_threshold(ovr: thresholds.OneVsRest, *, by: str, value: float) -> float:
+    """The probability threshold the user asked for.
+
+    Parameters
+    ----------
+    ovr : one-vs-rest scores (probabilities of the class)
+    by : ``"probability"`` (``value`` is the threshold), ``"precision"`` (the
+        lowest threshold whose precision reaches ``value``) or ``"recall"``
+        (the highest threshold whose recall is still ``value``)
+    value : the slider's value, in [0, 1]
+
+    Examples
+    --------
+    >>> ovr = thresholds.OneVsRest.from_scores([0, 1, 1, 0], [[.9, .1], [.4, .6], [.2, .8], [.3, .7]], cls=1)
+    >>> choose_threshold(ovr, by="precision", value=1.0), choose_threshold(ovr, by="recall", value=1.0)
+    (0.8, 0.6)
+    """
+    if by == "probability":
+        return float(value)
+    if by == "precision":
+        return ovr.for_precision(value)
+    if by == "recall":
+        return ovr.for_recall(value)
+    raise ValueError(f"by must be one of {THRESHOLD_BY}, got {by!r}.")
+
+
+def reduced_sweep(ovr: thresholds.OneVsRest, *, width: int = 400, height: int = 300) -> pd.DataFrame:
+    """:func:`threshold_sweep` cut to the rows a ``width`` x ``height`` chart of precision and recall
+    against the threshold needs (:func:`core.thresholds.reduce_curve` on each line)."""
+    sweep = threshold_sweep(ovr)
+    x = sweep["threshold"].to_numpy()
+    keep = np.union1d(thresholds.reduce_curve(x, sweep["precision"].to_numpy(), width=width, height=height),
+                      thresholds.reduce_curve(x, sweep["recall"].to_numpy(), width=width, height=height))
+    return sweep.iloc[keep].reset_index(drop=True)
+
+
+def reduced_coverage(frame: pd.DataFrame, *, width: int = 600, height: int = 340) -> pd.DataFrame:
+    """A :func:`core.thresholds.coverage_curve` frame cut to the rows its chart needs
+    (:func:`core.thresholds.reduce_curve`; the accuracy axis spans the lowest accuracy to 1)."""
+    accuracy = frame["accuracy"].to_numpy()
+    low = min(float(accuracy.min()), 1.0 - 1e-9) if accuracy.size else 0.0
+    keep = thresholds.reduce_curve(frame["coverage"].to_numpy(), accuracy, width=width, height=height,
+                                   y_range=(low, 1.0))
+    return frame.iloc[keep].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class ThresholdCurves:
+    """What the Thresholds page draws for one class, cut to what its charts can show.
+
+    ``pr`` and ``roc`` are :class:`core.thresholds.Curve` objects holding only
+    the points :func:`core.thresholds.reduce_curve` keeps, as float32, to be
+    drawn with straight lines (the precision-recall staircase has its corners
+    made explicit first); their ``area`` is computed on every point.
+    ``sweep`` is :func:`reduced_sweep`.
+    """
+
+    pr: thresholds.Curve
+    roc: thresholds.Curve
+    sweep: pd.DataFrame
+
+
+def threshold_curves(ovr: thresholds.OneVsRest, *, width: int = 400, height: int = 300) -> ThresholdCurves:
+    """Precision-recall and ROC curves and the precision/recall sweep of ``ovr``, reduced for drawing."""
+
+    def cut(x, y, area: float) -> thresholds.Curve:
+        keep = thresholds.reduce_curve(x, y, width=width, height=height)
+        return thresholds.Curve(x=x[keep].astype(np.float32), y=y[keep].astype(np.float32),
+                                thresholds=np.empty(0), area=area)
+
+    pr, roc = ovr.pr(), ovr.roc()
+    return ThresholdCurves(pr=cut(*thresholds.staircase(pr.x, pr.y), pr.area), roc=cut(roc.x, roc.y, roc.area),
+                           sweep=reduced_sweep(ovr, width=width, height=height).astype(np.float32))
 
 
 def strategy_table(comparison: pd.DataFrame, *, strategies: Mapping[str, str], n_classes: int) -> pd.DataFrame:
@@ -350,6 +410,19 @@ def predict_all(models: Mapping, row, *, class_names, temperatures: Mapping | No
     return Votes(probabilities=table, summary=summary, agree=summary["predicted"].nunique() <= 1)
 
 
+def png_data_url(image) -> str:
+    """A greyscale uint8 image as an inline PNG ``data:`` URL (a 28x28 digit is ~300 bytes).
+
+    Examples
+    --------
+    >>> png_data_url(np.zeros((2, 2), dtype=np.uint8)).startswith("data:image/png;base64,")
+    True
+    """
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def mosaic(images, *, gap: int = 1) -> np.ndarray:
     """Tile a ``(rows, cols, h, w)`` stack into one 2-D image with ``gap`` blank pixels between tiles."""
     images = np.asarray(images)
@@ -365,7 +438,8 @@ def mosaic(images, *, gap: int = 1) -> np.ndarray:
 
 
 __all__ = [
-    "Page", "SliderRange", "Votes", "ablation_steps", "by_confidence", "digit_row", "gallery", "mosaic", "paginate",
-    "params_label", "per_class_f1", "percent", "predict_all", "scores_decide", "strategy_table", "threshold_range",
-    "threshold_sweep", "tuning_table",
+    "THRESHOLD_BY", "Page", "ThresholdCurves", "Votes", "ablation_steps", "by_confidence", "digit_row", "gallery", "mosaic", "paginate",
+    "params_label", "per_class_f1", "percent", "predict_all", "scores_decide", "strategy_table", "threshold_sweep",
+    "tuning_table", "choose_threshold", "reduced_sweep", "threshold_curves", "reduced_coverage",
+    "png_data_url",
 ]

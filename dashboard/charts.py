@@ -171,8 +171,8 @@ def heatmap(frame: pd.DataFrame, *, zmin: float | None = None, zmax: float | Non
 
 def curve(x: np.ndarray, y: np.ndarray, *, point: tuple[float, float] | None, x_title: str, y_title: str,
           title: str, diagonal: bool = False, height: int = 340) -> go.Figure:
-    """A ROC or precision-recall curve with the current operating point marked."""
-    data = [go.Scatter(x=x, y=y, mode="lines", name=title, line={"shape": "linear" if diagonal else "hv"})]
+    """A ROC or precision-recall curve (points joined by straight lines) with the operating point marked."""
+    data = [go.Scatter(x=x, y=y, mode="lines", name=title)]
     if diagonal:
         data.append(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line={"dash": "dot", "color": "#aaa"},
                                hoverinfo="skip"))
@@ -184,14 +184,15 @@ def curve(x: np.ndarray, y: np.ndarray, *, point: tuple[float, float] | None, x_
                    yaxis={"title": {"text": y_title}, "range": [-0.02, 1.02]})
 
 
-def sweep(frame: pd.DataFrame, *, threshold: float | None, title: str, height: int = 320) -> go.Figure:
+def sweep(frame: pd.DataFrame, *, threshold: float | None, title: str, x_title: str = "threshold",
+          height: int = 340) -> go.Figure:
     """Precision and recall against the decision threshold (the study's detector plot)."""
     data = [go.Scatter(x=frame["threshold"], y=frame[metric], mode="lines", name=metric,
                        line={"color": PALETTE[i]}) for i, metric in enumerate(("precision", "recall"))]
     shapes = [] if threshold is None else [{"type": "line", "x0": threshold, "x1": threshold, "y0": 0, "y1": 1,
                                             "yref": "paper", "line": {"dash": "dash", "color": HIGHLIGHT}}]
-    return _figure(data, height=height, title=title, shapes=shapes, xaxis={"title": {"text": "threshold"}},
-                   yaxis={"range": [-0.02, 1.02]})
+    return _figure(data, height=height, title=title, shapes=shapes, xaxis={"title": {"text": x_title}},
+                   yaxis={"range": [-0.02, 1.02]}, legend={"orientation": "h", "y": -0.25})
 
 
 def small_matrix(cm, *, rows, cols, title: str, height: int = 260) -> go.Figure:

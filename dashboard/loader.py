@@ -159,34 +159,68 @@ def comparison(loaded: Loaded) -> pd.DataFrame:
     return _comparison(loaded.fingerprint, loaded.artifacts)
 
 
+@st.cache_resource(max_entries=20_000, show_spinner=False)
+def _test_image(fingerprint: str, index: int, _image: np.ndarray) -> str:
+    return views.png_data_url(_image)
+
+
+def test_images(loaded: Loaded, rows) -> list[str]:
+    """Test images ``rows`` as PNG ``data:`` URLs at their own size, each encoded once per server."""
+    images = loaded.data.X_test
+    shape = loaded.data.image_shape
+    return [_test_image(loaded.fingerprint, int(i), images[int(i)].reshape(shape)) for i in rows]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _probabilities(fingerprint: str, name: str, _pred: Predictions) -> np.ndarray:
+    return _read_only(evaluation.probabilities(_pred.scores, score_kind=_pred.score_kind,
+                                               temperature=_pred.temperature))
+
+
+def probabilities(loaded: Loaded, name: str) -> np.ndarray:
+    """Every test row's class probabilities for model ``name`` (decision values through the model's
+    temperature softmax), read-only."""
+    return _probabilities(loaded.fingerprint, name, loaded.predictions[name])
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _one_vs_rest(fingerprint: str, name: str, cls: int, _pred: Predictions) -> thresholds.OneVsRest:
-    return thresholds.OneVsRest.from_scores(_pred.y_true, _pred.scores, cls=cls)
+def _one_vs_rest(fingerprint: str, name: str, cls: int, _pred: Predictions,
+                 _proba: np.ndarray) -> thresholds.OneVsRest:
+    return thresholds.OneVsRest.from_scores(_pred.y_true, _proba, cls=cls)
 
 
 def one_vs_rest(loaded: Loaded, name: str, cls: int) -> thresholds.OneVsRest:
-    """Sorted scores of class ``cls`` of model ``name`` against the rest, for fast threshold queries."""
-    return _one_vs_rest(loaded.fingerprint, name, int(cls), loaded.predictions[name])
+    """Sorted probabilities of class ``cls`` of model ``name`` against the rest, for fast threshold queries."""
+    return _one_vs_rest(loaded.fingerprint, name, int(cls), loaded.predictions[name], probabilities(loaded, name))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _confidence(fingerprint: str, name: str, _pred: Predictions) -> np.ndarray:
-    return _read_only(evaluation.confidence(_pred.scores, score_kind=_pred.score_kind,
-                                               temperature=_pred.temperature))
+def _threshold_curves(fingerprint: str, name: str, cls: int, _ovr: thresholds.OneVsRest) -> views.ThresholdCurves:
+    return views.threshold_curves(_ovr)
+
+
+def threshold_curves(loaded: Loaded, name: str, cls: int) -> views.ThresholdCurves:
+    """The reduced PR, ROC and precision/recall-against-threshold curves of class ``cls`` of ``name``."""
+    return _threshold_curves(loaded.fingerprint, name, int(cls), one_vs_rest(loaded, name, cls))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _confidence(fingerprint: str, name: str, _proba: np.ndarray) -> np.ndarray:
+    return _read_only(_proba.max(axis=1))
 
 
 def confidence(loaded: Loaded, name: str) -> np.ndarray:
     """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
-    return _confidence(loaded.fingerprint, name, loaded.predictions[name])
+    return _confidence(loaded.fingerprint, name, probabilities(loaded, name))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _coverage(fingerprint: str, name: str, _pred: Predictions, _conf: np.ndarray) -> pd.DataFrame:
-    return thresholds.coverage_curve(_pred.y_true, _pred.y_pred, _conf)
+    return views.reduced_coverage(thresholds.coverage_curve(_pred.y_true, _pred.y_pred, _conf))
 
 
 def coverage(loaded: Loaded, name: str) -> pd.DataFrame:
-    """Accuracy against coverage for every confidence threshold of model ``name``."""
+    """Accuracy against coverage over the confidence thresholds of model ``name``, cut to what a chart shows."""
     return _coverage(loaded.fingerprint, name, loaded.predictions[name], confidence(loaded, name))
 
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image
 
 from core import views
 from dashboard import loader, state
@@ -35,33 +33,60 @@ def chosen_models(loaded: loader.Loaded, *, at_least: int = 1) -> list[str]:
     return names
 
 
+def svg_row(charts: list[str], *, alts: list[str]) -> None:
+    """SVG charts side by side in equal columns, as one HTML element.
+
+    Each SVG travels as an ``<img>`` data URL: ``st.html`` sanitises inline SVG away.
+    """
+    images = "".join(f'<img src="data:image/svg+xml;base64,{base64.b64encode(chart.encode()).decode("ascii")}" '
+                     f'style="width:100%" alt="{html.escape(alt)}">' for chart, alt in zip(charts, alts))
+    st.html(f'<div style="display:grid;grid-template-columns:repeat({len(charts)},minmax(0,1fr));gap:16px">'
+            f'{images}</div>')
+
+
+def operating_point(at, positive: str) -> None:
+    """Precision, recall, F1, false-positive rate and the one-vs-rest counts at a threshold, as one element.
+
+    One HTML block instead of five metrics and a chart: a slider step redraws one element.
+    """
+    name = html.escape(positive)
+    cells = [("Precision", f"{at.precision:.3f}"), ("Recall", f"{at.recall:.3f}"), ("F1", f"{at.f1:.3f}"),
+             ("False positive rate", f"{at.fpr:.4f}"), (f"Called '{name}'", f"{at.tp + at.fp:,}")]
+    metrics = "".join(f'<div><div style="font-size:0.875rem">{label}</div>'
+                      f'<div style="font-size:2rem">{value}</div></div>' for label, value in cells)
+    counts = (f'<table style="font-size:0.85rem"><tr><th></th><th>called \'{name}\'</th><th>not</th></tr>'
+              f'<tr><th>is \'{name}\'</th><td>{at.tp:,}</td><td>{at.fn:,}</td></tr>'
+              f'<tr><th>is not</th><td>{at.fp:,}</td><td>{at.tn:,}</td></tr></table>')
+    st.html(f'<div style="display:grid;grid-template-columns:repeat(5,1fr) 1.6fr;gap:12px;align-items:start">'
+            f'{metrics}{counts}</div>')
+
+
 def enlarge(image: np.ndarray, *, pixels: int = GALLERY_PIXELS) -> np.ndarray:
     """A small greyscale image blown up by whole pixels (crisp, no smoothing) to about ``pixels`` wide."""
     factor = max(1, pixels // image.shape[1])
     return np.repeat(np.repeat(np.asarray(image, dtype=np.uint8), factor, axis=0), factor, axis=1)
 
 
-def png_data_url(image: np.ndarray) -> str:
-    """A greyscale image as an inline PNG ``data:`` URL (no media-file round trip)."""
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
+          pixels: int = GALLERY_PIXELS) -> None:
+    """Images (``data:`` URLs, see :func:`dashboard.loader.test_images`) in a grid with an HTML caption each,
+    as one HTML block.
 
-
-def gallery(images: np.ndarray, captions: pd.DataFrame, *, columns: int = 6) -> None:
-    """Images in a grid, each captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``, ``top``.
-
-    One HTML block with inline PNGs: a page of 18 images costs one element, not 54.
+    Each image travels at its own size (a 28x28 PNG is ~300 bytes) and the
+    browser enlarges it without smoothing (``image-rendering: pixelated``), so
+    a page of 18 images costs one element of a few KiB, not 54 elements.
     """
-    tiles = []
-    for img, row in zip(images, captions.itertuples(index=False)):
-        tiles.append(
-            f'<figure style="margin:0"><img src="{png_data_url(enlarge(img))}" width="{GALLERY_PIXELS}" '
-            f'height="{GALLERY_PIXELS}" alt="test image {row.index}">'
-            f'<figcaption style="font-size:0.8rem;color:#555">#{row.index} · true <b>{html.escape(row.true)}</b>'
-            f' → <b>{html.escape(row.predicted)}</b> ({html.escape(views.percent(row.confidence))})'
-            f'<br>top-3: {html.escape(row.top)}'
-            "</figcaption></figure>"
-        )
+    figures = [f'<figure style="margin:0"><img src="{src}" width="{pixels}" height="{pixels}" '
+               f'style="image-rendering:pixelated" alt="{html.escape(alt)}">'
+               f'<figcaption style="font-size:0.8rem;color:#555">{caption}</figcaption></figure>'
+               for src, caption, alt in zip(sources, captions, alts)]
     st.html(f'<div style="display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px">'
-            f'{"".join(tiles)}</div>')
+            f'{"".join(figures)}</div>')
+
+
+def gallery(sources: list[str], captions: pd.DataFrame, *, columns: int = 6) -> None:
+    """Test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``, ``top``."""
+    text = [f'#{row.index} · true <b>{html.escape(row.true)}</b> → <b>{html.escape(row.predicted)}</b> '
+            f'({html.escape(views.percent(row.confidence))})<br>top-3: {html.escape(row.top)}'
+            for row in captions.itertuples(index=False)]
+    tiles(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns)

@@ -18,7 +18,6 @@ loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 n_classes = len(class_names)
-images = loaded.data.X_test.reshape(-1, *loaded.data.image_shape)
 
 
 def _is_cell(text: str) -> bool:
@@ -80,7 +79,7 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str) -> None:
                              score_kind=shown_pred.score_kind, class_names=class_names,
                              temperature=shown_pred.temperature)
     with st.container(key=key):
-        ui.gallery(images[page.rows], captions)
+        ui.gallery(loader.test_images(loaded, page.rows), captions)
 
 
 @st.fragment

@@ -171,7 +171,8 @@ for detector in loaded.binary:
     st.subheader(f"Binary detector: {loaded.title(detector)}")
     never = evaluation.accuracy(pred.y_true, np.zeros_like(pred.y_true))
     ovr = loader.one_vs_rest(loaded, detector, 1)
-    default = thresholds.default_threshold(pred.score_kind)
+    curves = loader.threshold_curves(loaded, detector, 1)
+    default = thresholds.default_threshold("proba")
     at = ovr.at(default)
     cols = st.columns(5)
     cols[0].metric("Accuracy", f"{evaluation.accuracy(pred.y_true, pred.y_pred):.3f}")
@@ -182,13 +183,13 @@ for detector in loaded.binary:
     cols[4].metric("F1", f"{at.f1:.3f}")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.sweep(views.threshold_sweep(ovr), threshold=default,
-                                     title="Precision and recall against the threshold"),
+        st.plotly_chart(charts.sweep(curves.sweep, threshold=default, title="Precision and recall against the threshold",
+                                     x_title=f"threshold (probability of '{positive}')"),
                         key=f"models_sweep_{detector}")
     with right:
-        roc = ovr.roc()
-        st.plotly_chart(charts.curve(roc.x, roc.y, point=(at.fpr, at.recall), x_title="false positive rate",
-                                     y_title="recall", title=f"ROC (AUC {roc.area:.3f})", diagonal=True),
+        st.plotly_chart(charts.curve(curves.roc.x, curves.roc.y, point=(at.fpr, at.recall),
+                                     x_title="false positive rate", y_title="recall",
+                                     title=f"ROC (AUC {curves.roc.area:.3f})", diagonal=True),
                         key=f"models_roc_{detector}")
     st.caption("Move the threshold on the Thresholds page to trade precision for recall.")
 

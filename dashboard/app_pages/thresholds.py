@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
 import streamlit as st
 
 from core import evaluation, thresholds, views
-from dashboard import charts, loader, ui
+from dashboard import charts, loader, svg, ui
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
+BY = {"probability": "probability", "precision": "target precision", "recall": "target recall"}
+NEAR = 6
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
@@ -28,44 +33,75 @@ if mode == "ovr":
         cls = class_names.index(cols[1].selectbox("Digit", class_names, key="thresholds_digit"))
 
 
+def _threshold(ovr: thresholds.OneVsRest, positive: str) -> float:
+    """The threshold as the user sets it: a probability, or a precision or recall to reach."""
+    by = st.segmented_control("Set the threshold by", list(BY), format_func=BY.get, default="probability",
+                              key="thresholds_by") or "probability"
+    if by == "probability":
+        value = st.slider(f"Call an image '{positive}' when its probability of '{positive}' is at least",
+                          0.0, 1.0, 0.5, 0.005, key=f"thresholds_p_{model}_{cls}", format="%.3f")
+    else:
+        value = st.slider(f"Lowest {by} to accept", 0.0, 1.0, 0.9, 0.005, key=f"thresholds_{by}_{model}_{cls}",
+                          format="%.3f")
+    return views.choose_threshold(ovr, by=by, value=value)
+
+
+def _detail(ovr: thresholds.OneVsRest, threshold: float, positive: str) -> str:
+    """The threshold in the model's own terms, for the curious."""
+    text = f"Threshold: probability of '{positive}' ≥ {threshold:.4f}."
+    if pred.score_kind == "decision":
+        text += (f" This model gives decision values; probabilities are their softmax at temperature "
+                 f"{pred.temperature:.3g}, fitted on training images.")
+        first = ovr.order[min(int(ovr.sorted_scores.searchsorted(threshold)), ovr.order.size - 1)]
+        text += f" The image nearest the threshold has decision value {pred.scores[first, cls]:.3f}."
+    return text
+
+
+def _near_gallery(rows, title: str, proba, positive: str) -> None:
+    st.markdown(f"**{title}**")
+    if rows.size == 0:
+        st.caption("None.")
+        return
+    captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
+                f"p('{html.escape(positive)}') {views.percent(float(proba[i, cls]))}" for i in rows]
+    ui.tiles(loader.test_images(loaded, rows), captions, [f"test image {i}" for i in rows], columns=NEAR)
+
+
 @st.fragment
 def one_vs_rest(model: str, cls: int) -> None:
-    """Slider, curves, metrics and binary confusion matrix of one class against the rest."""
-    pred = loaded.predictions[model]
+    """Slider, curves, metrics, binary confusion and the images at the threshold, for one class against the rest."""
     positive = pred.class_names[cls]
     ovr = loader.one_vs_rest(loaded, model, cls)
-    bounds = views.threshold_range(pred.scores[:, cls], score_kind=pred.score_kind)
-    label = "probability" if pred.score_kind == "proba" else "decision value"
-    threshold = st.slider(f"Threshold on the {label} of '{positive}'", bounds.low, bounds.high, bounds.value,
-                          bounds.step, key=f"thresholds_t_{model}_{cls}", format="%.3f")
+    if ovr.n_pos == 0 or ovr.n_neg == 0:
+        st.info(f"The test set has {ovr.n_pos} images of '{positive}' and {ovr.n_neg} of other digits; "
+                "pick a digit with both to trade precision for recall.")
+        return
+    threshold = _threshold(ovr, positive)
     at = ovr.at(threshold)
-    metrics = st.columns(5)
-    metrics[0].metric("Precision", f"{at.precision:.3f}")
-    metrics[1].metric("Recall", f"{at.recall:.3f}")
-    metrics[2].metric("F1", f"{at.f1:.3f}")
-    metrics[3].metric("False positive rate", f"{at.fpr:.4f}")
-    metrics[4].metric("Predicted positive", f"{at.tp + at.fp:,}")
-    pr, roc = ovr.pr(), ovr.roc()
-    left, middle, right = st.columns([5, 5, 3])
-    with left:
-        st.plotly_chart(charts.curve(pr.x, pr.y, point=(at.recall, at.precision), x_title="recall",
-                                     y_title="precision", title=f"Precision-recall (AP {pr.area:.3f})"),
-                        key="thresholds_pr")
-    with middle:
-        st.plotly_chart(charts.curve(roc.x, roc.y, point=(at.fpr, at.recall), x_title="false positive rate",
-                                     y_title="recall", title=f"ROC (AUC {roc.area:.3f})", diagonal=True),
-                        key="thresholds_roc")
-    with right:
-        matrix = [[at.tp, at.fn], [at.fp, at.tn]]
-        labels = [positive, f"not {positive}"]
-        st.plotly_chart(charts.small_matrix(matrix, rows=labels, cols=labels, title="Confusion at this threshold"),
-                        key="thresholds_binary")
+    st.caption(_detail(ovr, threshold, positive))
+    ui.operating_point(at, positive)
+    curves = loader.threshold_curves(loaded, model, cls)
+    sweep = [svg.Line(curves.sweep["threshold"], curves.sweep[m], charts.PALETTE[i], m)
+             for i, m in enumerate(("precision", "recall"))]
+    ui.svg_row([
+        svg.chart(sweep, title="Precision and recall vs threshold", rule=threshold,
+                  x_title=f"threshold (probability of '{positive}')", y_title="precision, recall"),
+        svg.chart([svg.Line(curves.pr.x, curves.pr.y, charts.PALETTE[0])], point=(at.recall, at.precision),
+                  title=f"Precision-recall (AP {curves.pr.area:.3f})", x_title="recall", y_title="precision"),
+        svg.chart([svg.Line(curves.roc.x, curves.roc.y, charts.PALETTE[0]),
+                   svg.Line(np.array([0.0, 1.0]), np.array([0.0, 1.0]), "#aaa", dash=True)],
+                  point=(at.fpr, at.recall), title=f"ROC (AUC {curves.roc.area:.3f})",
+                  x_title="false positive rate", y_title="recall"),
+    ], alts=["precision and recall against the threshold", "precision-recall curve", "ROC curve"])
+    false_pos, false_neg = ovr.near(threshold, k=NEAR)
+    proba = loader.probabilities(loaded, model)
+    _near_gallery(false_pos, "False positives just above the threshold (raise it to drop them)", proba, positive)
+    _near_gallery(false_neg, "False negatives just below the threshold (lower it to catch them)", proba, positive)
 
 
 @st.fragment
 def abstain(model: str) -> None:
     """Confidence slider, accuracy against coverage, and the confusion matrix of the kept images."""
-    pred = loaded.predictions[model]
     confidence = loader.confidence(loaded, model)
     threshold = st.slider("Abstain when the top class's probability is below", 0.0, 1.0, 0.0, 0.01,
                           key=f"thresholds_conf_{model}", format="%.2f")
@@ -85,11 +121,12 @@ def abstain(model: str) -> None:
     left, right = st.columns(2)
     with left:
         point = None if kept.n_kept == 0 else (kept.coverage, kept.accuracy_kept)
-        st.plotly_chart(charts.coverage(loader.coverage(loaded, model), point=point), key="thresholds_coverage")
+        st.plotly_chart(charts.coverage(loader.coverage(loaded, model), point=point), key="thresholds_coverage",
+                        config={"displayModeBar": False})
     with right:
         st.plotly_chart(charts.small_matrix(kept.confusion, rows=class_names, cols=class_names,
                                             title="Confusion of the kept images", height=380),
-                        key="thresholds_kept")
+                        key="thresholds_kept", config={"displayModeBar": False})
 
 
 if mode == "ovr":

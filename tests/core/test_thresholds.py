@@ -88,3 +88,56 @@ def test_coverage_curve_agrees_with_abstention(digits_run):
         assert (row.coverage, row.accuracy) == pytest.approx(
             (result.coverage, result.accuracy_kept))
     assert curve["coverage"].iloc[0] == 1.0
+
+
+def _distance_to_polyline(px, py, qx, qy):
+    """Distance of every point (px, py) to the polyline through (qx, qy)."""
+    ax, ay, bx, by = qx[:-1], qy[:-1], qx[1:], qy[1:]
+    dx, dy = bx - ax, by - ay
+    length = np.maximum(dx * dx + dy * dy, 1e-12)
+    t = np.clip(((px[:, None] - ax) * dx + (py[:, None] - ay) * dy) / length, 0, 1)
+    return np.hypot(px[:, None] - (ax + t * dx), py[:, None] - (ay + t * dy)).min(axis=1)
+
+
+@pytest.mark.parametrize("curve", ["roc", "pr"])
+def test_reduced_curves_stay_within_a_pixel_of_every_point(mnist_run, curve):
+    width, height = 400, 300
+    for cls in range(10):
+        ovr = th.OneVsRest.from_scores(mnist_run["y_true"], mnist_run["decision"], cls=cls)
+        full = ovr.roc() if curve == "roc" else ovr.pr()
+        x, y = (full.x, full.y) if curve == "roc" else th.staircase(full.x, full.y)
+        keep = th.reduce_curve(x, y, width=width, height=height)
+        assert keep[0] == 0 and keep[-1] == x.size - 1 and np.all(np.diff(keep) > 0)
+        assert keep.size <= max(50, x.size // 4)
+        gap = _distance_to_polyline(x * width, y * height, x[keep] * width, y[keep] * height)
+        assert gap.max() <= 1.0
+
+
+def test_staircase_makes_the_step_corners_explicit():
+    x, y = th.staircase([1.0, 0.5, 0.0], [0.5, 0.8, 1.0])
+    assert x.tolist() == [1.0, 0.5, 0.5, 0.0, 0.0] and y.tolist() == [0.5, 0.5, 0.8, 0.8, 1.0]
+
+
+def test_near_returns_the_mistakes_closest_to_the_threshold(mnist_run):
+    y, proba = mnist_run["y_true"], mnist_run["proba"]
+    ovr = th.OneVsRest.from_scores(y, proba, cls=3)
+    for threshold in (0.2, 0.5, 0.8):
+        false_pos, false_neg = ovr.near(threshold, k=5)
+        s, positive = proba[:, 3], y == 3
+        expected_fp = np.sort(s[~positive & (s >= threshold)])[:5]
+        expected_fn = np.sort(s[positive & (s < threshold)])[::-1][:5]
+        np.testing.assert_array_equal(s[false_pos], expected_fp)
+        np.testing.assert_array_equal(s[false_neg], expected_fn)
+        assert not positive[false_pos].any() and positive[false_neg].all()
+
+
+def test_thresholds_for_a_target_precision_and_recall_match_sklearn(mnist_run):
+    y, proba = mnist_run["y_true"], mnist_run["proba"]
+    ovr = th.OneVsRest.from_scores(y, proba, cls=5)
+    precision, recall, thresholds = metrics.precision_recall_curve(y == 5, proba[:, 5])
+    for target in (0.8, 0.9, 0.95):
+        assert ovr.for_precision(target) == pytest.approx(thresholds[np.argmax(precision[:-1] >= target)])
+        assert ovr.at(ovr.for_precision(target)).precision >= target
+        reached = np.flatnonzero(recall[:-1] >= target)
+        assert ovr.for_recall(target) == pytest.approx(thresholds[reached[-1]])
+        assert ovr.at(ovr.for_recall(target)).recall >= target

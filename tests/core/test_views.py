@@ -89,14 +89,26 @@ def test_threshold_sweep_matches_sklearn_curves(digits, fitted, name):
     assert np.allclose(roc["fpr"], roc["fpr_sk"]) and np.allclose(roc["recall"], roc["tpr"])
 
 
-def test_threshold_range_spans_the_scores_and_the_neutral_point(digits, fitted):
-    proba = views.threshold_range(fitted["logreg"][2][:, 0], score_kind="proba")
-    assert (proba.low, proba.high, proba.value) == (0.0, 1.0, 0.5)
-    decision = fitted["sgd"][2][:, 4]
-    bounds = views.threshold_range(decision, score_kind="decision")
-    assert bounds.low <= decision.min() and bounds.high >= decision.max()
-    assert bounds.low <= 0.0 <= bounds.high and bounds.value == 0.0
-    assert 0 < bounds.step <= (bounds.high - bounds.low) / 100
+def test_choose_threshold_by_probability_precision_and_recall(digits, fitted):
+    ovr = thresholds.OneVsRest.from_scores(digits.y_test, fitted["logreg"][2], cls=8)
+    assert views.choose_threshold(ovr, by="probability", value=0.37) == 0.37
+    assert views.choose_threshold(ovr, by="precision", value=0.95) == ovr.for_precision(0.95)
+    assert views.choose_threshold(ovr, by="recall", value=0.95) == ovr.for_recall(0.95)
+    with pytest.raises(ValueError, match="by must be one of"):
+        views.choose_threshold(ovr, by="f1", value=0.5)
+
+
+def test_threshold_curves_are_reduced_but_keep_their_ends_and_areas(digits, fitted):
+    ovr = thresholds.OneVsRest.from_scores(digits.y_test, fitted["sgd"][2], cls=3)
+    curves = views.threshold_curves(ovr)
+    full_pr, full_roc = ovr.pr(), ovr.roc()
+    assert curves.pr.area == full_pr.area and curves.roc.area == full_roc.area
+    assert (curves.roc.x[0], curves.roc.y[0], curves.roc.x[-1], curves.roc.y[-1]) == (0, 0, 1, 1)
+    assert curves.pr.x[0] == pytest.approx(full_pr.x[0]) and curves.pr.y[-1] == 1.0
+    assert curves.roc.x.size <= full_roc.x.size and curves.pr.x.dtype == np.float32
+    sweep = views.threshold_sweep(ovr)
+    assert set(curves.sweep["threshold"]) <= set(sweep["threshold"].astype(np.float32))
+    assert len(curves.sweep) <= len(sweep)
 
 
 def test_strategy_table_counts_binary_classifiers():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from dashboard import registry
@@ -25,6 +28,18 @@ def assert_clean(at: AppTest) -> None:
 
 def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
+
+
+OPERATING_POINT = re.compile(r'<div style="font-size:0.875rem">([^<]+)</div><div style="font-size:2rem">([^<]+)</div>')
+
+
+def operating_point(at: AppTest) -> dict[str, str]:
+    """The labelled figures of the Thresholds page's operating point (one HTML element)."""
+    for block in at.html:
+        found = OPERATING_POINT.findall(block.value)
+        if found:
+            return {html.unescape(label): value for label, value in found}
+    raise AssertionError("no operating point on the page")
 
 
 def percent_bounds(text: str) -> tuple[float, float]:

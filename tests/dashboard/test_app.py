@@ -16,12 +16,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy.special import softmax
-from sklearn.metrics import f1_score, precision_score, recall_score
+from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 from streamlit.testing.v1 import AppTest
 
 from core.artifacts import MANIFEST, open_artifacts
 from dashboard import registry
-from tests.dashboard.apptest import ENTRY, TIMEOUT, assert_clean, metrics, open_app, percent_bounds
+from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
+                                     percent_bounds)
 
 @pytest.fixture(scope="module")
 def stored(artifact_dir):
@@ -153,27 +154,60 @@ def test_threshold_slider_moves_the_operating_point(monkeypatch, artifact_dir, s
     at.selectbox(key="thresholds_model").set_value("rf").run()
     at.selectbox(key="thresholds_digit").set_value("3").run()
     for threshold in (0.3, 0.7):
-        at.slider(key="thresholds_t_rf_3").set_value(threshold).run()
+        at.slider(key="thresholds_p_rf_3").set_value(threshold).run()
         assert_clean(at)
         y, positive = pred.y_true == 3, pred.scores[:, 3] >= threshold
-        shown = metrics(at)
+        shown = operating_point(at)
         assert shown["Precision"] == f"{precision_score(y, positive, zero_division=0):.3f}"
         assert shown["Recall"] == f"{recall_score(y, positive):.3f}"
         assert shown["F1"] == f"{f1_score(y, positive):.3f}"
         assert shown["False positive rate"] == f"{np.mean(positive[~y]):.4f}"
-        assert shown["Predicted positive"] == f"{positive.sum():,}"
+        assert shown["Called '3'"] == f"{positive.sum():,}"
 
 
-def test_binary_detector_threshold_uses_its_decision_values(monkeypatch, artifact_dir, stored):
+def test_threshold_galleries_show_the_mistakes_nearest_the_threshold(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
+    at.selectbox(key="thresholds_model").set_value("rf").run()
+    at.selectbox(key="thresholds_digit").set_value("8").run()
+    at.slider(key="thresholds_p_rf_8").set_value(0.255).run()
+    assert_clean(at)
+    p, y = pred.scores[:, 8], pred.y_true == 8
+    false_pos = np.flatnonzero(~y & (p >= 0.255))
+    false_neg = np.flatnonzero(y & (p < 0.255))
+    assert false_pos.size and false_neg.size
+    galleries = [block.value for block in at.html if "test image" in block.value]
+    assert len(galleries) == 2
+    shown = [[int(i) for i in re.findall(r'alt="test image (\d+)"', g)] for g in galleries]
+    assert sorted(p[shown[0]]) == sorted(np.sort(p[false_pos])[:6]) and set(shown[0]) <= set(false_pos)
+    assert sorted(p[shown[1]]) == sorted(np.sort(p[false_neg])[::-1][:6]) and set(shown[1]) <= set(false_neg)
+
+
+def test_target_precision_picks_the_lowest_threshold_that_reaches_it(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("sgd")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
+    at.selectbox(key="thresholds_model").set_value("sgd").run()
+    at.selectbox(key="thresholds_digit").set_value("5").run()
+    at.segmented_control(key="thresholds_by").set_value("precision").run()
+    at.slider(key="thresholds_precision_sgd_5").set_value(0.9).run()
+    assert_clean(at)
+    proba = softmax(pred.scores.astype(np.float64) / pred.temperature, axis=1)[:, 5]
+    precision, recall, thresholds = precision_recall_curve(pred.y_true == 5, proba)
+    chosen = np.argmax(precision[:-1] >= 0.9)
+    shown = operating_point(at)
+    assert float(shown["Precision"]) >= 0.9 - 5e-4
+    assert abs(float(shown["Recall"]) - recall[chosen]) <= 1 / np.sum(pred.y_true == 5) + 5e-4
+
+
+def test_binary_detector_threshold_is_its_probability(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("is5")
     at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
     at.selectbox(key="thresholds_model").set_value("is5").run()
     assert_clean(at)
-    slider = at.slider(key="thresholds_t_is5_1")
-    assert slider.value == 0.0
-    assert slider.min <= pred.scores[:, 1].min() and slider.max >= pred.scores[:, 1].max()
+    slider = at.slider(key="thresholds_p_is5_1")
+    assert (slider.value, slider.min, slider.max) == (0.5, 0.0, 1.0)
     y = pred.y_true == 1
-    assert metrics(at)["Recall"] == f"{recall_score(y, pred.scores[:, 1] >= 0):.3f}"
+    assert operating_point(at)["Recall"] == f"{recall_score(y, pred.scores[:, 1] >= 0):.3f}"
 
 
 def test_abstain_threshold_keeps_the_confident_rows(monkeypatch, artifact_dir, stored):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core import views
 from dashboard import build_panel, state, ui
 
 
@@ -37,7 +38,7 @@ def test_enlarge_keeps_pixels_crisp_and_png_round_trips(mnist_small):
     big = ui.enlarge(digit, pixels=84)
     assert big.shape == (84, 84)
     assert np.array_equal(big[::3, ::3], digit)
-    url = ui.png_data_url(big)
+    url = views.png_data_url(big)
     assert url.startswith("data:image/png;base64,")
     decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
     assert np.array_equal(decoded, big)

@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from bench.wsprobe import INIT_JS, Tap
 from core.artifacts import open_artifacts
 from dashboard import registry
 
@@ -32,7 +33,7 @@ def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
     if spec.url_path != "draw":
-        page.locator(".js-plotly-plot .main-svg").first.wait_for()
+        page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
 
@@ -105,4 +106,30 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     page.get_by_role("button", name="Clear", exact=True).click()
     page.get_by_text("Nothing drawn yet").wait_for()
     assert page.get_by_text("what the models see").count() == 0
+    assert_no_exception(page)
+
+
+#: What one Thresholds slider step may cost the tab on the wire (issue: <= 30 KiB on the full MNIST set).
+STEP_BUDGET = 30 * 1024
+
+
+def test_each_threshold_step_moves_the_threshold_within_its_byte_budget(page):
+    page.context.add_init_script(INIT_JS)
+    tap = Tap(page)
+    open_page(page, "/thresholds", "Thresholds")
+    page.locator("[data-testid='stHtml'] img[alt='ROC curve']").wait_for()
+    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    slider.focus()
+    shown = []
+    for key in ("ArrowRight", "ArrowRight", "ArrowLeft", "ArrowLeft", "ArrowLeft"):
+        before = page.evaluate("window.__probe.frames.length")
+        slider.press(key)
+        page.wait_for_function(f"() => window.__probe.frames.length > {before}")
+        while tap.finished_after(before) is None:
+            page.wait_for_timeout(20)
+        page.wait_for_function(IDLE)
+        step = sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])"))
+        assert 1000 < step <= STEP_BUDGET, step
+        shown.append(page.get_by_text(re.compile(r"^Threshold: probability")).inner_text().split("≥")[1][:7])
+    assert shown == [" 0.5050", " 0.5100", " 0.5050", " 0.5000", " 0.4950"]
     assert_no_exception(page)

@@ -1,0 +1,107 @@
+"""Small static line charts as inline SVG, for views that change on every slider step.
+
+A plotly chart costs the browser ~30-100 ms to draw again, three of them a
+threshold step several times the step itself (``bench/browser.py``). An SVG of
+a reduced curve (:func:`core.thresholds.reduce_curve`) is a few KiB that the
+browser lays out at once. These charts have no hover or zoom: the page shows
+the exact numbers of the operating point beside them.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+WIDTH, HEIGHT = 400, 300
+MARGIN = {"left": 46, "right": 12, "top": 30, "bottom": 42}
+TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+GRID, AXIS, TEXT = "#e6e6e6", "#999", "#444"
+POINT = "#d62728"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One polyline: x and y in data units (both axes run from 0 to 1), a colour and a legend name."""
+
+    x: np.ndarray
+    y: np.ndarray
+    colour: str
+    name: str = ""
+    dash: bool = False
+
+
+def _sx(x) -> np.ndarray:
+    return MARGIN["left"] + np.asarray(x, dtype=np.float64) * (WIDTH - MARGIN["left"] - MARGIN["right"])
+
+
+def _sy(y) -> np.ndarray:
+    return HEIGHT - MARGIN["bottom"] - np.asarray(y, dtype=np.float64) * (HEIGHT - MARGIN["top"] - MARGIN["bottom"])
+
+
+def _frame(x_title: str, y_title: str) -> list[str]:
+    parts = []
+    for t in TICKS:
+        x, y = float(_sx(t)), float(_sy(t))
+        parts.append(f'<line x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" stroke="{GRID}"/>'
+                     f'<line x1="{_sx(0):.1f}" y1="{y:.1f}" x2="{_sx(1):.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+                     f'<text x="{x:.1f}" y="{_sy(0) + 14:.1f}" text-anchor="middle">{t:g}</text>'
+                     f'<text x="{_sx(0) - 6:.1f}" y="{y + 4:.1f}" text-anchor="end">{t:g}</text>')
+    parts.append(f'<rect x="{_sx(0):.1f}" y="{_sy(1):.1f}" width="{_sx(1) - _sx(0):.1f}" '
+                 f'height="{_sy(0) - _sy(1):.1f}" fill="none" stroke="{AXIS}"/>')
+    parts.append(f'<text x="{(_sx(0) + _sx(1)) / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
+                 f'{html.escape(x_title)}</text>')
+    parts.append(f'<text transform="translate(12 {(_sy(0) + _sy(1)) / 2:.1f}) rotate(-90)" text-anchor="middle">'
+                 f'{html.escape(y_title)}</text>')
+    return parts
+
+
+def _polyline(line: Line) -> str:
+    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(_sx(line.x), _sy(line.y)))
+    dash = ' stroke-dasharray="4 3"' if line.dash else ""
+    return f'<polyline points="{points}" fill="none" stroke="{line.colour}" stroke-width="2"{dash}/>'
+
+
+def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
+          point: tuple[float, float] | None = None, rule: float | None = None) -> str:
+    """An SVG line chart on the unit square, with an optional marked point and vertical rule.
+
+    Parameters
+    ----------
+    lines : the curves, drawn in order
+    title, x_title, y_title : text above the chart and on its axes
+    point : (x, y) drawn as a red dot (an operating point)
+    rule : x of a dashed red vertical line (a threshold)
+
+    Returns
+    -------
+    str
+        A standalone ``<svg>`` document (show it as an image; it scales without blurring).
+
+    Examples
+    --------
+    >>> svg = chart([Line(np.array([0, 1]), np.array([0, 1]), "#1f77b4")], title="t", x_title="x", y_title="y")
+    >>> svg.startswith("<svg") and "polyline" in svg
+    True
+    """
+    parts = _frame(x_title, y_title)
+    parts += [_polyline(line) for line in lines]
+    if rule is not None:
+        x = float(_sx(rule))
+        parts.append(f'<line x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" stroke="{POINT}" '
+                     'stroke-dasharray="5 4" stroke-width="1.5"/>')
+    if point is not None:
+        parts.append(f'<circle cx="{float(_sx(point[0])):.1f}" cy="{float(_sy(point[1])):.1f}" r="6" '
+                     f'fill="{POINT}"/>')
+    named = [line for line in lines if line.name]
+    for i, line in enumerate(named):
+        x = _sx(1) - 90 * (len(named) - i)
+        parts.append(f'<line x1="{x:.1f}" y1="{_sy(0) - 12:.1f}" x2="{x + 18:.1f}" y2="{_sy(0) - 12:.1f}" '
+                     f'stroke="{line.colour}" stroke-width="2"/><text x="{x + 22:.1f}" y="{_sy(0) - 8:.1f}">'
+                     f'{html.escape(line.name)}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
+            f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
+            f'style="font:11px sans-serif;fill:{TEXT}"><text x="{MARGIN["left"]}" y="18" '
+            f'style="font-size:14px;font-weight:600">{html.escape(title)}</text>{"".join(parts)}</svg>')
