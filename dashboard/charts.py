@@ -30,14 +30,15 @@ def _figure(data: list, *, height: int, title: str = "", **layout) -> go.Figure:
                                         "title": {"text": title} if title else None, **layout})
 
 
-def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_diagonal: bool,
-                      selected: tuple[int, int] | None) -> go.Figure:
+def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_diagonal: bool) -> go.Figure:
     """Confusion matrix drawn as square scatter markers, one per cell, so a click reports its cell.
 
     ``st.plotly_chart(on_select=...)`` returns no selection for heatmaps, but it
     does for scatter points: a click reports the point's ``x`` (predicted) and
     ``y`` (true) class names. The diagonal is drawn grey (and left out of the
-    colour scale) when hidden.
+    colour scale) when hidden. The figure does not depend on the clicked cell:
+    an unchanged figure is not drawn again by the browser, which halves the
+    time from a click to its gallery (``bench/browser.py``).
     """
     n = len(class_names)
     names = np.asarray([str(c) for c in class_names])
@@ -64,10 +65,6 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
     if not show_diagonal:
         data.append(cells(on_diag, {"symbol": "square", "size": CELL_PIXELS, "color": "#e8e8e8", "line": {"width": 0}},
                           {"size": 10, "color": "#666"}))
-    if selected is not None:
-        data.append(go.Scatter(x=[names[selected[1]]], y=[names[selected[0]]], mode="markers", hoverinfo="skip",
-                               marker={"symbol": "square-open", "size": CELL_PIXELS + 2, "color": HIGHLIGHT,
-                                       "line": {"width": 3}}, showlegend=False))
     side = CELL_PIXELS * n + 140
     axis = {"type": "category", "categoryorder": "array", "showgrid": False, "fixedrange": True}
     return go.Figure(data=data, layout={

@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from core import evaluation, report, thresholds, tuning, views
+from dashboard import charts
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
 from core.eda import DataSummary
@@ -212,6 +213,21 @@ def _confidence(fingerprint: str, name: str, _proba: np.ndarray) -> np.ndarray:
 def confidence(loaded: Loaded, name: str) -> np.ndarray:
     """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
     return _confidence(loaded.fingerprint, name, probabilities(loaded, name))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _confusion_figure(fingerprint: str, name: str, normalise: bool, show_diagonal: bool, _pred: Predictions):
+    n_classes = len(_pred.class_names)
+    counts = evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes)
+    shown = evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes,
+                                 normalize="true") if normalise else counts
+    return charts.confusion_scatter(shown, class_names=_pred.class_names, counts=counts, show_diagonal=show_diagonal)
+
+
+def confusion_figure(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool):
+    """The clickable confusion matrix of model ``name`` (:func:`dashboard.charts.confusion_scatter`),
+    built once: the Errors page shows the same figure after every click. Read-only by contract."""
+    return _confusion_figure(loaded.fingerprint, name, normalise, show_diagonal, loaded.predictions[name])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

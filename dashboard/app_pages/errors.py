@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import evaluation, views
-from dashboard import charts, loader, state, ui
+from dashboard import loader, state, ui
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
@@ -62,8 +62,6 @@ top[0].selectbox("Model", names, key="errors_model_pick", format_func=loaded.tit
 normalise = top[1].radio("Cells show", ["counts", "row shares"], horizontal=True, key="errors_norm") == "row shares"
 show_diagonal = top[2].toggle("Show diagonal", value=False, key="errors_diag")
 
-counts = evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes)
-shown = evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes, normalize="true") if normalise else counts
 pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=class_names)
 
 
@@ -90,8 +88,7 @@ def matrix_and_cell() -> None:
     left, right = st.columns([3, 2])
     with left:
         st.plotly_chart(
-            charts.confusion_scatter(shown, class_names=class_names, counts=counts, show_diagonal=show_diagonal,
-                                     selected=cell),
+            loader.confusion_figure(loaded, model, normalise=normalise, show_diagonal=show_diagonal),
             key=MATRIX_KEY, on_select=_on_matrix_click, selection_mode="points", width="content",
             config={"displayModeBar": False},
         )
