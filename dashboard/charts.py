@@ -215,22 +215,6 @@ def coverage(frame: pd.DataFrame, *, point: tuple[float, float] | None, height: 
                    yaxis={"title": {"text": "accuracy of kept images"}})
 
 
-def probability_matrix(probabilities: pd.DataFrame, *, titles: dict[str, str], row_pixels: int = 30) -> go.Figure:
-    """Every model's class probabilities for one image: one row per model, one column per class.
-
-    Probabilities under 0.5% are left unwritten, so the cells that matter stand out.
-    """
-    z = probabilities.to_numpy(dtype=float)
-    text = np.where(z >= 0.005, np.char.mod("%.2f", z), "")
-    heat = go.Heatmap(z=z, x=[str(c) for c in probabilities.columns],
-                      y=[titles.get(name, name) for name in probabilities.index], text=text, texttemplate="%{text}",
-                      colorscale="Blues", zmin=0.0, zmax=1.0, colorbar={"thickness": 10, "title": {"text": "p"}},
-                      hovertemplate="%{y}: class %{x}, probability %{z:.3f}<extra></extra>")
-    return _figure([heat], height=60 + row_pixels * len(z), margin={**MARGIN, "t": 30},
-                   xaxis={"type": "category", "side": "top"},
-                   yaxis={"type": "category", "autorange": "reversed", "automargin": True})
-
-
 def _signed(value: float) -> str:
     """``+5`` or ``−12`` (a real minus sign)."""
     return f"{value:+,.0f}".replace("-", "−")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import html
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -61,10 +60,28 @@ def operating_point(at, positive: str) -> None:
             f'{metrics}{counts}</div>')
 
 
-def enlarge(image: np.ndarray, *, pixels: int = GALLERY_PIXELS) -> np.ndarray:
-    """A small greyscale image blown up by whole pixels (crisp, no smoothing) to about ``pixels`` wide."""
-    factor = max(1, pixels // image.shape[1])
-    return np.repeat(np.repeat(np.asarray(image, dtype=np.uint8), factor, axis=0), factor, axis=1)
+def votes_table(votes: views.Votes, *, titles: dict[str, str]) -> None:
+    """Every model's answer and its probability for every digit, as one HTML table.
+
+    One element instead of a data grid and a heatmap chart: a drawn stroke
+    redraws a table, not a chart (``bench/browser.py``). Cells are shaded by
+    probability; probabilities under 0.5% are left blank so the ones that
+    matter stand out; every percentage is written by :func:`core.views.percent`.
+    """
+    digits = list(votes.probabilities.columns)
+    head = "".join(f"<th>{html.escape(str(d))}</th>" for d in digits)
+    rows = []
+    for name, probs in votes.probabilities.iterrows():
+        answer = votes.summary.loc[name]
+        cells = "".join(
+            f'<td style="background:rgba(51,85,204,{p:.2f});color:{"#fff" if p > 0.55 else "#222"}">'
+            f'{html.escape(views.percent(p)) if p >= 0.005 else ""}</td>' for p in probs.to_numpy(dtype=float))
+        rows.append(f'<tr><th style="text-align:left">{html.escape(titles.get(name, name))}</th>'
+                    f'<td data-model="{html.escape(name)}"><b>{html.escape(answer["predicted"])}</b></td>'
+                    f'<td>{html.escape(views.percent(float(answer["confidence"])))}</td>{cells}</tr>')
+    st.html('<table style="font-size:0.8rem;border-collapse:collapse;text-align:center;width:100%">'
+            f'<tr><th style="text-align:left">model</th><th>says</th><th>confidence</th>{head}</tr>'
+            f'{"".join(rows)}</table>')
 
 
 def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,

@@ -7,7 +7,7 @@ import streamlit as st
 from core import views
 from core.artifacts import ArtifactError
 from core.preprocess import ImageError, image_to_mnist
-from dashboard import canvas, charts, loader, ui
+from dashboard import canvas, loader, ui
 
 CANVAS_KEY = "draw_canvas"
 SOURCES = {"draw": "Draw", "upload": "Upload a picture"}
@@ -57,7 +57,8 @@ def draw_and_predict() -> None:
         picture, problem_shown = _input_image()
         row = None if picture is None else views.digit_row(picture, image_shape=image_shape)
         if row is not None:
-            st.image(ui.enlarge(row.reshape(image_shape), pixels=112), caption="what the models see", width=112)
+            ui.tiles([views.png_data_url(row.reshape(image_shape))], ["what the models see"],
+                     ["the model input"], columns=1, pixels=112)
     with right:
         if row is None:
             if not problem_shown:
@@ -71,15 +72,9 @@ def draw_and_predict() -> None:
         else:
             tally = votes.summary["predicted"].value_counts()
             st.warning("The models disagree: " + ", ".join(f"**{d}** ({c})" for d, c in tally.items()))
-        st.dataframe(votes.summary.rename(index=loaded.title), height="content", column_config={
-            "_index": "model",
-            "predicted": st.column_config.TextColumn("says", width="small"),
-            "confidence": st.column_config.ProgressColumn("confidence", min_value=0.0, max_value=1.0,
-                                                          format="percent")})
-        st.plotly_chart(charts.probability_matrix(votes.probabilities, titles={n: loaded.title(n) for n in models}),
-                        key="draw_probabilities", config={"displayModeBar": False})
-        st.caption("Each model's probability for every digit (decision values through a softmax at the model's "
-                   "temperature).")
+        ui.votes_table(votes, titles={n: loaded.title(n) for n in models})
+        st.caption("Each model's answer, its confidence and its probability for every digit (decision values "
+                   "through a softmax at the model's temperature); blank cells are under 0.5%.")
 
 
 draw_and_predict()
