@@ -75,50 +75,6 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
     })
 
 
-def _image_layout(height: int, title: str = "") -> dict:
-    hidden = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": "", "showline": False}
-    return {"height": height, "template": NO_TEMPLATE, "margin": MARGIN if title else {**MARGIN, "t": 10},
-            "title": {"text": title} if title else None, "plot_bgcolor": "white",
-            "xaxis": {**hidden, "constrain": "domain"},
-            "yaxis": {**hidden, "autorange": "reversed", "scaleanchor": "x", "constrain": "domain"}}
-
-
-def image(array: np.ndarray, *, title: str = "", height: int = 300) -> go.Figure:
-    """One greyscale image with pixel values on hover."""
-    heat = go.Heatmap(z=np.asarray(array), colorscale="gray", showscale=False,
-                      hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>")
-    return go.Figure(data=[heat], layout=_image_layout(height, title))
-
-
-def image_tiles(stack: np.ndarray, *, labels, wrap: int = 5, colourscale: str = "gray", height: int = 330,
-                unit: str = "") -> go.Figure:
-    """A ``(k, h, w)`` stack as one tiled image, each tile titled by its label; hover names the tile."""
-    stack = np.asarray(stack, dtype=float)
-    k, h, w = stack.shape
-    rows = -(-k // wrap)
-    padded = np.full((rows * wrap, h, w), np.nan)
-    padded[:k] = stack
-    gap, row_gap = 2, max(2, h // 3)
-    tiles = np.full((rows * (h + row_gap) - row_gap, wrap * (w + gap) - gap), np.nan)
-    owner = np.full(tiles.shape, "", dtype=object)
-    names = [str(label) for label in labels]
-    annotations = []
-    for i in range(k):
-        r, c = divmod(i, wrap)
-        top, left = r * (h + row_gap), c * (w + gap)
-        tiles[top:top + h, left:left + w] = padded[i]
-        owner[top:top + h, left:left + w] = names[i]
-        annotations.append({"x": left + w / 2 - 0.5, "y": top - 0.5, "text": names[i], "showarrow": False,
-                            "yanchor": "bottom", "font": {"size": 12}})
-    heat = go.Heatmap(z=tiles, customdata=owner, colorscale=colourscale, showscale=True,
-                      colorbar={"thickness": 10, "title": {"text": unit}},
-                      hovertemplate="digit %{customdata}: %{z:.1f}<extra></extra>")
-    layout = _image_layout(height)
-    layout["margin"] = {**MARGIN, "t": 25}
-    layout["annotations"] = annotations
-    return go.Figure(data=[heat], layout=layout)
-
-
 def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, height: int = 320) -> go.Figure:
     """Bars of ``y`` per ``x``, one colour per ``colour`` group."""
     data = [go.Bar(x=group[x], y=group[y], name=str(name), marker_color=PALETTE[i % len(PALETTE)])

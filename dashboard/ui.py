@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -82,6 +83,21 @@ def votes_table(votes: views.Votes, *, titles: dict[str, str]) -> None:
     st.html('<table style="font-size:0.8rem;border-collapse:collapse;text-align:center;width:100%">'
             f'<tr><th style="text-align:left">model</th><th>says</th><th>confidence</th>{head}</tr>'
             f'{"".join(rows)}</table>')
+
+
+def colour_map(values: np.ndarray, *, high: float, stops: list[str]) -> np.ndarray:
+    """Values from 0 to ``high`` as an RGB uint8 image through a colour scale given by its hex stops."""
+    rgb = np.array([[int(c[i:i + 2], 16) for i in (1, 3, 5)] for c in stops], dtype=np.float64)
+    position = np.clip(np.asarray(values, dtype=np.float64) / (high or 1.0), 0, 1) * (len(stops) - 1)
+    low = np.minimum(position.astype(int), len(stops) - 2)
+    t = (position - low)[..., None]
+    return np.round(rgb[low] * (1 - t) + rgb[low + 1] * t).astype(np.uint8)
+
+
+def picture(image: np.ndarray, *, alt: str, width: int) -> None:
+    """One image (greyscale or RGB uint8) as an inline PNG shown ``width`` pixels wide, crisp when enlarged."""
+    st.html(f'<img src="{views.png_data_url(image)}" width="{width}" style="image-rendering:pixelated;'
+            f'max-width:100%;height:auto" alt="{html.escape(alt)}">')
 
 
 def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,

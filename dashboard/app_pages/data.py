@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -9,7 +12,9 @@ from core import views
 from core.eda import INK_COLUMNS
 from dashboard import charts, ui
 
-TILE_ROW_PIXELS = 130
+TILE_PIXELS = 130
+VARIANCE_COLOURS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58",
+                    "#b5de2b", "#fde725"]
 INK_LABELS = {"ink": "ink (sum of pixels / 255)", "bbox_height": "bounding box height (px)",
               "bbox_width": "bounding box width (px)", "slant": "slant (columns per row)"}
 
@@ -38,18 +43,21 @@ st.plotly_chart(charts.grouped_bars(counts, x="digit", y="images", colour="split
 
 st.subheader("Samples per digit")
 n_samples = summary.sample_images.shape[1]
-st.plotly_chart(charts.image(views.mosaic(summary.sample_images), height=min(620, 60 * len(names) + 20)),
-                key="data_samples")
+mosaic = views.mosaic(summary.sample_images)
+ui.picture(mosaic, alt="sample training images, one row per digit", width=min(640, 2 * mosaic.shape[1]))
 st.caption(f"{n_samples} random training images per digit, one row per digit (0 at the top).")
 
 st.subheader("Mean and variance image per digit")
-st.plotly_chart(charts.image_tiles(summary.mean_images, labels=names, wrap=len(names), unit="mean",
-                                   height=TILE_ROW_PIXELS), key="data_mean", config={"displayModeBar": False})
-st.caption("Mean pixel value: where each digit usually has ink.")
-st.plotly_chart(charts.image_tiles(summary.var_images, labels=names, wrap=len(names), colourscale="Viridis",
-                                   unit="variance", height=TILE_ROW_PIXELS), key="data_var",
-                config={"displayModeBar": False})
-st.caption("Pixel variance: where writers disagree.")
+size = 2 * TILE_PIXELS // 3
+ui.tiles([views.png_data_url(np.round(image).astype(np.uint8)) for image in summary.mean_images],
+         [f"mean {html.escape(name)}" for name in names], [f"mean image of {name}" for name in names],
+         columns=len(names), pixels=size)
+st.caption("Mean pixel value (black 0, white 255): where each digit usually has ink.")
+top = float(summary.var_images.max())
+ui.tiles([views.png_data_url(ui.colour_map(image, high=top, stops=VARIANCE_COLOURS)) for image in summary.var_images],
+         [f"variance {html.escape(name)}" for name in names], [f"variance image of {name}" for name in names],
+         columns=len(names), pixels=size)
+st.caption(f"Pixel variance, from 0 (dark purple) to {top:,.0f} (yellow): where writers disagree.")
 
 st.subheader("Ink statistics per digit")
 stat = st.segmented_control("Statistic", list(INK_COLUMNS), format_func=INK_LABELS.get, default="ink",
