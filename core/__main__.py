@@ -16,6 +16,17 @@ from core.report import report_json, report_text
 from core.tuning import SEARCHES, SPACES, save_results, summary_table, tune
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1, or argparse's one-line usage error saying so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of images, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}; leave it out to use every image")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Digit Lens: build and report.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -26,7 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     b.add_argument("--models", default="quick",
                    help=f"comma-separated names ({', '.join(REGISTRY)}) or a group ({', '.join(GROUPS)})")
-    b.add_argument("--train-size", type=int, help="train on a stratified subset of this many images")
+    b.add_argument("--train-size", type=_positive, help="train on a stratified subset of this many images")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on the training set (0 = off)")
     r = commands.add_parser("report", help="print the model comparison")
@@ -39,7 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", help="folder with the four IDX files (default: $MNIST_DIR)")
     t.add_argument("--artifacts", help="folder for tuning.json (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     t.add_argument("--models", default="sgd,rf,knn,svc", help=f"comma-separated, from {', '.join(SPACES)}")
-    t.add_argument("--train-size", type=int, default=10_000, help="search on a stratified subset of this many images")
+    t.add_argument("--train-size", type=_positive, default=10_000,
+                   help="search on a stratified subset of this many images")
     t.add_argument("--cv", type=int, default=3, help="number of stratified folds")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--search", choices=SEARCHES, default="grid",

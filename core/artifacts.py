@@ -18,6 +18,8 @@ import hashlib
 import json
 import os
 import platform
+import shlex
+import sys
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,7 +33,23 @@ FORMAT = 1
 MANIFEST = "manifest.json"
 ARTIFACTS_ENV = "DIGIT_LENS_ARTIFACTS"
 REPO_ROOT = Path(__file__).resolve().parents[1]
-_REBUILD = "Rebuild with: python -m core build"
+def python_command() -> str:
+    """The interpreter running this code, as a user would type it: relative to the working folder when it
+    lies inside it (``.venv/bin/python``), else absolute. A bare ``python`` can be another interpreter."""
+    executable = Path(sys.executable)
+    try:
+        return shlex.quote(str(executable.relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(executable))
+
+
+def build_command(root) -> str:
+    """The command that builds the artifact folder ``root``."""
+    return f"{python_command()} -m core build --artifacts {shlex.quote(str(root))}"
+
+
+def _rebuild(root) -> str:
+    return f"Rebuild with: {build_command(root)}"
 
 
 class ArtifactError(Exception):
@@ -101,14 +119,16 @@ def read_manifest(root) -> dict:
     """The parsed manifest of ``root``; raises :class:`ArtifactError` subclasses."""
     path = Path(root) / MANIFEST
     if not path.is_file():
-        raise MissingArtifacts(f"No artifacts in {Path(root)}: {MANIFEST} not found. {_REBUILD}")
+        raise MissingArtifacts(f"No artifacts in {Path(root)}: {MANIFEST} not found. "
+                               f"Build them with: {build_command(root)}")
     try:
         manifest = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise CorruptArtifacts(f"{path} is unreadable ({exc}). {_REBUILD}") from exc
+        raise CorruptArtifacts(f"{path} is unreadable ({exc}). {_rebuild(path.parent)}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise IncompatibleArtifacts(f"{path} has artifact format {found!r}, this version reads {FORMAT}. {_REBUILD}")
+        raise IncompatibleArtifacts(f"{path} has artifact format {found!r}, this version reads format {FORMAT!r}. "
+                                    f"{_rebuild(path.parent)}")
     return manifest
 
 
@@ -177,7 +197,7 @@ class ArtifactSet:
         self.problems = version_problems(self.manifest)
         if strict and self.problems:
             raise IncompatibleArtifacts(
-                f"Artifacts in {self.root} were {'; '.join(self.problems)}. {_REBUILD}"
+                f"Artifacts in {self.root} were {'; '.join(self.problems)}. {_rebuild(self.root)}"
             )
 
     @cached_property
@@ -206,9 +226,9 @@ class ArtifactSet:
         """Absolute path of a manifest-listed file, checked against its SHA-256."""
         path = self.root / relative
         if not path.is_file():
-            raise MissingArtifacts(f"{path} is listed in the manifest but missing. {_REBUILD}")
+            raise MissingArtifacts(f"{path} is listed in the manifest but missing. {_rebuild(self.root)}")
         if sha256_file(path) != self.manifest["files"].get(relative):
-            raise CorruptArtifacts(f"{path} does not match its checksum in the manifest. {_REBUILD}")
+            raise CorruptArtifacts(f"{path} does not match its checksum in the manifest. {_rebuild(self.root)}")
         return path
 
     def _load_npz(self, relative: str) -> dict:
@@ -217,7 +237,7 @@ class ArtifactSet:
             with np.load(self.path(relative)) as npz:
                 arrays = {key: npz[key] for key in npz.files}
         except (OSError, ValueError) as exc:
-            raise CorruptArtifacts(f"{self.root / relative} is unreadable ({exc}). {_REBUILD}") from exc
+            raise CorruptArtifacts(f"{self.root / relative} is unreadable ({exc}). {_rebuild(self.root)}") from exc
         for array in arrays.values():
             array.flags.writeable = False
         return arrays
@@ -247,13 +267,13 @@ class ArtifactSet:
         """The fitted Pipeline of ``name``, after checking its file against the manifest."""
         if self.problems:
             raise IncompatibleArtifacts(
-                f"Model {name!r} was {'; '.join(self.problems)}; unpickling it is unsafe. {_REBUILD}"
+                f"Model {name!r} was {'; '.join(self.problems)}; unpickling it is unsafe. {_rebuild(self.root)}"
             )
         path = self.path(self.model_info(name)["files"]["model"])
         try:
             return joblib.load(path)
         except Exception as exc:  # unpickling can fail in many ways; all mean "rebuild"
-            raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_REBUILD}") from exc
+            raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_rebuild(self.root)}") from exc
 
 
 def open_artifacts(root=None, *, strict: bool = True) -> ArtifactSet:

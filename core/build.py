@@ -84,6 +84,8 @@ def build(
     cv : k for k-fold cross-validated accuracy on the training set (0 = skip)
     progress : called with a :class:`BuildEvent` at every stage
     """
+    if train_size is not None and train_size < 1:
+        raise ValueError(f"train_size must be at least 1 image, got {train_size}; pass None to use every image.")
     ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
     if train_size:
         ds = subset(ds, train_size=train_size, seed=seed)
@@ -91,6 +93,15 @@ def build(
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
     root.mkdir(parents=True, exist_ok=True)
     notify = progress or (lambda event: None)
+    before = _files(root)
+    try:
+        return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify)
+    except BaseException:
+        _discard_new(root, before)
+        raise
+
+
+def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify) -> BuildResult:
     previous = _reusable_models(root, ds)
     files: dict[str, str] = {}
     data_file = _write_data(root, ds, files)
@@ -117,6 +128,21 @@ def build(
     art.write_json(root / art.MANIFEST, manifest)
     _remove_unreferenced(root, manifest)
     return BuildResult(root=root, built=built, reused=reused, manifest=manifest)
+
+
+def _files(root: Path) -> set[Path]:
+    return {path for path in root.rglob("*") if path.is_file()}
+
+
+def _discard_new(root: Path, before: set[Path]) -> None:
+    """After a failed or interrupted build (an error, Ctrl-C, a closed browser tab), delete the files it
+    wrote that the published manifest does not reference, so nothing is left beside it."""
+    try:
+        keep = {root / relative for relative in art.read_manifest(root)["files"]}
+    except (art.ArtifactError, KeyError, TypeError):
+        keep = set()
+    for path in _files(root) - before - keep:
+        path.unlink(missing_ok=True)
 
 
 def describe_params(pipeline) -> dict[str, str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from core import artifacts
 from core.artifacts import ArtifactError, MissingArtifacts, read_manifest
 from core.build import STAGES, BuildEvent, build
 from core.data import MNIST_ENV, DataError, default_cache_dir
@@ -19,12 +20,12 @@ DATASET_LABELS = {"mnist": "MNIST (28x28)", "digits": "Bundled digits (8x8, offl
 
 def build_command(root: Path, *, dataset: str, data_dir: str, train_size: int | None) -> str:
     """The shell command that builds the same artifacts as the form."""
-    parts = ["python", "-m", "core", "build", "--dataset", dataset, "--models", "quick", "--artifacts", str(root)]
+    parts = ["--dataset", dataset, "--models", "quick"]
     if dataset == "mnist" and data_dir:
         parts += ["--data-dir", data_dir]
     if train_size:
         parts += ["--train-size", str(train_size)]
-    return shlex.join(parts)
+    return f"{artifacts.build_command(root)} {shlex.join(parts)}"
 
 
 def mnist_source(data_dir: str) -> str:

@@ -17,7 +17,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard import build_panel, loader, registry, state  # noqa: E402
 
-st.set_page_config(page_title="Digit Lens", page_icon=":material/visibility:", layout="wide")
+st.set_page_config(page_title="Digit Lens", page_icon=REPO_ROOT / "dashboard" / "icon.png", layout="wide")
 
 page = st.navigation(registry.st_pages())
 status = loader.status()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import html
+import shlex
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from core import views
+from core.artifacts import python_command
 from dashboard import loader, state
 
 GALLERY_PIXELS = 84
@@ -31,6 +33,15 @@ def chosen_models(loaded: loader.Loaded, *, at_least: int = 1) -> list[str]:
         st.info(f"Pick at least {at_least} model{'s' if at_least > 1 else ''} in the sidebar.")
         st.stop()
     return names
+
+
+def core_command(loaded: loader.Loaded, command: str, *args: str) -> str:
+    """A ``python -m core`` command for the artifact set on show, as inline code: the interpreter that runs
+    the app, the set's dataset (a folder to fill in for ``idx``) and its folder, so it adds to this set."""
+    dataset = loaded.artifacts.dataset["name"]
+    parts = [command, "--dataset", dataset, *(["--data-dir", "DIR"] if dataset == "idx" else []),
+             "--artifacts", str(loaded.artifacts.root), *args]
+    return f"`{python_command()} -m core {shlex.join(parts)}`"
 
 
 def svg_row(charts: list[str], *, alts: list[str]) -> None:

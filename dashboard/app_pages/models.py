@@ -106,7 +106,7 @@ def ablation_section() -> None:
     """The built ablation steps in order: what each adds and the errors it removed."""
     steps = loader.ablation(loaded)
     missing = [step.name for step in ABLATION if step.name not in set(steps["model"])]
-    command = "`python -m core build --models ablation`"
+    command = ui.core_command(loaded, "build", "--models", "ablation")
     if len(steps) < 2:
         st.caption("The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → best) appears here when "
                    f"at least two of its steps are built: {command}.")
@@ -131,8 +131,7 @@ def tuning_section() -> None:
         st.warning(str(exc))
         return
     if tuned is None or tuned.table.empty:
-        st.caption("Cross-validated hyper-parameter searches appear here after `python -m core tune` "
-                   f"(add `--artifacts {loaded.artifacts.root}` when that is not the default folder).")
+        st.caption(f"Cross-validated hyper-parameter searches appear here after {ui.core_command(loaded, 'tune')}.")
         return
     summary = tuned.table
     st.subheader("Tuning")
@@ -145,7 +144,7 @@ def tuning_section() -> None:
     other = summary.loc[~summary["same_data"], "title"].tolist()
     if other:
         st.warning(f"Searched on another dataset than these artifacts were built on: {', '.join(other)}. "
-                   "Re-run `python -m core tune` with the build's dataset.")
+                   f"Re-run {ui.core_command(loaded, 'tune')}.")
     with st.expander("Every candidate the searches scored"):
         for tab, model in zip(st.tabs(summary["title"].tolist()), summary["model"]):
             tab.dataframe(tuned.candidates[model], hide_index=True, column_config={
@@ -164,7 +163,7 @@ tuning_section()
 
 if not loaded.binary:
     st.caption("The study's binary \"is it a 5?\" detector appears here when built: "
-               "`python -m core build --models study`.")
+               f"{ui.core_command(loaded, 'build', '--models', 'study')}.")
 for detector in loaded.binary:
     pred = loaded.predictions[detector]
     positive = pred.class_names[1]
@@ -195,7 +194,8 @@ for detector in loaded.binary:
 
 strategies = views.strategy_table(table, strategies=STRATEGIES, n_classes=len(class_names))
 if strategies.empty:
-    st.caption("One-vs-rest against one-vs-one appears here when built: `python -m core build --models study`.")
+    st.caption("One-vs-rest against one-vs-one appears here when built: "
+               f"{ui.core_command(loaded, 'build', '--models', 'study')}.")
 else:
     st.subheader("One-vs-rest against one-vs-one")
     st.dataframe(strategies.set_index("model"), column_config={

@@ -106,6 +106,7 @@ def test_interrupted_build_leaves_previous_artifacts_intact(tmp_path, digits, mo
     with pytest.raises(KeyboardInterrupt):
         build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", seed=5, progress=interrupt)
     assert (tmp_path / "manifest.json").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.rglob("*")) == files_before, "the interrupted build left nothing"
     artifacts = open_artifacts(tmp_path)
     assert artifacts.model_names == ["sgd"]
     artifacts.load_model("sgd")
@@ -122,6 +123,16 @@ def test_interrupted_build_leaves_previous_artifacts_intact(tmp_path, digits, mo
     monkeypatch.undo()
     build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=0)
     assert sorted(p.name for p in tmp_path.rglob("*")) == files_before, "leftovers are cleaned up"
+
+
+def test_a_first_build_cancelled_midway_leaves_an_empty_folder(tmp_path, digits):
+    def cancel(event):
+        if event.model == "rf" and event.stage == "fit":
+            raise RuntimeError("the browser tab was closed")
+
+    with pytest.raises(RuntimeError):
+        build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", progress=cancel)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
 
 
 def test_quick_build_on_an_mnist_slice(tmp_path, mnist_small):

@@ -76,3 +76,18 @@ def test_report_text_and_errors(built, tmp_path, capsys):
     assert "python -m core build" in capsys.readouterr().err
     assert main(["build", "--dataset", "digits", "--artifacts", str(tmp_path), "--models", "nope"]) == 2
     assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "lots"])
+def test_cli_refuses_a_train_size_that_is_not_a_positive_count(tmp_path, capsys, size):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--dataset", "digits", "--train-size", size, "--artifacts", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--train-size" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing is built or written"
+
+
+def test_report_without_artifacts_names_the_folder_in_the_command_to_run(tmp_path, capsys):
+    assert main(["report", "--artifacts", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"-m core build --artifacts {tmp_path / 'empty'}" in err

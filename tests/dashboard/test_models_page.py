@@ -78,7 +78,8 @@ def test_ablation_waits_for_two_steps_and_names_the_build_command(monkeypatch, a
     at = open_app(monkeypatch, root, MODELS_PAGE)
     assert_clean(at)
     assert table_with(at, "what the step adds") is None
-    assert "python -m core build --models ablation" in captions(at)
+    dataset = json.loads((root / MANIFEST).read_text())["dataset"]["name"]
+    assert f"-m core build --dataset {dataset} --artifacts {root} --models ablation`" in captions(at)
 
 
 def test_tuning_shows_chosen_and_default_parameters_and_picks_up_a_new_search(monkeypatch, ablation_dir, tmp_path):
@@ -116,7 +117,8 @@ def test_tuning_shows_chosen_and_default_parameters_and_picks_up_a_new_search(mo
 def test_tuning_absent_or_unreadable_says_what_to_run(monkeypatch, artifact_dir, tmp_path):
     at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
     assert_clean(at)
-    assert "python -m core tune" in captions(at)
+    dataset = open_artifacts(artifact_dir).dataset["name"]
+    assert f"-m core tune --dataset {dataset} --artifacts {artifact_dir}`" in captions(at)
     assert table_with(at, "chosen parameters") is None
     root = tmp_path / "bad-tuning"
     shutil.copytree(artifact_dir, root)

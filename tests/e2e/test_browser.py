@@ -38,9 +38,11 @@ def test_every_page_renders_without_an_exception(page, index):
     assert page.get_by_text("Page not found").count() == 0
 
 
-def test_the_root_url_opens_the_data_page_at_its_own_path(page):
+def test_the_root_url_opens_the_data_page_at_its_own_path(page, server):
     open_page(page, "/", "Data")
     page.wait_for_url("**/data")
+    icon = page.evaluate("document.querySelector('link[rel~=icon]').href")
+    assert icon.startswith(server), f"the page icon comes from {icon}, not from the app (offline use)"
     assert page.get_by_text("Page not found").count() == 0
     assert_no_exception(page)
 
