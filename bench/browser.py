@@ -343,15 +343,15 @@ async def draw_page(tab: Tab, reference: Tab, aset, results: dict, repeat: int) 
         results["upload -> answers"].append(await upload(tab, png_bytes(data.X_test[i].reshape(side, side))))
 
 
-async def concurrent_sessions(browser, app: Server, n: int, steps: int) -> dict:
-    """``n`` tabs at once: each opens the Thresholds page cold, then steps its slider ``steps`` times."""
+async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: str = "/thresholds") -> dict:
+    """``n`` tabs at once: each opens ``path`` cold, then steps its first slider ``steps`` times."""
     opens, moves, errors = [], [], []
     peak = [0.0]
 
     async def one(i: int) -> None:
         tab = await Tab.open(browser, app.url, height=1400)
         try:
-            opens.append(await tab.goto("/thresholds"))
+            opens.append(await tab.goto(path))
             for step in range(steps):
                 await asyncio.sleep(random.Random(i * 1000 + step).uniform(0.05, 0.4))
                 moves.append(await slider_step(tab, "ArrowRight" if step % 4 < 2 else "ArrowLeft"))
@@ -390,9 +390,12 @@ async def run(args, aset) -> int:
             if args.sessions and results.get("threshold step"):
                 steps = [s.frame_ms for s in results["threshold step"]]
                 single_p95 = float(np.percentile(steps, 95))
+                base = await concurrent_sessions(browser, trivial, args.sessions, args.steps, path="/")
                 many = await concurrent_sessions(browser, app, args.sessions, args.steps)
-                print(f"\n{args.sessions} concurrent sessions, {args.steps} threshold steps each:")
-                print_table({"cold open /thresholds": many["opens"], "threshold step": many["moves"]}, reference)
+                print(f"\n{args.sessions} concurrent sessions, {args.steps} slider steps each (the trivial app's "
+                      "sessions first, then the dashboard's; all tabs share this machine's 2 cores with the servers):")
+                print_table({"trivial: cold open": base["opens"], "trivial: slider step": base["moves"],
+                             "cold open /thresholds": many["opens"], "threshold step": many["moves"]}, reference)
                 if many["moves"]:
                     p95 = float(np.percentile([s.frame_ms for s in many["moves"]], 95))
                     print(f"threshold step p95: {p95:.0f} ms = {p95 / single_p95:.2f}x the single-session p95 "

@@ -1,4 +1,5 @@
-"""Measure the dashboard's server-side work on a built artifact set.
+"""Measure the dashboard's server-side work on a built artifact set (detail; ``bench/browser.py``
+times what the user feels).
 
 Four interactions, each timed repeatedly (median and 95th percentile):
 
@@ -76,7 +77,7 @@ def bench_threshold(model: str, repeat: int, rng) -> list[float]:
     at.selectbox(key="thresholds_model").set_value(model).run()
     times = []
     for _ in range(repeat):
-        slider = at.slider(key=f"thresholds_t_{model}_0")
+        slider = at.slider(key=f"thresholds_p_{model}_0")
         value = round(float(rng.uniform(slider.min, slider.max)) / slider.step) * slider.step
         slider.set_value(min(max(value, slider.min), slider.max))
         times.append(timed_run(at))

@@ -44,22 +44,20 @@ def core_command(loaded: loader.Loaded, command: str, *args: str) -> str:
     return f"`{python_command()} -m core {shlex.join(parts)}`"
 
 
-def svg_row(charts: list[str], *, alts: list[str]) -> None:
-    """SVG charts side by side in equal columns, as one HTML element.
+def svg_row_html(charts: list[str], *, alts: list[str]) -> str:
+    """SVG charts side by side in equal columns.
 
     Each SVG travels as an ``<img>`` data URL: ``st.html`` sanitises inline SVG away.
     """
     images = "".join(f'<img src="data:image/svg+xml;base64,{base64.b64encode(chart.encode()).decode("ascii")}" '
                      f'style="width:100%" alt="{html.escape(alt)}">' for chart, alt in zip(charts, alts))
-    st.html(f'<div style="display:grid;grid-template-columns:repeat({len(charts)},minmax(0,1fr));gap:16px">'
+    return (f'<div style="display:grid;grid-template-columns:repeat({len(charts)},minmax(0,1fr));gap:16px">'
             f'{images}</div>')
 
 
-def operating_point(at, positive: str) -> None:
-    """Precision, recall, F1, false-positive rate and the one-vs-rest counts at a threshold, as one element.
-
-    One HTML block instead of five metrics and a chart: a slider step redraws one element.
-    """
+def operating_point_html(at, positive: str) -> str:
+    """Precision, recall, F1, false-positive rate and the one-vs-rest counts at a threshold, as HTML
+    (five metrics and a chart would be six elements for the browser to redraw on every slider step)."""
     name = html.escape(positive)
     cells = [("Precision", f"{at.precision:.3f}"), ("Recall", f"{at.recall:.3f}"), ("F1", f"{at.f1:.3f}"),
              ("False positive rate", f"{at.fpr:.4f}"), (f"Called '{name}'", f"{at.tp + at.fp:,}")]
@@ -68,7 +66,7 @@ def operating_point(at, positive: str) -> None:
     counts = (f'<table style="font-size:0.85rem"><tr><th></th><th>called \'{name}\'</th><th>not</th></tr>'
               f'<tr><th>is \'{name}\'</th><td>{at.tp:,}</td><td>{at.fn:,}</td></tr>'
               f'<tr><th>is not</th><td>{at.fp:,}</td><td>{at.tn:,}</td></tr></table>')
-    st.html(f'<div style="display:grid;grid-template-columns:repeat(5,1fr) 1.6fr;gap:12px;align-items:start">'
+    return (f'<div style="display:grid;grid-template-columns:repeat(5,1fr) 1.6fr;gap:12px;align-items:start">'
             f'{metrics}{counts}</div>')
 
 
@@ -111,10 +109,9 @@ def picture(image: np.ndarray, *, alt: str, width: int) -> None:
             f'max-width:100%;height:auto" alt="{html.escape(alt)}">')
 
 
-def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
-          pixels: int = GALLERY_PIXELS) -> None:
-    """Images (``data:`` URLs, see :func:`dashboard.loader.test_images`) in a grid with an HTML caption each,
-    as one HTML block.
+def tiles_html(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
+               pixels: int = GALLERY_PIXELS) -> str:
+    """Images (``data:`` URLs, see :func:`dashboard.loader.test_images`) in a grid with an HTML caption each.
 
     Each image travels at its own size (a 28x28 PNG is ~300 bytes) and the
     browser enlarges it without smoothing (``image-rendering: pixelated``), so
@@ -124,8 +121,14 @@ def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: 
                f'style="image-rendering:pixelated" alt="{html.escape(alt)}">'
                f'<figcaption style="font-size:0.8rem;color:#555">{caption}</figcaption></figure>'
                for src, caption, alt in zip(sources, captions, alts)]
-    st.html(f'<div style="display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px">'
+    return (f'<div style="display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px">'
             f'{"".join(figures)}</div>')
+
+
+def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
+          pixels: int = GALLERY_PIXELS) -> None:
+    """:func:`tiles_html` as one element."""
+    st.html(tiles_html(sources, captions, alts, columns=columns, pixels=pixels))
 
 
 def gallery(sources: list[str], captions: pd.DataFrame, *, columns: int = 6) -> None:

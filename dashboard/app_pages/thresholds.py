@@ -33,10 +33,8 @@ if mode == "ovr":
         cls = class_names.index(cols[1].selectbox("Digit", class_names, key="thresholds_digit"))
 
 
-def _threshold(ovr: thresholds.OneVsRest, positive: str) -> float:
+def _threshold(ovr: thresholds.OneVsRest, positive: str, by: str) -> float:
     """The threshold as the user sets it: a probability, or a precision or recall to reach."""
-    by = st.segmented_control("Set the threshold by", list(BY), format_func=BY.get, default="probability",
-                              key="thresholds_by") or "probability"
     if by == "probability":
         value = st.slider(f"Call an image '{positive}' when its probability of '{positive}' is at least",
                           0.0, 1.0, 0.5, 0.005, key=f"thresholds_p_{model}_{cls}", format="%.3f")
@@ -57,33 +55,36 @@ def _detail(ovr: thresholds.OneVsRest, threshold: float, positive: str) -> str:
     return text
 
 
-def _near_gallery(rows, title: str, proba, positive: str) -> None:
-    st.markdown(f"**{title}**")
+def _near_html(rows, title: str, proba, positive: str) -> str:
+    """A heading and the images ``rows`` captioned with their true digit and probability of ``positive``."""
+    heading = f'<p style="font-weight:600;margin:1rem 0 0.5rem">{html.escape(title)}</p>'
     if rows.size == 0:
-        st.caption("None.")
-        return
+        return heading + "<p>None.</p>"
     captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
                 f"p('{html.escape(positive)}') {views.percent(float(proba[i, cls]))}" for i in rows]
-    ui.tiles(loader.test_images(loaded, rows), captions, [f"test image {i}" for i in rows], columns=NEAR)
+    return heading + ui.tiles_html(loader.test_images(loaded, rows), captions, [f"test image {i}" for i in rows],
+                                   columns=NEAR)
 
 
 @st.fragment
-def one_vs_rest(model: str, cls: int) -> None:
-    """Slider, curves, metrics, binary confusion and the images at the threshold, for one class against the rest."""
+def one_vs_rest(model: str, cls: int, by: str) -> None:
+    """Slider, curves, metrics, binary confusion and the images at the threshold, for one class against the rest.
+
+    A slider step reruns this fragment only and sends three elements: the slider, the view as one HTML
+    element, and the fragment's container.
+    """
     positive = pred.class_names[cls]
     ovr = loader.one_vs_rest(loaded, model, cls)
     if ovr.n_pos == 0 or ovr.n_neg == 0:
         st.info(f"The test set has {ovr.n_pos} images of '{positive}' and {ovr.n_neg} of other digits; "
                 "pick a digit with both to trade precision for recall.")
         return
-    threshold = _threshold(ovr, positive)
+    threshold = _threshold(ovr, positive, by)
     at = ovr.at(threshold)
-    st.caption(_detail(ovr, threshold, positive))
-    ui.operating_point(at, positive)
     curves = loader.threshold_curves(loaded, model, cls)
     sweep = [svg.Line(curves.sweep["threshold"], curves.sweep[m], charts.PALETTE[i], m)
              for i, m in enumerate(("precision", "recall"))]
-    ui.svg_row([
+    charts_html = ui.svg_row_html([
         svg.chart(sweep, title="Precision and recall vs threshold", rule=threshold,
                   x_title=f"threshold (probability of '{positive}')", y_title="precision, recall"),
         svg.chart([svg.Line(curves.pr.x, curves.pr.y, charts.PALETTE[0])], point=(at.recall, at.precision),
@@ -95,8 +96,12 @@ def one_vs_rest(model: str, cls: int) -> None:
     ], alts=["precision and recall against the threshold", "precision-recall curve", "ROC curve"])
     false_pos, false_neg = ovr.near(threshold, k=NEAR)
     proba = loader.probabilities(loaded, model)
-    _near_gallery(false_pos, "False positives just above the threshold (raise it to drop them)", proba, positive)
-    _near_gallery(false_neg, "False negatives just below the threshold (lower it to catch them)", proba, positive)
+    st.html(f'<p style="color:#777;font-size:0.875rem">{html.escape(_detail(ovr, threshold, positive))}</p>'
+            + ui.operating_point_html(at, positive) + charts_html
+            + _near_html(false_pos, "False positives just above the threshold (raise it to drop them)", proba,
+                         positive)
+            + _near_html(false_neg, "False negatives just below the threshold (lower it to catch them)", proba,
+                         positive))
 
 
 @st.fragment
@@ -130,6 +135,8 @@ def abstain(model: str) -> None:
 
 
 if mode == "ovr":
-    one_vs_rest(model, cls)
+    by = st.segmented_control("Set the threshold by", list(BY), format_func=BY.get, default="probability",
+                              key="thresholds_by") or "probability"
+    one_vs_rest(model, cls, by)
 else:
     abstain(model)

@@ -176,8 +176,9 @@ def test_threshold_galleries_show_the_mistakes_nearest_the_threshold(monkeypatch
     false_pos = np.flatnonzero(~y & (p >= 0.255))
     false_neg = np.flatnonzero(y & (p < 0.255))
     assert false_pos.size and false_neg.size
-    galleries = [block.value for block in at.html if "test image" in block.value]
-    assert len(galleries) == 2
+    view = next(block.value for block in at.html if "test image" in block.value)
+    galleries = view.split("False negatives just below the threshold")
+    assert len(galleries) == 2 and "False positives just above the threshold" in galleries[0]
     shown = [[int(i) for i in re.findall(r'alt="test image (\d+)"', g)] for g in galleries]
     assert sorted(p[shown[0]]) == sorted(np.sort(p[false_pos])[:6]) and set(shown[0]) <= set(false_pos)
     assert sorted(p[shown[1]]) == sorted(np.sort(p[false_neg])[::-1][:6]) and set(shown[1]) <= set(false_neg)
