@@ -48,11 +48,10 @@ def _on_cell_pick() -> None:
         _set_cell(class_names.index(true), class_names.index(predicted))
 
 
-def _on_pair_click() -> None:
-    rows = st.session_state[PAIRS_KEY].selection.rows
-    if rows:
-        row = pairs.iloc[rows[0]]
-        _set_cell(int(row["true"]), int(row["predicted"]))
+def _on_pair_pick() -> None:
+    picked = state.parse_cell(st.session_state[PAIRS_KEY], n_classes)
+    if picked is not None:
+        _set_cell(*picked)
 
 
 st.title("Errors")
@@ -94,14 +93,12 @@ def matrix_and_cell() -> None:
         )
         st.caption("Rows are the true digit, columns the prediction. Click a cell to see its images.")
     with right:
-        st.markdown("**Most confused pairs**")
-        st.dataframe(
-            pairs[["true_name", "predicted_name", "count", "share_of_true"]], hide_index=True, key=PAIRS_KEY,
-            on_select=_on_pair_click, selection_mode="single-row",
-            column_config={"true_name": "true", "predicted_name": "predicted",
-                           "share_of_true": st.column_config.NumberColumn("share of true", format="percent")},
-        )
-        st.caption("Select a row to open that cell.")
+        labels = {state.format_cell(int(row.true), int(row.predicted)):
+                  f"{row.true_name} → {row.predicted_name}: {row.count:,} ({row.share_of_true:.1%})"
+                  for row in pairs.itertuples(index=False)}
+        st.session_state[PAIRS_KEY] = state.format_cell(*cell) if cell and state.format_cell(*cell) in labels else None
+        st.pills("Most confused pairs", list(labels), format_func=labels.get, key=PAIRS_KEY,
+                 on_change=_on_pair_pick, help="true → predicted: images (share of the true digit's images)")
         st.markdown("**Or pick a cell**")
         st.session_state["errors_true_pick"] = class_names[cell[0]] if cell else None
         st.session_state["errors_pred_pick"] = class_names[cell[1]] if cell else None
