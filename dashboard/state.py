@@ -9,11 +9,15 @@ switch (which clears the URL's query string).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import streamlit as st
 
 MODELS = "models"
+#: A confusion cell in a URL: two short ASCII numbers (str.isdigit accepts '²', and int() refuses
+#: numbers of more than 4,300 digits, so an edited URL could raise).
+CELL = re.compile(r"([0-9]{1,4})-([0-9]{1,4})")
 
 
 def selected_models(available: Sequence[str]) -> list[str]:
@@ -53,10 +57,8 @@ def format_cell(true: int, predicted: int) -> str:
 
 def parse_cell(text: str | None, n_classes: int) -> tuple[int, int] | None:
     """Inverse of :func:`format_cell`; None for anything that is not a cell of an ``n_classes`` matrix."""
-    if not text:
+    match = CELL.fullmatch(text or "")
+    if match is None:
         return None
-    parts = text.split("-")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
-        return None
-    true, predicted = int(parts[0]), int(parts[1])
+    true, predicted = int(match[1]), int(match[2])
     return (true, predicted) if true < n_classes and predicted < n_classes else None

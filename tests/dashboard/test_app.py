@@ -305,3 +305,16 @@ def test_other_sklearn_version_warns_but_shows_stored_results(monkeypatch, artif
     at.switch_page("app_pages/draw.py").run()
     assert_clean(at)
     assert any("cannot be used here" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("cell", ["²-1", "9" * 5000 + "-1", "3-5-7", "-1--1"])
+def test_an_edited_cell_in_the_url_is_ignored_without_a_traceback(monkeypatch, artifact_dir, cell):
+    monkeypatch.setenv("DIGIT_LENS_ARTIFACTS", str(artifact_dir))
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
+    at.switch_page("app_pages/errors.py").run()
+    at.query_params["model"] = "rf"
+    at.query_params["cell"] = cell
+    at.run()
+    assert_clean(at)
+    assert at.selectbox(key="errors_model_pick").value == "rf", "the URL was read"
+    assert any("Click a cell of the matrix" in i.value for i in at.info)

@@ -21,7 +21,8 @@ def test_cell_codes_round_trip(cell):
     assert state.parse_cell(state.format_cell(*cell), 10) == cell
 
 
-@pytest.mark.parametrize("text", [None, "", "5", "5-", "a-3", "3-5-1", "-1-3", "10-3", "3-10", " 3-5"])
+@pytest.mark.parametrize("text", [None, "", "5", "5-", "a-3", "3-5-1", "-1-3", "10-3", "3-10", " 3-5", "²-1", "1-²",
+                                  "\u0663-1", "9" * 5000 + "-1"])
 def test_bad_cell_codes_are_rejected(text):
     assert state.parse_cell(text, 10) is None
 
