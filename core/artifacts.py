@@ -18,9 +18,11 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shlex
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -222,21 +224,35 @@ class ArtifactSet:
                 f"Build it with: python -m core build --models {name}"
             ) from None
 
-    def path(self, relative: str) -> Path:
-        """Absolute path of a manifest-listed file, checked against its SHA-256."""
+    def path(self, relative: str, *, pattern: str = r"[\w.-]+(/[\w.-]+)?") -> Path:
+        """Absolute path of a manifest-listed file, checked against its SHA-256.
+
+        Nothing is opened before the path is known to name a file inside the
+        folder: ``relative`` must match ``pattern`` (relative, at most one
+        folder deep, no ``..``) and resolve, links followed, to a path under
+        ``root``. A manifest that points elsewhere is refused as corrupt.
+        """
+        if not isinstance(relative, str) or not re.fullmatch(pattern, relative) or ".." in relative.split("/"):
+            raise CorruptArtifacts(f"{self.root / MANIFEST} names {relative!r}, which is not one of this folder's "
+                                   f"artifact files; the manifest was edited or damaged. {_rebuild(self.root)}")
         path = self.root / relative
+        root = self.root.resolve()
+        if root not in path.resolve().parents:
+            raise CorruptArtifacts(f"{path} leads outside {root}; the manifest was edited or damaged. "
+                                   f"{_rebuild(self.root)}")
         if not path.is_file():
             raise MissingArtifacts(f"{path} is listed in the manifest but missing. {_rebuild(self.root)}")
         if sha256_file(path) != self.manifest["files"].get(relative):
             raise CorruptArtifacts(f"{path} does not match its checksum in the manifest. {_rebuild(self.root)}")
         return path
 
-    def _load_npz(self, relative: str) -> dict:
+    def _load_npz(self, relative: str, *, pattern: str) -> dict:
         """The arrays of a checked ``.npz``, marked read-only so a shared copy cannot be changed by a reader."""
+        path = self.path(relative, pattern=pattern)
         try:
-            with np.load(self.path(relative)) as npz:
+            with np.load(path, allow_pickle=False) as npz:
                 arrays = {key: npz[key] for key in npz.files}
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
             raise CorruptArtifacts(f"{self.root / relative} is unreadable ({exc}). {_rebuild(self.root)}") from exc
         for array in arrays.values():
             array.flags.writeable = False
@@ -246,7 +262,11 @@ class ArtifactSet:
         """The stored test output of ``name``, read and checked once per opened set (read-only arrays)."""
         if name not in self._predictions:
             info = self.model_info(name)
-            arrays = self._load_npz(info["files"]["predictions"])
+            arrays = self._load_npz(info["files"]["predictions"], pattern=rf"models/{re.escape(name)}-\w+\.npz")
+            missing = {"y_true", "y_pred", "scores"} - set(arrays)
+            if missing:
+                raise CorruptArtifacts(f"{self.root / info['files']['predictions']} lacks {', '.join(sorted(missing))}."
+                                       f" {_rebuild(self.root)}")
             self._predictions[name] = Predictions(
                 name=name, y_true=arrays["y_true"], y_pred=arrays["y_pred"], scores=arrays["scores"],
                 score_kind=info["score_kind"], class_names=tuple(info["class_names"]),
@@ -256,7 +276,11 @@ class ArtifactSet:
 
     def data(self) -> DataBundle:
         """Test images and labels and the dataset summary arrays (read-only)."""
-        arrays = self._load_npz(self.manifest["data_file"])
+        arrays = self._load_npz(self.manifest["data_file"], pattern=r"data-\w+\.npz")
+        missing = {"X_test", "y_test", "y_train"} - set(arrays)
+        if missing:
+            raise CorruptArtifacts(f"{self.root / self.manifest['data_file']} lacks {', '.join(sorted(missing))}. "
+                                   f"{_rebuild(self.root)}")
         ds = self.dataset
         return DataBundle(
             X_test=arrays.pop("X_test"), y_test=arrays.pop("y_test"), y_train=arrays.pop("y_train"),
@@ -269,7 +293,7 @@ class ArtifactSet:
             raise IncompatibleArtifacts(
                 f"Model {name!r} was {'; '.join(self.problems)}; unpickling it is unsafe. {_rebuild(self.root)}"
             )
-        path = self.path(self.model_info(name)["files"]["model"])
+        path = self.path(self.model_info(name)["files"]["model"], pattern=rf"models/{re.escape(name)}-\w+\.joblib")
         try:
             return joblib.load(path)
         except Exception as exc:  # unpickling can fail in many ways; all mean "rebuild"

@@ -74,3 +74,60 @@ def test_artifacts_from_another_version_are_refused_or_flagged(tmp_path, digits)
     manifest_path.write_text("{not json")
     with pytest.raises(CorruptArtifacts):
         open_artifacts(tmp_path)
+
+
+def _point(root, name: str, kind: str, target: str, digest: str) -> None:
+    """Make the manifest's ``kind`` file of model ``name`` point at ``target`` with a matching checksum."""
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["models"][name]["files"][kind] = target
+    manifest["models"][name]["sha256"] = {target: digest}
+    manifest["files"][target] = digest
+    (root / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.fixture()
+def two_models(tmp_path, digits):
+    root = tmp_path / "set"
+    build(dataset=digits, artifacts_dir=root, models="sgd,rf", seed=0)
+    return root
+
+
+@pytest.mark.parametrize("target", ["../outside.joblib", "models/../../outside.joblib", "OUTSIDE",
+                                    "models/sub/rf-x.joblib"])
+def test_a_manifest_path_leaving_the_folder_is_refused_before_anything_is_opened(two_models, monkeypatch, target):
+    outside = two_models.parent / "outside.joblib"
+    outside.write_bytes((two_models / open_artifacts(two_models).model_info("rf")["files"]["model"]).read_bytes())
+    target = str(outside) if target == "OUTSIDE" else target
+    _point(two_models, "rf", "model", target, art.sha256_file(outside))
+    opened = []
+    monkeypatch.setattr(art, "sha256_file", lambda path: opened.append(path) or "x")
+    monkeypatch.setattr(art.joblib, "load", lambda path: opened.append(path))
+    with pytest.raises(CorruptArtifacts, match="edited or damaged"):
+        open_artifacts(two_models, strict=False).load_model("rf")
+    assert outside not in [art.Path(p).resolve() for p in opened if p is not None]
+
+
+def test_a_link_out_of_the_folder_is_refused(two_models):
+    outside = two_models.parent / "elsewhere.npz"
+    outside.write_bytes((two_models / open_artifacts(two_models).model_info("sgd")["files"]["predictions"]).read_bytes())
+    link = two_models / "models" / "sgd-link.npz"
+    link.symlink_to(outside)
+    _point(two_models, "sgd", "predictions", "models/sgd-link.npz", art.sha256_file(outside))
+    with pytest.raises(CorruptArtifacts, match="leads outside"):
+        open_artifacts(two_models).predictions("sgd")
+
+
+def test_a_model_path_naming_another_models_file_is_refused(two_models):
+    aset = open_artifacts(two_models)
+    sgd_file = aset.model_info("sgd")["files"]["model"]
+    _point(two_models, "rf", "model", sgd_file, art.sha256_file(two_models / sgd_file))
+    with pytest.raises(CorruptArtifacts, match="not one of this folder's artifact files"):
+        open_artifacts(two_models).load_model("rf")
+
+
+def test_a_damaged_predictions_file_with_a_matching_checksum_is_corrupt_not_a_zip_error(two_models):
+    relative = open_artifacts(two_models).model_info("sgd")["files"]["predictions"]
+    (two_models / relative).write_bytes(b"PK\x03\x04 not really a zip")
+    _point(two_models, "sgd", "predictions", relative, art.sha256_file(two_models / relative))
+    with pytest.raises(CorruptArtifacts, match="unreadable"):
+        open_artifacts(two_models).predictions("sgd")
