@@ -23,11 +23,14 @@ import shlex
 import sys
 import tempfile
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 
 import joblib
+from filelock import FileLock, Timeout
 import numpy as np
 import sklearn
 
@@ -64,6 +67,10 @@ class MissingArtifacts(ArtifactError):
 
 class IncompatibleArtifacts(ArtifactError):
     """Written by another artifact format or another scikit-learn version."""
+
+
+class BuildInProgress(ArtifactError):
+    """Another build holds the folder's lock."""
 
 
 class CorruptArtifacts(ArtifactError):
@@ -298,6 +305,39 @@ class ArtifactSet:
             return joblib.load(path)
         except Exception as exc:  # unpickling can fail in many ways; all mean "rebuild"
             raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_rebuild(self.root)}") from exc
+
+
+LOCK_FILE = ".build.lock"
+OWNER_FILE = ".build.owner"
+
+
+@contextmanager
+def build_lock(root: Path):
+    """Hold the artifact folder's build lock (an OS file lock), or raise :class:`BuildInProgress` at once.
+
+    Two builds into one folder would delete each other's files; the second is
+    refused with who holds the lock (process, host, start time) so the user can
+    wait for it or pick another folder. The lock dies with its process, so a
+    killed build never leaves the folder locked.
+    """
+    lock = FileLock(root / LOCK_FILE, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            owner = json.loads((root / OWNER_FILE).read_text())
+            who = f"process {owner['pid']} on {owner['host']}, started {owner['started']}"
+        except (OSError, ValueError, KeyError, TypeError):
+            who = "another process"
+        raise BuildInProgress(f"Another build is writing to {root} ({who}). Wait for it to finish, or build into "
+                              "another folder with --artifacts.") from None
+    try:
+        write_json(root / OWNER_FILE, {"pid": os.getpid(), "host": platform.node(),
+                                       "started": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        yield
+    finally:
+        (root / OWNER_FILE).unlink(missing_ok=True)
+        lock.release()
 
 
 def open_artifacts(root=None, *, strict: bool = True) -> ArtifactSet:

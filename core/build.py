@@ -93,12 +93,13 @@ def build(
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
     root.mkdir(parents=True, exist_ok=True)
     notify = progress or (lambda event: None)
-    before = _files(root)
-    try:
-        return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify)
-    except BaseException:
-        _discard_new(root, before)
-        raise
+    with art.build_lock(root):
+        before = _files(root)
+        try:
+            return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify)
+        except BaseException:
+            _discard_new(root, before)
+            raise
 
 
 def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify) -> BuildResult:

@@ -1,4 +1,6 @@
 import json
+import os
+import threading
 from dataclasses import replace
 
 import numpy as np
@@ -7,7 +9,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
 from core import artifacts as art
-from core.artifacts import load_model, open_artifacts, sha256_file
+from core.artifacts import BuildInProgress, load_model, open_artifacts, sha256_file
 from core import evaluation
 from core.build import build
 from core.models import REGISTRY
@@ -31,7 +33,7 @@ def test_build_writes_every_file_with_its_checksum(digits_build):
     for relative, digest in manifest["files"].items():
         assert sha256_file(root / relative) == digest
     on_disk = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    assert on_disk == set(manifest["files"]) | {"manifest.json"}
+    assert on_disk == set(manifest["files"]) | {"manifest.json", art.LOCK_FILE}
     assert manifest["versions"] == art.runtime_versions()
     assert manifest["dataset"]["n_train"] == 1347 and manifest["dataset"]["image_shape"] == [8, 8]
 
@@ -132,7 +134,7 @@ def test_a_first_build_cancelled_midway_leaves_an_empty_folder(tmp_path, digits)
 
     with pytest.raises(RuntimeError):
         build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", progress=cancel)
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [art.LOCK_FILE]
 
 
 def test_quick_build_on_an_mnist_slice(tmp_path, mnist_small):
@@ -154,3 +156,42 @@ def test_fit_warnings_are_recorded_in_the_manifest_not_printed(tmp_path, digits,
     assert entries["sgd"]["fit_warnings"] == []
     assert any(w.startswith("ConvergenceWarning") for w in entries["mlp"]["fit_warnings"])
     assert not [w for w in recwarn if "converge" in str(w.message)]
+
+
+def test_a_second_build_into_the_same_folder_is_refused_while_the_first_runs(tmp_path, digits):
+    started, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def hold(event):
+        if event.model == "rf" and event.stage == "fit":
+            started.set()
+            release.wait(60)
+
+    def first():
+        outcome["first"] = build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", progress=hold)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    assert started.wait(60)
+    with pytest.raises(BuildInProgress, match=rf"process {os.getpid()} on .*Wait for it.*--artifacts"):
+        build(dataset=digits, artifacts_dir=tmp_path, models="sgd")
+    release.set()
+    thread.join(60)
+    assert outcome["first"].built == ["sgd", "rf"]
+    aset = open_artifacts(tmp_path)
+    assert aset.model_names == ["sgd", "rf"]
+    for relative, digest in aset.manifest["files"].items():
+        assert art.sha256_file(tmp_path / relative) == digest
+    assert not (tmp_path / art.OWNER_FILE).exists()
+    assert build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf").reused == ["sgd", "rf"]
+
+
+def test_builds_into_two_folders_run_side_by_side(tmp_path, digits):
+    results = {}
+    threads = [threading.Thread(target=lambda name=name: results.__setitem__(
+        name, build(dataset=digits, artifacts_dir=tmp_path / name, models="sgd"))) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(results) == ["a", "b"] and all(r.built == ["sgd"] for r in results.values())

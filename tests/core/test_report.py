@@ -5,6 +5,7 @@ import pytest
 from sklearn.metrics import confusion_matrix
 
 from core.__main__ import main
+from core import artifacts as art
 from core.artifacts import open_artifacts
 from core.build import build
 from core.report import ablation_table, comparison, pair_errors
@@ -91,3 +92,11 @@ def test_report_without_artifacts_names_the_folder_in_the_command_to_run(tmp_pat
     assert main(["report", "--artifacts", str(tmp_path / "empty")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"-m core build --artifacts {tmp_path / 'empty'}" in err
+
+
+def test_cli_build_says_who_holds_the_folder_and_exits_2(tmp_path, capsys):
+    with art.build_lock(tmp_path):
+        assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"Another build is writing to {tmp_path}" in err and "--artifacts" in err
+    assert not (tmp_path / "manifest.json").exists()
