@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import shutil
 import tempfile
@@ -40,6 +41,8 @@ _OFFLINE_HINT = (
     "or use the bundled offline dataset with --dataset digits."
 )
 _REPLACE = "Replace it with a good copy of the file."
+#: The largest IDX body read (EMNIST's largest split is ~550 MB); a header claiming more is refused unread.
+MAX_IDX_BYTES = 2**31
 
 
 class DataError(Exception):
@@ -152,31 +155,53 @@ def read_idx(path) -> np.ndarray:
         unsupported element type or a body shorter or longer than the header says.
     """
     path = Path(path)
+    gzipped = path.suffix == ".gz"
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as fh:
-            raw = fh.read()
+        with (gzip.open if gzipped else open)(path, "rb") as fh:
+            start = fh.read(4)
+            if len(start) < 4 or start[0] != 0 or start[1] != 0:
+                raise DataError(f"{path}: not an IDX file (bad magic number {start.hex() or 'empty'}). {_REPLACE}")
+            if start[2] != 0x08:
+                raise DataError(f"{path}: IDX element type 0x{start[2]:02x} is not supported (need 0x08, unsigned "
+                                f"bytes). {_REPLACE}")
+            ndim = start[3]
+            sizes = fh.read(4 * ndim)
+            if ndim == 0 or len(sizes) < 4 * ndim:
+                raise DataError(f"{path}: truncated IDX header. {_REPLACE}")
+            dims = tuple(int.from_bytes(sizes[4 * i: 4 * i + 4], "big") for i in range(ndim))
+            expected = math.prod(dims)
+            _check_idx_size(path, dims, expected, header=4 + 4 * ndim, gzipped=gzipped)
+            body = fh.read(expected + 1)
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read the file ({exc}); replace it with a good copy.") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
-        raise DataError(f"{path}: not an IDX file (bad magic number {raw[:4].hex() or 'empty'}). {_REPLACE}")
-    if raw[2] != 0x08:
+    if len(body) != expected:
         raise DataError(
-            f"{path}: IDX element type 0x{raw[2]:02x} is not supported (need 0x08, unsigned bytes). {_REPLACE}"
+            f"{path}: truncated or oversized body: header says {dims} = {expected} bytes, file has "
+            f"{'more' if len(body) > expected else len(body)}. {_REPLACE}"
         )
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
-        raise DataError(f"{path}: truncated IDX header. {_REPLACE}")
-    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims))
-    body = len(raw) - header
-    if body != expected:
-        raise DataError(
-            f"{path}: truncated or oversized body: header says {dims} = {expected} bytes, file has {body}. "
-            f"{_REPLACE}"
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(body, dtype=np.uint8).reshape(dims)
+
+
+def _check_idx_size(path: Path, dims: tuple[int, ...], expected: int, *, header: int, gzipped: bool) -> None:
+    """Refuse an IDX header that cannot be right before its body is read or inflated: no images, more than
+    :data:`MAX_IDX_BYTES`, or a size that disagrees with the file (raw) or gzip's length trailer."""
+    if dims[0] == 0:
+        raise DataError(f"{path}: the header says the file holds 0 images. {_REPLACE}")
+    if expected > MAX_IDX_BYTES:
+        raise DataError(f"{path}: the header says {dims} = {expected:,} bytes, more than the "
+                        f"{MAX_IDX_BYTES:,} this reader accepts. {_REPLACE}")
+    if gzipped:
+        with open(path, "rb") as raw:
+            raw.seek(-4, os.SEEK_END)
+            inflated = int.from_bytes(raw.read(4), "little")
+        if inflated != (header + expected) % 2**32:
+            raise DataError(f"{path}: truncated, oversized or damaged: the header says {dims} = {expected:,} bytes, "
+                            f"but the gzip file inflates to {inflated:,} bytes (modulo 4 GiB). {_REPLACE}")
+    elif path.stat().st_size != header + expected:
+        raise DataError(f"{path}: truncated or oversized body: header says {dims} = {expected:,} bytes, file has "
+                        f"{path.stat().st_size - header:,}. {_REPLACE}")
+
+
 
 
 def find_idx_files(folder) -> dict[str, Path]:

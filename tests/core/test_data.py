@@ -198,7 +198,7 @@ def corrupt_gzip_truncated(folder, files, arrays):
     path = files["X_train"]
     blob = path.read_bytes()
     path.write_bytes(blob[: len(blob) // 2])
-    return path, "cannot read"
+    return path, "truncated"
 
 
 def corrupt_gzip_deflate_stream(folder, files, arrays):
@@ -217,6 +217,27 @@ def corrupt_gzip_crc(folder, files, arrays):
     return path, "cannot read"
 
 
+def corrupt_zero_images(folder, files, arrays):
+    path = files["X_test"]
+    with gzip.open(path, "wb") as fh:
+        fh.write(idx_bytes(np.zeros((0, 28, 28), dtype=np.uint8)))
+    return path, "0 images"
+
+
+def corrupt_absurd_header(folder, files, arrays):
+    path = files["X_train"]
+    with gzip.open(path, "wb") as fh:
+        fh.write(bytes([0, 0, 8, 3]) + (2**31 - 1).to_bytes(4, "big") + (60000).to_bytes(4, "big") * 2)
+    return path, "more than the"
+
+
+def corrupt_inflates_past_its_header(folder, files, arrays):
+    path = files["X_train"]
+    with gzip.open(path, "wb") as fh:
+        fh.write(idx_bytes(arrays["X_train"]) + bytes(50_000_000))
+    return path, "truncated, oversized or damaged"
+
+
 def corrupt_not_gzip(folder, files, arrays):
     path = files["y_test"]
     path.write_bytes(idx_bytes(arrays["y_test"]))
@@ -229,6 +250,7 @@ def corrupt_not_gzip(folder, files, arrays):
         corrupt_bad_magic, corrupt_element_type, corrupt_empty_file, corrupt_truncated_body,
         corrupt_truncated_header, corrupt_count_mismatch, corrupt_missing_file,
         corrupt_gzip_truncated, corrupt_gzip_deflate_stream, corrupt_gzip_crc, corrupt_not_gzip,
+        corrupt_zero_images, corrupt_absurd_header, corrupt_inflates_past_its_header,
     ],
 )
 def test_malformed_idx_raises_data_error_naming_file_and_problem(tmp_path, small_arrays, corrupt):

@@ -7,7 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 from scipy import ndimage
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import RandomForestClassifier
@@ -344,7 +344,7 @@ def test_jpeg_photo_style_upload_classifies(mnist_small, knn):
     "data, message",
     [
         (b"", "empty"),
-        (b"this is not an image at all" * 10, "could not be read"),
+        (b"this is not an image at all" * 10, "not a picture Digit Lens can read"),
         (png_bytes(np.full((100, 100), 255, np.uint8)), "blank"),
     ],
 )
@@ -352,4 +352,27 @@ def test_bad_uploads_raise_image_error(data, message):
     with pytest.raises(ImageError, match=message) as caught:
         image_to_mnist(data)
     assert isinstance(caught.value, ValueError)
-    assert "Upload" in str(caught.value)
+    assert "Upload" in str(caught.value) and "object at 0x" not in str(caught.value)
+
+
+def test_a_huge_picture_is_refused_from_its_header_without_decoding(monkeypatch):
+    buffer = io.BytesIO()
+    Image.new("L", (12_000, 12_000)).save(buffer, format="PNG")
+    assert len(buffer.getvalue()) < 1_000_000, "a small file that would decode to 144 megapixels"
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("the pixels were decoded"))
+    with pytest.raises(ImageError, match="12,000x12,000 pixels.*at most 16 megapixels"):
+        image_to_mnist(buffer.getvalue())
+
+
+def test_a_large_photo_is_shrunk_while_decoding_and_keeps_its_orientation(mnist_small):
+    digit = mnist_small.X_test[7].reshape(28, 28)
+    big = np.asarray(Image.fromarray(255 - digit).resize((3000, 3000), Image.Resampling.BILINEAR))
+    rotated = np.rot90(big)  # stored turned a quarter; the EXIF tag says to turn it back
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.ascontiguousarray(rotated)).convert("RGB").save(buffer, format="JPEG", exif=exif)
+    upright = image_to_mnist(buffer.getvalue())
+    straight = image_to_mnist(png_bytes(np.dstack([big] * 3)))
+    assert np.abs(upright.astype(float) - straight).mean() < 8
+    assert np.abs(upright.astype(float) - np.rot90(straight)).mean() > 2 * np.abs(upright.astype(float) - straight).mean()
