@@ -252,7 +252,7 @@ def test_bad_upload_says_what_was_wrong(monkeypatch, artifact_dir):
     at.segmented_control(key="draw_source").set_value("upload").run()
     at.file_uploader(key="draw_upload").set_value(("digit.png", b"this is not a picture", "image/png")).run()
     assert_clean(at)
-    assert any("could not be read as an image" in e.value for e in at.error)
+    assert any("not a picture Digit Lens can read" in e.value for e in at.error)
     assert not any("Nothing drawn yet" in i.value for i in at.info)
 
 
