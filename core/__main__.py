@@ -5,15 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-import pandas as pd
-from tqdm import tqdm
+try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one line, not a traceback
+    import pandas as pd
+    from tqdm import tqdm
 
-from core.artifacts import ArtifactError, open_artifacts
-from core.build import STAGES, BuildEvent, build
-from core.data import DATASETS, DataError, load_dataset
-from core.models import GROUPS, REGISTRY
-from core.report import report_json, report_text
-from core.tuning import SEARCHES, SPACES, save_results, summary_table, tune
+    from core.artifacts import ArtifactError, open_artifacts
+    from core.build import STAGES, BuildEvent, build
+    from core.data import DATASETS, DataError, load_dataset
+    from core.models import GROUPS, REGISTRY
+    from core.report import report_json, report_text
+    from core.tuning import SEARCHES, SPACES, save_results, summary_table, tune
+except KeyboardInterrupt:
+    print("interrupted while starting: nothing was read or written", file=sys.stderr)
+    raise SystemExit(130) from None
 
 
 def _positive(text: str) -> int:

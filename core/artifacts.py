@@ -126,6 +126,8 @@ def write_model(path: Path, model) -> None:
 
 def read_manifest(root) -> dict:
     """The parsed manifest of ``root``; raises :class:`ArtifactError` subclasses."""
+    if Path(root).is_file():
+        raise MissingArtifacts(f"{root} is a file, not an artifact folder; name the folder with --artifacts.")
     path = Path(root) / MANIFEST
     if not path.is_file():
         raise MissingArtifacts(f"No artifacts in {Path(root)}: {MANIFEST} not found. "
@@ -320,8 +322,11 @@ def build_lock(root: Path):
     wait for it or pick another folder. The lock dies with its process, so a
     killed build never leaves the folder locked.
     """
-    lock = FileLock(root / LOCK_FILE, timeout=0)
+    if root.exists() and not root.is_dir():
+        raise ArtifactError(f"{root} is a file, not a folder; name a folder for the artifacts with --artifacts.")
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(root / LOCK_FILE, timeout=0)
         lock.acquire()
     except Timeout:
         try:
@@ -331,6 +336,9 @@ def build_lock(root: Path):
             who = "another process"
         raise BuildInProgress(f"Another build is writing to {root} ({who}). Wait for it to finish, or build into "
                               "another folder with --artifacts.") from None
+    except OSError as exc:
+        raise ArtifactError(f"Cannot write to {root} ({exc.strerror or exc}); nothing was trained. Choose a folder "
+                            "you can write with --artifacts.") from None
     try:
         write_json(root / OWNER_FILE, {"pid": os.getpid(), "host": platform.node(),
                                        "started": datetime.now(timezone.utc).isoformat(timespec="seconds")})

@@ -86,14 +86,13 @@ def build(
     """
     if train_size is not None and train_size < 1:
         raise ValueError(f"train_size must be at least 1 image, got {train_size}; pass None to use every image.")
-    ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
-    if train_size:
-        ds = subset(ds, train_size=train_size, seed=seed)
     names = resolve_models(models) if isinstance(models, str) else list(models)
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
-    root.mkdir(parents=True, exist_ok=True)
     notify = progress or (lambda event: None)
-    with art.build_lock(root):
+    with art.build_lock(root):  # the folder is checked (a writable folder, free) before any data is read
+        ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
+        if train_size:
+            ds = subset(ds, train_size=train_size, seed=seed)
         before = _files(root)
         try:
             return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify)

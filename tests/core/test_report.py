@@ -1,4 +1,9 @@
 import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -100,3 +105,34 @@ def test_cli_build_says_who_holds_the_folder_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"Another build is writing to {tmp_path}" in err and "--artifacts" in err
     assert not (tmp_path / "manifest.json").exists()
+
+
+def test_cli_build_into_a_file_says_to_name_a_folder(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("not a folder")
+    assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(target)]) == 2
+    assert main(["report", "--artifacts", str(target)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("is a file" in line and "--artifacts" in line for line in err)
+    assert target.read_text() == "not a folder"
+
+
+def test_cli_build_into_an_unwritable_folder_stops_before_training(tmp_path, capsys, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(art.FileLock, "acquire", refuse)  # root ignores file modes, so refuse as the OS would
+    monkeypatch.setattr("core.build.load_dataset", lambda *a, **k: pytest.fail("data read before the folder check"))
+    assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot write to" in err and "Permission denied" in err and "nothing was trained" in err
+
+
+def test_ctrl_c_while_the_cli_starts_prints_one_line(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "core", "report", "--artifacts", str(tmp_path)],
+                               cwd=Path(__file__).resolve().parents[2], stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode in (130, 2), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
