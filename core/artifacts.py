@@ -329,12 +329,7 @@ def build_lock(root: Path):
         lock = FileLock(root / LOCK_FILE, timeout=0)
         lock.acquire()
     except Timeout:
-        try:
-            owner = json.loads((root / OWNER_FILE).read_text())
-            who = f"process {owner['pid']} on {owner['host']}, started {owner['started']}"
-        except (OSError, ValueError, KeyError, TypeError):
-            who = "another process"
-        raise BuildInProgress(f"Another build is writing to {root} ({who}). Wait for it to finish, or build into "
+        raise BuildInProgress(f"Another build is writing to {root} ({_owner(root)}). Wait for it to finish, or build into "
                               "another folder with --artifacts.") from None
     except OSError as exc:
         raise ArtifactError(f"Cannot write to {root} ({exc.strerror or exc}); nothing was trained. Choose a folder "
@@ -346,6 +341,30 @@ def build_lock(root: Path):
     finally:
         (root / OWNER_FILE).unlink(missing_ok=True)
         lock.release()
+
+
+def build_holder(root) -> str | None:
+    """Who is building into ``root`` right now (process, host, start), None when no build runs there."""
+    path = Path(root) / LOCK_FILE
+    if not path.is_file():
+        return None
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return _owner(Path(root))
+    except OSError:
+        return None
+    lock.release()
+    return None
+
+
+def _owner(root: Path) -> str:
+    try:
+        owner = json.loads((root / OWNER_FILE).read_text())
+        return f"process {owner['pid']} on {owner['host']}, started {owner['started']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another process"
 
 
 def open_artifacts(root=None, *, strict: bool = True) -> ArtifactSet:

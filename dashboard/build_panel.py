@@ -73,8 +73,24 @@ def run_build(root: Path, *, dataset: str, data_dir: str, train_size: int | None
     return True
 
 
+#: Set to 1 on a shared server: the app then never trains, and asks no visitor for a server path.
+READ_ONLY_ENV = "DIGIT_LENS_READ_ONLY"
+
+
+def read_only() -> bool:
+    """Whether in-app building and path entry are off (``$DIGIT_LENS_READ_ONLY`` set to 1, true or yes)."""
+    return os.environ.get(READ_ONLY_ENV, "").strip().lower() in {"1", "true", "yes"}
+
+
 def build_form(root: Path) -> None:
-    """Dataset choice, the exact command, and a button that builds the quick set here."""
+    """Dataset choice, the exact command, and a button that builds the quick set here.
+
+    On a read-only server (:func:`read_only`) only the command to run on the server is shown."""
+    if read_only():
+        st.info("This server is read-only: the app does not build. Whoever runs it can build on the server "
+                "with:")
+        st.code(build_command(root, dataset="mnist", data_dir="", train_size=None), language="bash")
+        return
     previous = _previous_dataset(root)
     dataset = st.radio("Dataset", list(DATASET_LABELS), format_func=DATASET_LABELS.get, horizontal=True,
                        index=list(DATASET_LABELS).index(previous) if previous in DATASET_LABELS else 0,
@@ -88,7 +104,10 @@ def build_form(root: Path) -> None:
         train_size = TRAIN_SIZES[st.selectbox("Training images", list(TRAIN_SIZES), key="setup_train_size")]
     st.caption("Or build from a terminal in the repository:")
     st.code(build_command(root, dataset=dataset, data_dir=data_dir, train_size=train_size), language="bash")
-    if st.button("Build the quick model set", type="primary", key="setup_build"):
+    holder = artifacts.build_holder(root)
+    if holder:
+        st.info(f"A build into this folder is running ({holder}). Check the folder again when it has finished.")
+    if st.button("Build the quick model set", type="primary", key="setup_build", disabled=bool(holder)):
         if run_build(root, dataset=dataset, data_dir=data_dir, train_size=train_size):
             st.rerun()
     data_error = st.session_state.get("setup_data_error")

@@ -7,6 +7,7 @@ not from the code under test.
 from __future__ import annotations
 
 import html
+import os
 import io
 import json
 import re
@@ -19,6 +20,7 @@ from scipy.special import softmax
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 from streamlit.testing.v1 import AppTest
 
+from core import artifacts as art
 from core.artifacts import MANIFEST, open_artifacts
 from dashboard import registry
 from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
@@ -267,6 +269,27 @@ def test_empty_folder_offers_to_build_and_the_build_opens_the_app(monkeypatch, t
     assert_clean(at)
     assert (tmp_path / "empty" / MANIFEST).is_file()
     assert [t.value for t in at.title] == ["Data"]
+
+
+def test_a_read_only_server_never_builds_nor_asks_for_a_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("DIGIT_LENS_READ_ONLY", "1")
+    at = open_app(monkeypatch, tmp_path / "empty")
+    assert_clean(at)
+    assert any("read-only" in i.value for i in at.info)
+    assert not at.button and not at.text_input and not at.radio
+    assert "-m core build" in at.code[0].value
+    assert not (tmp_path / "empty").exists()
+
+
+def test_the_build_button_says_a_build_is_running_instead_of_starting_another(monkeypatch, tmp_path):
+    root = tmp_path / "busy"
+    with art.build_lock(root):
+        at = open_app(monkeypatch, root)
+        assert_clean(at)
+        assert any(f"process {os.getpid()}" in i.value for i in at.info)
+        assert at.button(key="setup_build").disabled
+    at.run()
+    assert not at.button(key="setup_build").disabled
 
 
 def test_missing_mnist_offers_the_bundled_digits(monkeypatch, tmp_path):
