@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 
 try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one line, not a traceback
     import pandas as pd
     from tqdm import tqdm
 
     from core.artifacts import ArtifactError, open_artifacts
-    from core.build import STAGES, BuildEvent, build
+    from core.build import STAGES, BuildEvent, build, stop_workers
     from core.data import DATASETS, DataError, load_dataset
     from core.models import GROUPS, REGISTRY
     from core.report import report_json, report_text
@@ -106,8 +108,15 @@ class _Bars:
             self.overall.close()
 
 
+def _terminate(signum, frame) -> None:
+    """SIGTERM (``kill``) ends the CLI like Ctrl-C: clean-up and worker shutdown run."""
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         if args.command == "build":
             bars = _Bars()
@@ -131,6 +140,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted: the previous artifacts are untouched", file=sys.stderr)
         return 130
+    finally:
+        stop_workers()
     return 0
 
 

@@ -140,7 +140,36 @@ def read_manifest(root) -> dict:
         found = manifest.get("format") if isinstance(manifest, dict) else None
         raise IncompatibleArtifacts(f"{path} has artifact format {found!r}, this version reads format {FORMAT!r}. "
                                     f"{_rebuild(path.parent)}")
+    missing = _missing_keys(manifest)
+    if missing:
+        raise CorruptArtifacts(f"{path} lacks {', '.join(missing)}; it was edited or written by something else. "
+                               f"{_rebuild(path.parent)}")
     return manifest
+
+
+#: What every manifest and every model entry must hold (``fit_warnings``, ``params`` and ``key`` are optional).
+MANIFEST_KEYS = {"dataset": dict, "models": dict, "files": dict, "data_file": str, "versions": dict,
+                 "created": str}
+DATASET_KEYS = ("name", "id", "hash", "image_shape", "class_names", "n_train", "n_test")
+MODEL_KEYS = {"title": str, "task": str, "score_kind": str, "temperature": (int, float), "class_names": list,
+              "sha256": dict, "files": dict, "metrics": dict}
+
+
+def _missing_keys(manifest: dict) -> list[str]:
+    """The keys a manifest lacks or holds with the wrong type, as 'models.rf.files' paths."""
+    missing = [key for key, kind in MANIFEST_KEYS.items() if not isinstance(manifest.get(key), kind)]
+    if isinstance(manifest.get("dataset"), dict):
+        missing += [f"dataset.{key}" for key in DATASET_KEYS if key not in manifest["dataset"]]
+    models = manifest.get("models")
+    for name, entry in models.items() if isinstance(models, dict) else ():
+        if not isinstance(entry, dict):
+            missing.append(f"models.{name}")
+            continue
+        missing += [f"models.{name}.{key}" for key, kind in MODEL_KEYS.items() if not isinstance(entry.get(key), kind)]
+        files = entry.get("files")
+        if isinstance(files, dict):
+            missing += [f"models.{name}.files.{key}" for key in ("model", "predictions") if key not in files]
+    return missing
 
 
 def version_problems(manifest: dict) -> list[str]:

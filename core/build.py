@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import joblib
+from joblib.externals.loky import reusable_executor
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
@@ -99,6 +100,19 @@ def build(
         except BaseException:
             _discard_new(root, before)
             raise
+
+
+def stop_workers() -> None:
+    """End joblib's worker processes now: left alone they idle for minutes after the work that used them.
+
+    For a process that is about to end (the CLI); in a long-lived process
+    (the dashboard) they are shared with other builds and are left to
+    joblib. Only an executor that exists is shut down (asking loky for one
+    would start it).
+    """
+    executor = reusable_executor._executor
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify) -> BuildResult:

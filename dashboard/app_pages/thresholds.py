@@ -30,7 +30,7 @@ if mode == "ovr":
         cls = 1
         cols[1].selectbox("Digit", [pred.class_names[1]], key="thresholds_digit_fixed", disabled=True)
     else:
-        cls = class_names.index(cols[1].selectbox("Digit", class_names, key="thresholds_digit"))
+        cls = list(pred.class_names).index(cols[1].selectbox("Digit", list(pred.class_names), key="thresholds_digit"))
 
 
 def _threshold(ovr: thresholds.OneVsRest, positive: str, by: str) -> float:

@@ -1,7 +1,12 @@
 import json
 import os
+import signal
+import subprocess
+import sys
 import threading
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,3 +200,34 @@ def test_builds_into_two_folders_run_side_by_side(tmp_path, digits):
     for thread in threads:
         thread.join(60)
     assert sorted(results) == ["a", "b"] and all(r.built == ["sgd"] for r in results.values())
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "(python" in Path(f"/proc/{pid}/stat").read_text() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+
+
+def test_a_killed_cli_build_takes_its_worker_processes_with_it(tmp_path):
+    command = [sys.executable, "-m", "core", "build", "--dataset", "digits", "--models", "svc,mlp,rf", "--cv", "5",
+               "--artifacts", str(tmp_path / "killed")]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[2], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline, workers = time.monotonic() + 60, []
+    while time.monotonic() < deadline and not workers:
+        workers = [pid for pid in _children(process.pid)
+                   if "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+        time.sleep(0.05)
+    assert workers, "the build started no worker process"
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "interrupted" in err
+    time.sleep(1)
+    assert not [pid for pid in workers if _alive(pid)]
+    assert not (tmp_path / "killed" / "manifest.json").exists()

@@ -136,3 +136,20 @@ def test_ctrl_c_while_the_cli_starts_prints_one_line(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode in (130, 2), err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("damage, named", [
+    (lambda m: m.pop("files"), "files"),
+    (lambda m: m["models"]["sgd"].pop("score_kind"), "models.sgd.score_kind"),
+    (lambda m: m["models"]["sgd"]["files"].pop("predictions"), "models.sgd.files.predictions"),
+    (lambda m: m["dataset"].pop("class_names"), "dataset.class_names"),
+    (lambda m: m.__setitem__("versions", None), "versions"),
+])
+def test_report_on_a_manifest_with_missing_keys_names_them_in_one_line(tmp_path, capsys, damage, named):
+    build(dataset="digits", artifacts_dir=tmp_path, models="sgd")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    damage(manifest)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["report", "--artifacts", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and named in err and "Rebuild with" in err
