@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 from pathlib import Path
@@ -14,6 +15,7 @@ from core.build import STAGES, BuildEvent, build
 from core.data import MNIST_ENV, DataError, default_cache_dir
 from dashboard import loader
 
+LOG = logging.getLogger(__name__)
 TRAIN_SIZES = {"all": None, "20,000": 20_000, "5,000": 5_000, "2,000": 2_000}
 DATASET_LABELS = {"mnist": "MNIST (28x28)", "digits": "Bundled digits (8x8, offline)"}
 
@@ -67,6 +69,12 @@ def run_build(root: Path, *, dataset: str, data_dir: str, train_size: int | None
         bar.empty()
         st.error(f"The build failed: {exc}")
         return False
+    except BaseException:
+        # Streamlit stops a run whose tab closed or reran by raising inside it: the build deleted what it
+        # wrote, and only the server's log can still say so.
+        LOG.warning("The build into %s was cancelled (its browser tab closed or reran); nothing was left "
+                    "behind and the previous artifacts are untouched.", root)
+        raise
     bar.progress(1.0, text="Done.")
     st.session_state.pop("setup_data_error", None)
     loader.clear()
