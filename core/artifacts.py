@@ -358,8 +358,8 @@ def build_lock(root: Path):
         lock = FileLock(root / LOCK_FILE, timeout=0)
         lock.acquire()
     except Timeout:
-        raise BuildInProgress(f"Another build is writing to {root} ({_owner(root)}). Wait for it to finish, or build into "
-                              "another folder with --artifacts.") from None
+        raise BuildInProgress(f"Another build is writing to {root} ({_owner(root)}). Wait for it to finish, "
+                              "or build into another folder with --artifacts.") from None
     except OSError as exc:
         raise ArtifactError(f"Cannot write to {root} ({exc.strerror or exc}); nothing was trained. Choose a folder "
                             "you can write with --artifacts.") from None

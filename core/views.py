@@ -438,8 +438,8 @@ def mosaic(images, *, gap: int = 1) -> np.ndarray:
 
 
 __all__ = [
-    "THRESHOLD_BY", "Page", "ThresholdCurves", "Votes", "ablation_steps", "by_confidence", "digit_row", "gallery", "mosaic", "paginate",
-    "params_label", "per_class_f1", "percent", "predict_all", "scores_decide", "strategy_table", "threshold_sweep",
-    "tuning_table", "choose_threshold", "reduced_sweep", "threshold_curves", "reduced_coverage",
-    "png_data_url",
+    "THRESHOLD_BY", "Page", "ThresholdCurves", "Votes", "ablation_steps", "by_confidence", "choose_threshold",
+    "digit_row", "gallery", "mosaic", "paginate", "params_label", "per_class_f1", "percent", "png_data_url",
+    "predict_all", "reduced_coverage", "reduced_sweep", "scores_decide", "strategy_table", "threshold_curves",
+    "threshold_sweep", "tuning_table",
 ]

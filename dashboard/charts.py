@@ -75,23 +75,6 @@ def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_d
     })
 
 
-def grouped_bars(frame: pd.DataFrame, *, x: str, y: str, colour: str, height: int = 320) -> go.Figure:
-    """Bars of ``y`` per ``x``, one colour per ``colour`` group."""
-    data = [go.Bar(x=group[x], y=group[y], name=str(name), marker_color=PALETTE[i % len(PALETTE)])
-            for i, (name, group) in enumerate(frame.groupby(colour, sort=False))]
-    return _figure(data, height=height, barmode="group", xaxis={"type": "category", "title": {"text": x}},
-                   yaxis={"title": {"text": y}})
-
-
-def bars(frame: pd.DataFrame, *, x: str, y: str, title: str, y_title: str, error: str | None = None,
-         height: int = 300) -> go.Figure:
-    """A single-colour bar chart, with optional error bars (then without value labels)."""
-    bar = go.Bar(x=frame[x], y=frame[y], marker_color=PALETTE[0],
-                 error_y={"type": "data", "array": frame[error]} if error else None,
-                 text=None if error else [f"{v:.3g}" for v in frame[y]], textposition="auto")
-    return _figure([bar], height=height, title=title, xaxis={"type": "category"}, yaxis={"title": {"text": y_title}})
-
-
 def ranked_bars(labels, values, *, x_title: str, fmt: str, log: bool = False, zoom: bool = False,
                 row_pixels: int = 30) -> go.Figure:
     """Horizontal bars, one per label, in the given order from the top, each labelled with its value.

@@ -1,4 +1,5 @@
-"""Small static line charts as inline SVG, for views that change on every slider step.
+"""Small static charts as inline SVG: line charts for views that change on every slider step, bar charts
+for pages that should open without loading plotly.
 
 A plotly chart costs the browser ~30-100 ms to draw again, three of them a
 threshold step several times the step itself (``bench/browser.py``). An SVG of
@@ -105,3 +106,67 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
             f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
             f'style="font:11px sans-serif;fill:{TEXT}"><text x="{MARGIN["left"]}" y="18" '
             f'style="font-size:14px;font-weight:600">{html.escape(title)}</text>{"".join(parts)}</svg>')
+
+
+def _nice_step(top: float) -> float:
+    """A round tick step giving four to eight ticks from 0 to ``top``."""
+    raw = top / 5 if top > 0 else 1.0
+    power = 10 ** np.floor(np.log10(raw))
+    return float(min((m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw), default=10 * power))
+
+
+def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Sequence[str], title: str,
+         y_title: str, errors: dict[str, np.ndarray] | None = None, fmt: str = ",.0f") -> str:
+    """An SVG bar chart: one cluster per group, one bar per series, optional +-error whiskers.
+
+    Bars carry their value as a tooltip (``<title>``); the y axis spans 0 and every bar and whisker
+    (negative values grow downwards from 0).
+
+    Examples
+    --------
+    >>> svg = bars(["0", "1"], {"train": np.array([5, 7])}, colours=["#1f77b4"], title="t", y_title="n")
+    >>> svg.count("<title>")
+    2
+    """
+    errors = errors or {}
+    top = max(float(np.max(v + errors.get(k, 0))) for k, v in series.items())
+    lowest = min(0.0, *(float(np.min(v - errors.get(k, 0))) for k, v in series.items()))
+    step = _nice_step(top - lowest)
+    ticks = np.arange(np.floor(lowest / step) * step, top + step, step)
+    low, high = float(ticks[0]), float(max(ticks[-1], ticks[0] + step))
+    left, right = MARGIN["left"] + 10, WIDTH * 2 - MARGIN["right"]
+    plot_top, bottom = MARGIN["top"], HEIGHT - MARGIN["bottom"]
+
+    def sy(value):
+        return bottom - (np.asarray(value, dtype=float) - low) / (high - low) * (bottom - plot_top)
+
+    slot = (right - left) / len(groups)
+    width = slot * 0.8 / len(series)
+    parts = [f'<line x1="{left}" y1="{float(sy(t)):.1f}" x2="{right}" y2="{float(sy(t)):.1f}" stroke="{GRID}"/>'
+             f'<text x="{left - 6}" y="{float(sy(t)) + 4:.1f}" text-anchor="end">{format(t, fmt)}</text>'
+             for t in ticks]
+    for g, group in enumerate(groups):
+        x0 = left + g * slot + slot * 0.1
+        parts.append(f'<text x="{left + (g + 0.5) * slot:.1f}" y="{bottom + 16}" text-anchor="middle">'
+                     f'{html.escape(str(group))}</text>')
+        for i, (name, values) in enumerate(series.items()):
+            x, value = x0 + i * width, float(values[g])
+            parts.append(f'<rect x="{x:.1f}" y="{float(min(sy(value), sy(0))):.1f}" width="{width * 0.92:.1f}" '
+                         f'height="{float(abs(sy(0) - sy(value))):.1f}" fill="{colours[i]}"><title>{html.escape(name)} '
+                         f'{html.escape(str(group))}: {format(value, fmt)}</title></rect>')
+            if name in errors:
+                middle, spread = x + width * 0.46, float(errors[name][g])
+                parts.append(f'<line x1="{middle:.1f}" y1="{float(sy(value - spread)):.1f}" x2="{middle:.1f}" '
+                             f'y2="{float(sy(value + spread)):.1f}" '
+                             f'stroke="{TEXT}"/>')
+    for i, name in enumerate(series):
+        x = right - 110 * (len(series) - i)
+        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colours[i]}"/>'
+                     f'<text x="{x + 16}" y="18">{html.escape(name)}</text>')
+    parts.append(f'<text transform="translate(12 {(bottom + plot_top) / 2:.1f}) rotate(-90)" text-anchor="middle">'
+                 f'{html.escape(y_title)}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH * 2} {HEIGHT}" width="{WIDTH * 2}" '
+            f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" style="font:11px sans-serif;'
+            f'fill:{TEXT}"><text x="{left}" y="18" style="font-size:14px;font-weight:600">{html.escape(title)}</text>'
+            f'<rect x="{left}" y="{plot_top}" width="{right - left}" height="{bottom - plot_top}" fill="none" '
+            f'stroke="{AXIS}"/>{"".join(parts)}</svg>')

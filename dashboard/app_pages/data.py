@@ -5,12 +5,11 @@ from __future__ import annotations
 import html
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from core import views
 from core.eda import INK_COLUMNS
-from dashboard import charts, ui
+from dashboard import charts, svg, ui
 
 TILE_PIXELS = 130
 VARIANCE_COLOURS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58",
@@ -34,12 +33,12 @@ if loaded.artifacts.manifest.get("train_size"):
 
 st.subheader("Class distribution")
 share = st.toggle("Show shares instead of counts", key="data_share")
-counts = pd.DataFrame({"digit": names * 2,
-                       "split": ["train"] * len(names) + ["test"] * len(names),
-                       "images": list(summary.train_counts) + list(summary.test_counts)})
+splits = {"train": np.asarray(summary.train_counts, dtype=float), "test": np.asarray(summary.test_counts, dtype=float)}
 if share:
-    counts["images"] = counts["images"] / counts.groupby("split")["images"].transform("sum")
-st.plotly_chart(charts.grouped_bars(counts, x="digit", y="images", colour="split"), key="data_counts")
+    splits = {name: values / values.sum() for name, values in splits.items()}
+st.html(ui.svg_row_html([svg.bars(names, splits, colours=charts.PALETTE, title="Images per digit",
+                                  y_title="share of the split" if share else "images", fmt=".0%" if share else ",.0f")],
+                        alts=["images per digit in the training and test sets"]))
 
 st.subheader("Samples per digit")
 n_samples = summary.sample_images.shape[1]
@@ -64,8 +63,10 @@ stat = st.segmented_control("Statistic", list(INK_COLUMNS), format_func=INK_LABE
                             key="data_ink_stat") or "ink"
 table = summary.ink_by_class.reset_index()
 table["digit"] = [names[i] for i in table["label"]]
-st.plotly_chart(charts.bars(table, x="digit", y=f"{stat}_mean", error=f"{stat}_std", y_title=INK_LABELS[stat],
-                            title=f"Mean {INK_LABELS[stat]} (± one standard deviation)"), key="data_ink")
+st.html(ui.svg_row_html([svg.bars(names, {"mean": table[f"{stat}_mean"].to_numpy()}, colours=charts.PALETTE,
+                                  errors={"mean": table[f"{stat}_std"].to_numpy()}, y_title=INK_LABELS[stat],
+                                  title=f"Mean {INK_LABELS[stat]} (± one standard deviation)", fmt=",.2f")],
+                        alts=[f"mean {INK_LABELS[stat]} per digit"]))
 with st.expander("Table"):
     st.dataframe(table.drop(columns="label").set_index("digit"), column_config={
         c: st.column_config.NumberColumn(format="%.2f") for c in table.columns if c.endswith(("_mean", "_std"))})

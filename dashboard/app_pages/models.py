@@ -182,7 +182,8 @@ for detector in loaded.binary:
     cols[4].metric("F1", f"{at.f1:.3f}")
     left, right = st.columns(2)
     with left:
-        st.plotly_chart(charts.sweep(curves.sweep, threshold=default, title="Precision and recall against the threshold",
+        st.plotly_chart(charts.sweep(curves.sweep, threshold=default,
+                                     title="Precision and recall against the threshold",
                                      x_title=f"threshold (probability of '{positive}')"),
                         key=f"models_sweep_{detector}")
     with right:
