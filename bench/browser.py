@@ -75,9 +75,9 @@ class Sample:
 
 
 class Server:
-    """``streamlit run SCRIPT`` on a free loopback port, stopped on exit."""
+    """``streamlit run SCRIPT`` on a free loopback port, stopped on exit; its output goes to ``log``."""
 
-    def __init__(self, script: Path, env: dict[str, str]):
+    def __init__(self, script: Path, env: dict[str, str], *, log: Path | None = None):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -85,10 +85,11 @@ class Server:
         command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                    "--server.port", str(self.port), "--server.address", "127.0.0.1",
                    "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-        self.process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(log or os.devnull, "wb") as out:
+            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=out,
+                                            stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as response:
                     if response.read() == b"ok":
@@ -96,7 +97,9 @@ class Server:
             except OSError:
                 time.sleep(0.3)
         self.stop()
-        raise RuntimeError(f"streamlit run {script} did not start within 90 s")
+        output = log.read_text() if log else ""
+        raise RuntimeError(f"streamlit run {script} did not start within 90 s (exit {self.process.returncode})"
+                           f"\n{output}")
 
     def memory_mb(self) -> tuple[float, float]:
         """Current and peak resident memory of the server process, in MB."""

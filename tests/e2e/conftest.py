@@ -3,41 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.browser import CHROMIUM_ARGS, Server
 from tests.dashboard.artifact_set import REPO_ROOT, build_small_set
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-START_TIMEOUT = 90
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not answer at {url} within {START_TIMEOUT} s:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="session")
@@ -60,25 +33,12 @@ def e2e_artifacts(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def server(e2e_artifacts, tmp_path_factory, chromium_path) -> str:
     """Base URL of ``streamlit run dashboard/streamlit_app.py`` on a free localhost port."""
-    port = _free_port()
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "DIGIT_LENS_ARTIFACTS": str(e2e_artifacts)}
-    command = [sys.executable, "-m", "streamlit", "run", "dashboard/streamlit_app.py",
-               "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    app = Server(REPO_ROOT / "dashboard" / "streamlit_app.py", {"DIGIT_LENS_ARTIFACTS": str(e2e_artifacts)}, log=log)
     try:
-        _wait_healthy(url, process, log)
-        yield url
+        yield app.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        app.stop()
 
 
 @pytest.fixture(scope="session")
