@@ -192,15 +192,25 @@ def task_labels(spec: ModelSpec, ds: Dataset) -> tuple[np.ndarray, np.ndarray, t
     return ds.y_train, ds.y_test, ds.class_names
 
 
-def model_scores(model, X) -> tuple[np.ndarray, str]:
+def model_scores(model, X, *, n_classes: int | None = None) -> tuple[np.ndarray, str]:
     """``(scores, kind)``: class probabilities when the model has them, else decision values.
 
     A binary decision function ``d`` becomes two columns ``[-d, d]`` so every
-    model stores one column per class.
+    model stores one column per class. With ``n_classes``, a model that never
+    saw some classes in training (its ``classes_`` lack them) gets their
+    columns too, at probability 0 or decision value -inf, so column ``k`` is
+    always class ``k``.
     """
     if hasattr(model, "predict_proba"):
-        return model.predict_proba(X).astype(np.float32), "proba"
-    return class_columns(np.asarray(model.decision_function(X), dtype=np.float32)), "decision"
+        scores, kind = model.predict_proba(X).astype(np.float32), "proba"
+    else:
+        scores, kind = class_columns(np.asarray(model.decision_function(X), dtype=np.float32)), "decision"
+    classes = getattr(model, "classes_", None)
+    if n_classes is not None and classes is not None and scores.shape[1] != n_classes:
+        full = np.full((scores.shape[0], n_classes), 0.0 if kind == "proba" else -np.inf, dtype=np.float32)
+        full[:, np.asarray(classes, dtype=np.int64)] = scores
+        scores = full
+    return scores, kind
 
 
 def class_columns(decision: np.ndarray) -> np.ndarray:
@@ -231,7 +241,7 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     fit_warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     notify("predict")
     y_pred = np.asarray(model.predict(ds.X_test), dtype=np.int64)
-    scores, score_kind = model_scores(model, ds.X_test)
+    scores, score_kind = model_scores(model, ds.X_test, n_classes=len(class_names))
     temperature = 1.0
     if score_kind == "decision":
         notify("calibrate")
@@ -285,7 +295,8 @@ def held_out_temperature(spec: ModelSpec, ds: Dataset, y_train: np.ndarray, *, s
         warnings.simplefilter("ignore")
         scores = cross_val_predict(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train[rows],
                                    y_train[rows], cv=folds, method="decision_function", n_jobs=-1)
-    return evaluation.fit_temperature(class_columns(scores), y_train[rows])
+    labels = y_train[rows]
+    return evaluation.fit_temperature(class_columns(scores), np.searchsorted(np.unique(labels), labels))
 
 
 def _write_data(root: Path, ds: Dataset, files: dict) -> str:

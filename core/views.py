@@ -400,7 +400,7 @@ def predict_all(models: Mapping, row, *, class_names, temperatures: Mapping | No
     names = [str(name) for name in class_names]
     probabilities, predicted = {}, {}
     for name, model in models.items():
-        scores, kind = model_scores(model, row)
+        scores, kind = model_scores(model, row, n_classes=len(names))
         probabilities[name] = evaluation.probabilities(scores, score_kind=kind,
                                                        temperature=temperatures.get(name, 1.0))[0]
         label = scores[0].argmax() if name in from_scores else np.asarray(model.predict(row))[0]

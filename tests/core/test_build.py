@@ -231,3 +231,17 @@ def test_a_killed_cli_build_takes_its_worker_processes_with_it(tmp_path):
     time.sleep(1)
     assert not [pid for pid in workers if _alive(pid)]
     assert not (tmp_path / "killed" / "manifest.json").exists()
+
+
+def test_a_class_missing_from_training_keeps_its_column(tmp_path, digits):
+    keep = digits.y_train != 3
+    no_threes = replace(digits, X_train=digits.X_train[keep], y_train=digits.y_train[keep])
+    build(dataset=no_threes, artifacts_dir=tmp_path, models="sgd,rf")
+    aset = open_artifacts(tmp_path)
+    for name in ("sgd", "rf"):
+        pred = aset.predictions(name)
+        assert pred.scores.shape == (len(digits.y_test), 10)
+        np.testing.assert_array_equal(pred.scores.argmax(axis=1), pred.y_pred)
+        assert not np.any(pred.y_pred == 3)
+        probs = evaluation.probabilities(pred.scores, score_kind=pred.score_kind, temperature=pred.temperature)
+        assert np.all(probs[:, 3] == 0) and np.allclose(probs.sum(axis=1), 1)

@@ -12,6 +12,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ from streamlit.testing.v1 import AppTest
 
 from core import artifacts as art
 from core.artifacts import MANIFEST, open_artifacts
+from core.build import build
+from core.data import load_dataset
 from dashboard import registry
 from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
                                      percent_bounds)
@@ -341,3 +344,18 @@ def test_an_edited_cell_in_the_url_is_ignored_without_a_traceback(monkeypatch, a
     assert_clean(at)
     assert at.selectbox(key="errors_model_pick").value == "rf", "the URL was read"
     assert any("Click a cell of the matrix" in i.value for i in at.info)
+
+
+def test_thresholds_and_errors_cope_with_a_digit_missing_from_training(monkeypatch, tmp_path):
+    digits = load_dataset("digits")
+    keep = digits.y_train != 3
+    build(dataset=replace(digits, X_train=digits.X_train[keep], y_train=digits.y_train[keep]),
+          artifacts_dir=tmp_path, models="sgd,rf")
+    at = open_app(monkeypatch, tmp_path, "app_pages/thresholds.py")
+    for model in ("sgd", "rf"):
+        at.selectbox(key="thresholds_model").set_value(model).run()
+        at.selectbox(key="thresholds_digit").set_value("3").run()
+        assert_clean(at)
+        assert operating_point(at)["Recall"] == "0.000"
+    at.switch_page("app_pages/errors.py").run()
+    assert_clean(at)
