@@ -54,9 +54,22 @@ def _frame(x_title: str, y_title: str) -> list[str]:
                  f'height="{_sy(0) - _sy(1):.1f}" fill="none" stroke="{AXIS}"/>')
     parts.append(f'<text x="{(_sx(0) + _sx(1)) / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
                  f'{html.escape(x_title)}</text>')
-    parts.append(f'<text transform="translate(12 {(_sy(0) + _sy(1)) / 2:.1f}) rotate(-90)" text-anchor="middle">'
-                 f'{html.escape(y_title)}</text>')
+    parts.append(_y_title((_sy(0) + _sy(1)) / 2, y_title))
     return parts
+
+
+def _y_title(middle: float, text: str) -> str:
+    """The y axis title, turned a quarter, centred at height ``middle``."""
+    return (f'<text transform="translate(12 {middle:.1f}) rotate(-90)" text-anchor="middle">'
+            f'{html.escape(text)}</text>')
+
+
+def _document(width: int, title: str, *, title_x: float, body: str) -> str:
+    """A standalone SVG document ``width`` x :data:`HEIGHT` with ``title`` above ``body``."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {HEIGHT}" width="{width}" '
+            f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
+            f'style="font:11px sans-serif;fill:{TEXT}"><text x="{title_x}" y="18" '
+            f'style="font-size:14px;font-weight:600">{html.escape(title)}</text>{body}</svg>')
 
 
 def _polyline(line: Line) -> str:
@@ -102,10 +115,7 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
         parts.append(f'<line x1="{x:.1f}" y1="{_sy(0) - 12:.1f}" x2="{x + 18:.1f}" y2="{_sy(0) - 12:.1f}" '
                      f'stroke="{line.colour}" stroke-width="2"/><text x="{x + 22:.1f}" y="{_sy(0) - 8:.1f}">'
                      f'{html.escape(line.name)}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-            f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
-            f'style="font:11px sans-serif;fill:{TEXT}"><text x="{MARGIN["left"]}" y="18" '
-            f'style="font-size:14px;font-weight:600">{html.escape(title)}</text>{"".join(parts)}</svg>')
+    return _document(WIDTH, title, title_x=MARGIN["left"], body="".join(parts))
 
 
 def _nice_step(top: float) -> float:
@@ -163,10 +173,7 @@ def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Seque
         x = right - 110 * (len(series) - i)
         parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colours[i]}"/>'
                      f'<text x="{x + 16}" y="18">{html.escape(name)}</text>')
-    parts.append(f'<text transform="translate(12 {(bottom + plot_top) / 2:.1f}) rotate(-90)" text-anchor="middle">'
-                 f'{html.escape(y_title)}</text>')
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH * 2} {HEIGHT}" width="{WIDTH * 2}" '
-            f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" style="font:11px sans-serif;'
-            f'fill:{TEXT}"><text x="{left}" y="18" style="font-size:14px;font-weight:600">{html.escape(title)}</text>'
-            f'<rect x="{left}" y="{plot_top}" width="{right - left}" height="{bottom - plot_top}" fill="none" '
-            f'stroke="{AXIS}"/>{"".join(parts)}</svg>')
+    parts.append(_y_title((bottom + plot_top) / 2, y_title))
+    frame = (f'<rect x="{left}" y="{plot_top}" width="{right - left}" height="{bottom - plot_top}" fill="none" '
+             f'stroke="{AXIS}"/>')
+    return _document(WIDTH * 2, title, title_x=left, body=frame + "".join(parts))
