@@ -30,14 +30,16 @@ from functools import cached_property
 from pathlib import Path
 
 import joblib
-from filelock import FileLock, Timeout
 import numpy as np
 import sklearn
+from filelock import FileLock, Timeout
 
 FORMAT = 1
 MANIFEST = "manifest.json"
 ARTIFACTS_ENV = "DIGIT_LENS_ARTIFACTS"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
 def python_command() -> str:
     """The interpreter running this code, as a user would type it: relative to the working folder when it
     lies inside it (``.venv/bin/python``), else absolute. A bare ``python`` can be another interpreter."""
@@ -259,7 +261,7 @@ class ArtifactSet:
         except KeyError:
             raise MissingArtifacts(
                 f"Model {name!r} is not in {self.root}; built: {', '.join(self.model_names) or 'none'}. "
-                f"Build it with: python -m core build --models {name}"
+                f"Build it with: {build_command(self.root)} --models {name}"
             ) from None
 
     def path(self, relative: str, *, pattern: str = r"[\w.-]+(/[\w.-]+)?") -> Path:

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import joblib
-from joblib.externals.loky import reusable_executor
 import numpy as np
+from joblib.externals.loky import reusable_executor
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 

@@ -197,11 +197,9 @@ def _check_idx_size(path: Path, dims: tuple[int, ...], expected: int, *, header:
         if inflated != (header + expected) % 2**32:
             raise DataError(f"{path}: truncated, oversized or damaged: the header says {dims} = {expected:,} bytes, "
                             f"but the gzip file inflates to {inflated:,} bytes (modulo 4 GiB). {_REPLACE}")
-    elif path.stat().st_size != header + expected:
+    elif (size := path.stat().st_size) != header + expected:
         raise DataError(f"{path}: truncated or oversized body: header says {dims} = {expected:,} bytes, file has "
-                        f"{path.stat().st_size - header:,}. {_REPLACE}")
-
-
+                        f"{size - header:,}. {_REPLACE}")
 
 
 def find_idx_files(folder) -> dict[str, Path]:
