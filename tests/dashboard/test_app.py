@@ -153,11 +153,17 @@ def test_two_model_gallery_shows_the_wrong_models_temperature_softmax(monkeypatc
     assert np.any(np.abs(plain - confidence) > 0.01)
 
 
+def open_thresholds(monkeypatch, root, *, model: str, digit: str):
+    """The Thresholds page on ``root`` with ``model`` and one-vs-rest ``digit`` picked."""
+    at = open_app(monkeypatch, root, "app_pages/thresholds.py")
+    at.selectbox(key="thresholds_model").set_value(model).run()
+    at.selectbox(key="thresholds_digit").set_value(digit).run()
+    return at
+
+
 def test_threshold_slider_moves_the_operating_point(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("rf")
-    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
-    at.selectbox(key="thresholds_model").set_value("rf").run()
-    at.selectbox(key="thresholds_digit").set_value("3").run()
+    at = open_thresholds(monkeypatch, artifact_dir, model="rf", digit="3")
     for threshold in (0.3, 0.7):
         at.slider(key="thresholds_p_rf_3").set_value(threshold).run()
         assert_clean(at)
@@ -172,9 +178,7 @@ def test_threshold_slider_moves_the_operating_point(monkeypatch, artifact_dir, s
 
 def test_threshold_galleries_show_the_mistakes_nearest_the_threshold(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("rf")
-    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
-    at.selectbox(key="thresholds_model").set_value("rf").run()
-    at.selectbox(key="thresholds_digit").set_value("8").run()
+    at = open_thresholds(monkeypatch, artifact_dir, model="rf", digit="8")
     at.slider(key="thresholds_p_rf_8").set_value(0.255).run()
     assert_clean(at)
     p, y = pred.scores[:, 8], pred.y_true == 8
@@ -191,9 +195,7 @@ def test_threshold_galleries_show_the_mistakes_nearest_the_threshold(monkeypatch
 
 def test_target_precision_picks_the_lowest_threshold_that_reaches_it(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("sgd")
-    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
-    at.selectbox(key="thresholds_model").set_value("sgd").run()
-    at.selectbox(key="thresholds_digit").set_value("5").run()
+    at = open_thresholds(monkeypatch, artifact_dir, model="sgd", digit="5")
     at.segmented_control(key="thresholds_by").set_value("precision").run()
     at.slider(key="thresholds_precision_sgd_5").set_value(0.9).run()
     assert_clean(at)
