@@ -12,7 +12,7 @@ try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one 
     from tqdm import tqdm
 
     from core.artifacts import ArtifactError, open_artifacts
-    from core.build import STAGES, BuildEvent, build, stop_workers
+    from core.build import BuildEvent, build, stop_workers
     from core.data import DATASETS, DataError, load_dataset
     from core.models import GROUPS, REGISTRY
     from core.report import report_json, report_text
@@ -79,7 +79,7 @@ def _tune(args) -> None:
 
 
 class _Bars:
-    """tqdm bars: one over the models, one over the stages of the current model."""
+    """tqdm bars: one over the steps (the models, then the explore analyses), one over the current step's stages."""
 
     def __init__(self):
         self.overall = None
@@ -87,7 +87,7 @@ class _Bars:
 
     def __call__(self, event: BuildEvent) -> None:
         if self.overall is None:
-            self.overall = tqdm(total=event.total, desc="models", unit="model", position=0)
+            self.overall = tqdm(total=event.total, desc="steps", unit="step", position=0)
         if event.stage == "done":
             self.overall.update(1)
             if self.stages is not None:
@@ -95,11 +95,11 @@ class _Bars:
                 self.stages = None
             return
         if self.stages is None:
-            self.stages = tqdm(total=len(STAGES), desc=event.model, unit="stage", position=1, leave=False)
+            self.stages = tqdm(total=len(event.stages), desc=event.model, unit="stage", position=1, leave=False)
         if event.stage == "skip":
             self.stages.set_postfix_str("up to date")
         else:
-            self.stages.n = STAGES.index(event.stage)
+            self.stages.n = event.stages.index(event.stage)
             self.stages.set_postfix_str(event.stage)
             self.stages.refresh()
 

@@ -327,6 +327,38 @@ class ArtifactSet:
             image_shape=tuple(ds["image_shape"]), class_names=tuple(ds["class_names"]), summary=arrays,
         )
 
+    @property
+    def has_explore(self) -> bool:
+        """Whether the build stored the map and neighbour index (sets built before they existed lack them)."""
+        return isinstance(self.manifest.get("explore"), dict)
+
+    def explore(self) -> dict:
+        """The explore arrays (map, neighbours, training features and images), checked and read-only."""
+        if not self.has_explore:
+            raise MissingArtifacts(f"{self.root} has no map or neighbour index (built by an older version). "
+                                   f"{_rebuild(self.root)}")
+        relative = self._explore_file("arrays")
+        arrays = self._load_npz(relative, pattern=r"explore-\w+\.npz")
+        missing = {"coords", "neighbours", "distances", "train_features", "train_images"} - set(arrays)
+        if missing:
+            raise CorruptArtifacts(f"{self.root / relative} lacks {', '.join(sorted(missing))}. {_rebuild(self.root)}")
+        return arrays
+
+    def _explore_file(self, kind: str) -> str | None:
+        files = self.manifest["explore"].get("files")
+        return files.get(kind) if isinstance(files, dict) else None
+
+    def load_feature_space(self):
+        """The fitted Pipeline from raw pixel rows to the explore feature space (for drawn or uploaded digits)."""
+        if self.problems:
+            raise IncompatibleArtifacts(f"The feature space was {'; '.join(self.problems)}; unpickling it is unsafe. "
+                                        f"{_rebuild(self.root)}")
+        path = self.path(self._explore_file("space"), pattern=r"explore-\w+\.joblib")
+        try:
+            return joblib.load(path)
+        except Exception as exc:  # unpickling can fail in many ways; all mean "rebuild"
+            raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_rebuild(self.root)}") from exc
+
     def load_model(self, name: str):
         """The fitted Pipeline of ``name``, after checking its file against the manifest."""
         if self.problems:

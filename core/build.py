@@ -30,12 +30,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 
 from core import artifacts as art
-from core import evaluation
+from core import evaluation, explore
 from core.data import Dataset, load_dataset, subset
 from core.eda import summarise
 from core.models import REGISTRY, ModelSpec, resolve_models
 
 STAGES = ("fit", "predict", "calibrate", "latency", "cv", "save")
+#: Name the build's last step (the dataset-level analyses of :mod:`core.explore`) reports under.
+EXPLORE = "explore"
 LATENCY_ROWS = 25
 CALIBRATION_ROWS = 10_000
 
@@ -44,13 +46,24 @@ CALIBRATION_ROWS = 10_000
 class BuildEvent:
     """Progress report: ``stage`` of model ``index`` (0-based) out of ``total`` has started.
 
-    ``stage`` is one of :data:`STAGES`, ``"skip"`` for a reused model, or ``"done"``.
+    ``stage`` is one of :attr:`stages`, ``"skip"`` for a reused step, or ``"done"``.
+    The last step, after every model, is :data:`EXPLORE`.
     """
 
     model: str
     index: int
     total: int
     stage: str
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The stages this step goes through: :data:`STAGES`, or :data:`core.explore.STAGES` for the last."""
+        return explore.STAGES if self.model == EXPLORE else STAGES
+
+    @property
+    def fraction(self) -> float:
+        """Share of this step done when the event is reported."""
+        return 1.0 if self.stage in ("done", "skip") else self.stages.index(self.stage) / len(self.stages)
 
 
 @dataclass(frozen=True)
@@ -116,29 +129,34 @@ def stop_workers() -> None:
 
 
 def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify) -> BuildResult:
-    previous = _reusable_models(root, ds)
+    current = _current_manifest(root, ds)
+    previous = _reusable_models(root, current)
     files: dict[str, str] = {}
     data_file = _write_data(root, ds, files)
     entries, built, reused = {}, [], []
+    total = len(names) + 1
     for index, name in enumerate(names):
         spec = REGISTRY[name]
         key = model_key(spec, ds, seed=seed, cv=cv)
         old = previous.pop(name, None)
         if old is not None and old["key"] == key:
-            notify(BuildEvent(name, index, len(names), "skip"))
+            notify(BuildEvent(name, index, total, "skip"))
             entries[name] = old
             reused.append(name)
         else:
             entries[name] = _build_model(root, spec, ds, key=key, seed=seed, cv=cv,
-                                         notify=lambda stage: notify(BuildEvent(name, index, len(names), stage)))
+                                         notify=lambda stage: notify(BuildEvent(name, index, total, stage)))
             built.append(name)
-        notify(BuildEvent(name, index, len(names), "done"))
+        notify(BuildEvent(name, index, total, "done"))
+    explored = _explore(root, ds, current, seed=seed,
+                        notify=lambda stage: notify(BuildEvent(EXPLORE, len(names), total, stage)))
     order = list(REGISTRY)
     entries = dict(sorted({**previous, **entries}.items(), key=lambda item: order.index(item[0])))
-    for entry in entries.values():
+    for entry in [*entries.values(), explored]:
         for relative in entry["files"].values():
             files[relative] = entry["sha256"][relative]
     manifest = _manifest(ds, entries, files, data_file=data_file, seed=seed, train_size=train_size)
+    manifest["explore"] = explored
     art.write_json(root / art.MANIFEST, manifest)
     _remove_unreferenced(root, manifest)
     return BuildResult(root=root, built=built, reused=reused, manifest=manifest)
@@ -309,21 +327,39 @@ def _write_data(root: Path, ds: Dataset, files: dict) -> str:
     return relative
 
 
-def _reusable_models(root: Path, ds: Dataset) -> dict[str, dict]:
-    """Entries of the current manifest that were built on the same data and are intact."""
+def _current_manifest(root: Path, ds: Dataset) -> dict | None:
+    """The published manifest when it was built on the same data with the same library versions."""
     try:
         manifest = art.read_manifest(root)
     except art.ArtifactError:
-        return {}
+        return None
     if manifest["dataset"]["hash"] != ds.content_hash or art.version_problems(manifest):
+        return None
+    return manifest
+
+
+def _intact(root: Path, entry: dict) -> bool:
+    return all((root / rel).is_file() and art.sha256_file(root / rel) == digest
+               for rel, digest in entry["sha256"].items())
+
+
+def _reusable_models(root: Path, manifest: dict | None) -> dict[str, dict]:
+    """Entries of the current manifest that were built on the same data and are intact."""
+    if manifest is None:
         return {}
-    return {
-        name: entry for name, entry in manifest["models"].items()
-        if name in REGISTRY and all(
-            (root / rel).is_file() and art.sha256_file(root / rel) == digest
-            for rel, digest in entry["sha256"].items()
-        )
-    }
+    return {name: entry for name, entry in manifest["models"].items() if name in REGISTRY and _intact(root, entry)}
+
+
+def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notify) -> dict:
+    """The explore entry: the current one when its key is unchanged and its files intact, else a new one."""
+    key = explore.explore_key(ds, seed=seed, versions=art.runtime_versions())
+    old = (manifest or {}).get("explore")
+    if isinstance(old, dict) and old.get("key") == key and _intact(root, old):
+        notify("skip")
+    else:
+        old = explore.write_explore(root, ds, key=key, seed=seed, notify=notify)
+    notify("done")
+    return old
 
 
 def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: int, train_size) -> dict:
@@ -347,7 +383,7 @@ def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: 
 def _remove_unreferenced(root: Path, manifest: dict) -> None:
     """Delete data, model and temporary files of earlier or interrupted builds."""
     keep = set(manifest["files"])
-    candidates = [*root.glob("data-*.npz"), *root.glob("models/*"), *root.glob(".*.tmp")]
+    candidates = [*root.glob("data-*.npz"), *root.glob("explore-*"), *root.glob("models/*"), *root.glob(".*.tmp")]
     for path in candidates:
         if path.is_file() and path.relative_to(root).as_posix() not in keep:
             path.unlink(missing_ok=True)

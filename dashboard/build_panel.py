@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import artifacts
 from core.artifacts import ArtifactError, MissingArtifacts, read_manifest
-from core.build import STAGES, BuildEvent, build
+from core.build import BuildEvent, build
 from core.data import MNIST_ENV, DataError, default_cache_dir
 from dashboard import loader
 
@@ -54,7 +54,7 @@ def run_build(root: Path, *, dataset: str, data_dir: str, train_size: int | None
     bar = st.progress(0.0, text="Loading the data...")
 
     def progress(event: BuildEvent) -> None:
-        done = event.index + (1 if event.stage in ("done", "skip") else STAGES.index(event.stage) / len(STAGES))
+        done = event.index + event.fraction
         bar.progress(min(done / event.total, 1.0),
                      text=f"{event.model}: {event.stage} ({event.index + 1}/{event.total})")
 

@@ -49,7 +49,9 @@ def test_progress_reports_every_stage_of_every_model(digits_build):
     for name in ("sgd", "is5"):
         assert [s for m, s in stages if m == name] == ["fit", "predict", "calibrate", "latency", "cv", "save", "done"]
     assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "latency", "cv", "save", "done"]
-    assert {e.total for e in events} == {3}
+    assert [s for m, s in stages if m == "explore"] == ["features", "map", "neighbours", "save", "done"]
+    assert {e.total for e in events} == {4}
+    assert all(0 <= e.fraction <= 1 for e in events)
 
 
 def test_stored_predictions_and_metrics_match_the_loaded_model(digits_build, digits):
