@@ -192,3 +192,41 @@ def ablation(steps: pd.DataFrame, *, pairs, row_pixels: int = 56) -> go.Figure:
                    xaxis2={"domain": [0.58, 1.0], "anchor": "y", "range": [0, pair_top * 1.35],
                            "dtick": 1 if pair_top <= 5 else None},
                    yaxis={"type": "category", "autorange": "reversed", "automargin": True})
+
+
+#: Grey for a right answer, red for a mistake.
+OUTCOME_SCALE = [[0.0, "#b8b8b8"], [0.5, "#b8b8b8"], [0.5, LOSS], [1.0, LOSS]]
+
+
+def _discrete_scale(n: int) -> list:
+    """A stepped colour scale giving each of the values ``0..n-1`` its own palette colour."""
+    scale = []
+    for i in range(n):
+        colour = PALETTE[i % len(PALETTE)]
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
+
+
+def map_scatter(grid: np.ndarray, colours: np.ndarray, *, wrong: np.ndarray, by: str, class_names) -> go.Figure:
+    """Every test image as a point of the map, one WebGL trace (so box and lasso select across all of it).
+
+    Arrays travel as typed binary (uint16 coordinates, uint8 colours and
+    sizes: about 8 bytes a point); mistakes are drawn larger. ``uirevision``
+    keeps the user's zoom when only the colouring changes.
+    """
+    n = len(class_names)
+    if by in ("true", "predicted"):
+        colour = {"colorscale": _discrete_scale(n), "cmin": -0.5, "cmax": n - 0.5,
+                  "colorbar": {"tickvals": list(range(n)), "ticktext": list(class_names), "title": {"text": by}}}
+    elif by == "outcome":
+        colour = {"colorscale": OUTCOME_SCALE, "cmin": 0, "cmax": 1,
+                  "colorbar": {"tickvals": [0.25, 0.75], "ticktext": ["right", "wrong"]}}
+    else:
+        colour = {"colorscale": "Viridis", "cmin": 0, "cmax": 100, "colorbar": {"title": {"text": "confidence %"}}}
+    colour["colorbar"] = {**colour["colorbar"], "len": 0.5, "thickness": 14}
+    sizes = np.where(wrong, 7, 4).astype(np.uint8)
+    trace = go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", hoverinfo="none",
+                         marker={"color": colours, "size": sizes, "line": {"width": 0}, **colour})
+    axis = {"visible": False, "range": [-300, 10_300]}
+    return _figure([trace], height=620, dragmode="lasso", uirevision="map", showlegend=False,
+                   xaxis=axis, yaxis={**axis, "scaleanchor": "x"}, margin={"l": 0, "r": 0, "t": 10, "b": 0})

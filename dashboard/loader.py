@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import evaluation, report, thresholds, tuning, views
+from core import evaluation, explore, mapping, report, thresholds, tuning, views
 from dashboard import charts
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
@@ -297,3 +297,83 @@ def decided_by_scores(loaded: Loaded) -> frozenset[str]:
     """Models whose stored test predictions are all the argmax of their stored scores (see
     :func:`core.views.scores_decide`): the Draw page asks them once, for scores only."""
     return _decided_by_scores(loaded.fingerprint, loaded.predictions)
+
+
+@dataclass(frozen=True, eq=False)
+class Explore:
+    """The stored map and neighbour index of an artifact set (read-only arrays).
+
+    Attributes
+    ----------
+    entry : the manifest's ``explore`` entry (method, trustworthiness, timings)
+    grid : ``(n_test, 2)`` map coordinates on the integer grid of :func:`core.mapping.grid_coords`
+    neighbours, distances : ``(n_test, k)`` nearest training rows of every test image, and their distances
+    train_images : the training images, for neighbour thumbnails
+    index : the :class:`core.explore.NeighbourIndex` for new images (drawn, uploaded)
+    """
+
+    entry: Mapping
+    grid: np.ndarray
+    neighbours: np.ndarray
+    distances: np.ndarray
+    train_images: np.ndarray
+    index: explore.NeighbourIndex
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the map and neighbour index...")
+def _explore(fingerprint: str, _aset: ArtifactSet, _y_train: np.ndarray) -> Explore:
+    arrays = _aset.explore()
+    return Explore(entry=MappingProxyType(dict(_aset.manifest["explore"])),
+                   grid=_read_only(mapping.grid_coords(arrays["coords"])), neighbours=arrays["neighbours"],
+                   distances=arrays["distances"], train_images=arrays["train_images"],
+                   index=explore.NeighbourIndex(arrays["train_features"], _y_train))
+
+
+def explore_data(loaded: Loaded) -> Explore:
+    """The map and neighbours of the set on show, read once per fingerprint.
+
+    Raises
+    ------
+    core.artifacts.ArtifactError
+        When the set has none (built before they existed) or its files fail their checks.
+    """
+    return _explore(loaded.fingerprint, loaded.artifacts, loaded.data.y_train)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Loading the feature space...")
+def _feature_space(root: str, fingerprint: str):
+    return open_artifacts(root, strict=False).load_feature_space()
+
+
+def feature_space(loaded: Loaded):
+    """The fitted Pipeline from raw pixel rows to the neighbour feature space (for drawn digits)."""
+    return _feature_space(str(loaded.artifacts.root), loaded.fingerprint)
+
+
+@st.cache_resource(max_entries=20_000, show_spinner=False)
+def _train_image(fingerprint: str, index: int, _image: np.ndarray) -> str:
+    return views.png_data_url(_image)
+
+
+def train_images(loaded: Loaded, rows) -> list[str]:
+    """Training images ``rows`` as PNG ``data:`` URLs at their own size, each encoded once per server."""
+    images = explore_data(loaded).train_images
+    shape = loaded.data.image_shape
+    return [_train_image(loaded.fingerprint, int(i), images[int(i)].reshape(shape)) for i in rows]
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _map_view(fingerprint: str, name: str, by: str, _loaded: Loaded):
+    pred = _loaded.predictions[name]
+    grid = explore_data(_loaded).grid
+    colours = mapping.colour_values(by, y_true=pred.y_true, y_pred=pred.y_pred, confidence=confidence(_loaded, name))
+    order = mapping.drawing_order(pred.y_true, pred.y_pred)
+    figure = charts.map_scatter(grid[order], colours[order], wrong=(pred.y_true != pred.y_pred)[order], by=by,
+                                class_names=pred.class_names)
+    return figure, _read_only(order)
+
+
+def map_view(loaded: Loaded, name: str, by: str):
+    """``(figure, order)``: the map coloured ``by`` for model ``name`` (mistakes drawn last, on top) and the
+    test row of each drawn point. Built once per model and colouring; read-only by contract."""
+    return _map_view(loaded.fingerprint, name, by, loaded)

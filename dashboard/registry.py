@@ -34,6 +34,7 @@ PAGES: list[PageDef] = [
     PageDef("app_pages/data.py", "Data", ":material/dataset:", "data"),
     PageDef("app_pages/models.py", "Models", ":material/leaderboard:", "models"),
     PageDef("app_pages/errors.py", "Errors", ":material/grid_on:", "errors"),
+    PageDef("app_pages/explore.py", "Explore", ":material/scatter_plot:", "explore"),
     PageDef("app_pages/thresholds.py", "Thresholds", ":material/tune:", "thresholds"),
     PageDef("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
 ]

@@ -15,7 +15,7 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import build_panel, loader, registry, state  # noqa: E402
+from dashboard import build_panel, detail, loader, registry, state  # noqa: E402
 
 st.set_page_config(page_title="Digit Lens", page_icon=REPO_ROOT / "dashboard" / "icon.png", layout="wide")
 
@@ -42,4 +42,5 @@ if loaded.warnings:
     with st.expander("Rebuild"):
         build_panel.build_form(status.root)
 
+detail.from_url(loaded)
 page.run()

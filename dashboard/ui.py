@@ -110,17 +110,21 @@ def picture(image: np.ndarray, *, alt: str, width: int) -> None:
 
 
 def tiles_html(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
-               pixels: int = GALLERY_PIXELS) -> str:
+               pixels: int = GALLERY_PIXELS, indexes=None) -> str:
     """Images (``data:`` URLs, see :func:`dashboard.loader.test_images`) in a grid with an HTML caption each.
 
     Each image travels at its own size (a 28x28 PNG is ~300 bytes) and the
     browser enlarges it without smoothing (``image-rendering: pixelated``), so
-    a page of 18 images costs one element of a few KiB, not 54 elements.
+    a page of 18 images costs one element of a few KiB, not 54 elements. With
+    ``indexes`` each tile carries ``data-index`` and can be focused, for
+    :func:`dashboard.clickable.clicked`.
     """
-    figures = [f'<figure style="margin:0"><img src="{src}" width="{pixels}" height="{pixels}" '
+    marks = ([f' data-index="{int(i)}" tabindex="0" role="button"' for i in indexes] if indexes is not None
+             else [""] * len(sources))
+    figures = [f'<figure style="margin:0"{mark}><img src="{src}" width="{pixels}" height="{pixels}" '
                f'style="image-rendering:pixelated" alt="{html.escape(alt)}">'
                f'<figcaption style="font-size:0.8rem;color:#555">{caption}</figcaption></figure>'
-               for src, caption, alt in zip(sources, captions, alts)]
+               for src, caption, alt, mark in zip(sources, captions, alts, marks)]
     return (f'<div style="display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px">'
             f'{"".join(figures)}</div>')
 
@@ -131,9 +135,21 @@ def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: 
     st.html(tiles_html(sources, captions, alts, columns=columns, pixels=pixels))
 
 
-def gallery(sources: list[str], captions: pd.DataFrame, *, columns: int = 6) -> None:
-    """Test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``, ``top``."""
+def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6) -> str:
+    """Clickable test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``,
+    ``top`` (see :func:`core.views.gallery`)."""
     text = [f'#{row.index} · true <b>{html.escape(row.true)}</b> → <b>{html.escape(row.predicted)}</b> '
             f'({html.escape(views.percent(row.confidence))})<br>top-3: {html.escape(row.top)}'
             for row in captions.itertuples(index=False)]
-    tiles(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns)
+    return tiles_html(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns,
+                      indexes=captions["index"])
+
+
+def answers_table(answers: pd.DataFrame, *, titles: dict[str, str]) -> None:
+    """Every model's answer for one image (:func:`core.detail.answers`) as one HTML table, mistakes in red."""
+    rows = "".join(
+        f'<tr><th style="text-align:left">{html.escape(titles.get(row.model, row.model))}</th>'
+        f'<td style="color:{"#2a7" if row.correct else "#d62728"}"><b>{html.escape(row.predicted)}</b></td>'
+        f'<td>{html.escape(row.top)}</td></tr>' for row in answers.itertuples(index=False))
+    st.html('<table style="font-size:0.85rem;border-collapse:collapse;width:100%">'
+            f'<tr><th style="text-align:left">model</th><th>says</th><th>top 3</th></tr>{rows}</table>')

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import evaluation, views
-from dashboard import loader, state, ui
+from dashboard import detail, loader, state, ui
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
@@ -64,7 +64,7 @@ show_diagonal = top[2].toggle("Show diagonal", value=False, key="errors_diag")
 pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=class_names)
 
 
-def _paged_gallery(rows, shown_pred, *, key: str, note: str) -> None:
+def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -> None:
     """Page through ``rows`` (already in display order), captioned with ``shown_pred``'s answers."""
     n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
     number = st.pagination(n_pages, key=f"{key}_page") if n_pages > 1 else 1
@@ -76,7 +76,8 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str) -> None:
                              score_kind=shown_pred.score_kind, class_names=class_names,
                              temperature=shown_pred.temperature)
     with st.container(key=key):
-        ui.gallery(loader.test_images(loaded, page.rows), captions)
+        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions),
+                              key=f"{key}_tiles", model=shown_model)
 
 
 @st.fragment
@@ -117,7 +118,7 @@ def matrix_and_cell() -> None:
     if rows.size == 0:
         st.info("No test image falls in this cell.")
     else:
-        _paged_gallery(rows, pred, key=f"errors_cell_{model}_{true}_{predicted}", note="Most confident first.")
+        _paged_gallery(rows, pred, key=f"errors_cell_{model}_{true}_{predicted}", note="Most confident first. Click an image for its whole story.", shown_model=model)
 
 
 @st.fragment
@@ -142,7 +143,8 @@ def two_models() -> None:
         st.info("No image in this group.")
     else:
         _paged_gallery(rows, wrong, key=f"errors_two_{model}_{other}_{outcome}",
-                       note=f"{rows.size} images; captions show the wrong model's answer, most confident first.")
+                       note=f"{rows.size} images; captions show the wrong model's answer, most confident first.",
+                       shown_model=wrong_name)
 
 
 matrix_and_cell()

@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from core import evaluation, thresholds, views
-from dashboard import charts, loader, svg, ui
+from dashboard import charts, detail, loader, svg, ui
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
 BY = {"probability": "probability", "precision": "target precision", "recall": "target recall"}
@@ -63,7 +63,7 @@ def _near_html(rows, title: str, proba, positive: str) -> str:
     captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
                 f"p('{html.escape(positive)}') {views.percent(float(proba[i, cls]))}" for i in rows]
     return heading + ui.tiles_html(loader.test_images(loaded, rows), captions, [f"test image {i}" for i in rows],
-                                   columns=NEAR)
+                                   columns=NEAR, indexes=rows)
 
 
 @st.fragment
@@ -96,12 +96,13 @@ def one_vs_rest(model: str, cls: int, by: str) -> None:
     ], alts=["precision and recall against the threshold", "precision-recall curve", "ROC curve"])
     false_pos, false_neg = ovr.near(threshold, k=NEAR)
     proba = loader.probabilities(loaded, model)
-    st.html(f'<p style="color:#777;font-size:0.875rem">{html.escape(_detail(ovr, threshold, positive))}</p>'
-            + ui.operating_point_html(at, positive) + charts_html
-            + _near_html(false_pos, "False positives just above the threshold (raise it to drop them)", proba,
-                         positive)
-            + _near_html(false_neg, "False negatives just below the threshold (lower it to catch them)", proba,
-                         positive))
+    markup = (f'<p style="color:#777;font-size:0.875rem">{html.escape(_detail(ovr, threshold, positive))}</p>'
+              + ui.operating_point_html(at, positive) + charts_html
+              + _near_html(false_pos, "False positives just above the threshold (raise it to drop them)", proba,
+                           positive)
+              + _near_html(false_neg, "False negatives just below the threshold (lower it to catch them)", proba,
+                           positive))
+    detail.show_clickable(loaded, markup, key="thresholds_view", model=model)
 
 
 @st.fragment

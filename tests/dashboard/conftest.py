@@ -20,6 +20,23 @@ def ablation_dir(tmp_path_factory):
     return build_ablation_set(tmp_path_factory.getbasetemp() / "dashboard-ablation")
 
 
+#: Session-state key prefix a test sets to click a tile of the clickable element with that key.
+CLICK = "_test_click_"
+
+
+@pytest.fixture(autouse=True)
+def clickable_as_html(monkeypatch):
+    """AppTest cannot render custom components: the clickable element becomes ``st.html`` (so tests read its
+    markup), and a test clicks its tile ``row`` by setting ``at.session_state[CLICK + key] = row``."""
+    from dashboard import clickable
+
+    def clicked(html: str, *, key: str):
+        st.html(html)
+        return st.session_state.pop(CLICK + key, None)
+
+    monkeypatch.setattr(clickable, "clicked", clicked)
+
+
 @pytest.fixture(autouse=True)
 def fresh_caches():
     """Every AppTest starts from empty Streamlit caches, as a newly started server does."""

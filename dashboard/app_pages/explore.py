@@ -1,0 +1,131 @@
+"""Explore page: every test image on a 2-D map; a box or lasso shows the images inside, mistakes first."""
+
+from __future__ import annotations
+
+import html
+import zlib
+
+import numpy as np
+import streamlit as st
+
+from core import mapping, views
+from core.artifacts import ArtifactError
+from dashboard import detail, loader, state, ui
+
+PER_PAGE = 18
+MAP_KEY = "explore_map"
+
+loaded = ui.artifacts()
+names = ui.chosen_models(loaded)
+class_names = list(loaded.data.class_names)
+try:
+    data = loader.explore_data(loaded)
+except ArtifactError as exc:
+    st.title("Explore")
+    st.info(f"{exc} It adds the map and the neighbour index: {ui.core_command(loaded, 'build')}")
+    st.stop()
+
+model = state.url_value("model", session_key="explore_model", valid=lambda v: v in names, default=names[0])
+colour = state.url_value("colour", session_key="explore_colour", valid=lambda v: v in mapping.COLOUR_BY,
+                         default="outcome")
+pred = loaded.predictions[model]
+
+
+def _on_model() -> None:
+    state.set_url_value("model", st.session_state["explore_model_pick"], session_key="explore_model")
+
+
+def _on_colour() -> None:
+    picked = st.session_state["explore_colour_pick"]
+    if picked is not None:
+        state.set_url_value("colour", picked, session_key="explore_colour")
+
+
+def _set_region(region: mapping.Region | None) -> None:
+    state.set_url_value("region", None if region is None else region.url(), session_key="explore_region")
+
+
+def _on_select() -> None:
+    """A box or lasso becomes the region in the URL; a click on one point opens that image."""
+    selection = st.session_state[MAP_KEY].selection
+    region = mapping.region_from_selection(selection)
+    if region is not None:
+        _set_region(region)
+    elif len(selection.get("point_indices") or []) == 1:
+        _, order = loader.map_view(loaded, model, colour)
+        st.session_state["explore_point"] = int(order[selection["point_indices"][0]])
+
+
+st.title("Explore")
+entry = data.entry
+st.caption(f"Each point is one of the {len(pred.y_true):,} test images, placed by {entry['method']} from "
+           f"{entry['feature_space']} ({entry['dims']} dimensions), so images the strong models see alike sit "
+           f"together; trustworthiness {entry['trustworthiness']:.3f} (k = {entry['trust_k']}, "
+           f"{entry['trust_points']:,} points). Draw a box or a lasso to see the images inside; click a point "
+           "for its story.")
+st.session_state["explore_model_pick"] = model
+st.session_state["explore_colour_pick"] = colour
+top = st.columns([2, 3])
+top[0].selectbox("Model", names, key="explore_model_pick", format_func=loaded.title, on_change=_on_model)
+top[1].segmented_control("Colour by", list(mapping.COLOUR_BY), format_func=mapping.COLOUR_BY.get,
+                         key="explore_colour_pick", on_change=_on_colour)
+
+
+def _summary_html(rows: np.ndarray) -> str:
+    counts = mapping.selection_counts(rows, y_true=pred.y_true, y_pred=pred.y_pred, class_names=class_names)
+    wrong = int(counts.loc[counts["mistake"], "images"].sum())
+    lines = "".join(f'<tr style="color:{"#d62728" if r.mistake else "#333"}"><td>{html.escape(r.true)} → '
+                    f'{html.escape(r.predicted)}</td><td style="text-align:right">{r.images:,}</td></tr>'
+                    for r in counts.head(12).itertuples(index=False))
+    more = f"<p>… and {len(counts) - 12} more pairs</p>" if len(counts) > 12 else ""
+    return (f"<p><b>{rows.size:,} images selected</b>, {wrong:,} mistakes "
+            f"({wrong / max(rows.size, 1):.1%}) by {html.escape(loaded.title(model))}</p>"
+            f'<table style="font-size:0.85rem"><tr><th>true → predicted</th><th>images</th></tr>{lines}</table>'
+            f"{more}")
+
+
+@st.fragment
+def selection_gallery(rows: np.ndarray, region_key: str) -> None:
+    """The selected images, mistakes first and most confident first, paged (a page change reruns only this)."""
+    ordered = mapping.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
+                                    confidence=loader.confidence(loaded, model))
+    n_pages = views.paginate(ordered, page=1, per_page=PER_PAGE).n_pages
+    number = st.pagination(n_pages, key=f"explore_page_{region_key}") if n_pages > 1 else 1
+    page = views.paginate(ordered, page=number, per_page=PER_PAGE)
+    st.caption(f"Mistakes first, most confident first. Page {page.page} of {page.n_pages}. "
+               "Click an image for its whole story.")
+    captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
+                             score_kind=pred.score_kind, class_names=class_names, temperature=pred.temperature)
+    with st.container(key="explore_gallery"):
+        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions),
+                              key="explore_tiles", model=model)
+
+
+@st.fragment
+def map_and_selection() -> None:
+    """The map; a selection on it reruns this fragment: the summary and the gallery of the region."""
+    region = mapping.parse_region(state.url_value(
+        "region", session_key="explore_region", valid=lambda v: mapping.parse_region(v) is not None, default=None))
+    figure, _ = loader.map_view(loaded, model, colour)
+    left, right = st.columns([3, 2])
+    with left:
+        st.plotly_chart(figure, key=MAP_KEY, on_select=_on_select, selection_mode=("points", "box", "lasso"),
+                        config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage", "autoScale2d"]})
+    with right:
+        if region is None:
+            st.info("Draw a box or a lasso on the map (pick the tool at its top right) to see the images inside.")
+        else:
+            rows = mapping.select_region(data.grid, region)
+            st.html(_summary_html(rows))
+            st.button("Clear the selection", key="explore_clear", on_click=_set_region, args=(None,))
+    point = st.session_state.pop("explore_point", None)
+    if point is not None:
+        detail.request(loaded, point, model=model)
+    if region is not None:
+        if rows.size:
+            selection_gallery(rows, f"{zlib.crc32(region.url().encode()):08x}")
+        else:
+            st.info("No image lies inside this region.")
+
+
+map_and_selection()

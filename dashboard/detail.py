@@ -1,0 +1,120 @@
+"""One image's whole story, as a dialog any gallery opens and a link (``?image=N``) reopens.
+
+A gallery passes the clicked test row to :func:`request`; the entry script
+calls :func:`from_url` on every full run, so a shared link opens the same
+dialog. Closing the dialog removes ``image`` from the URL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import streamlit as st
+
+from core import detail
+from core.artifacts import ArtifactError
+from core.preprocess import Deskew
+from core.views import png_data_url
+from dashboard import clickable, loader, state, ui
+
+IMAGE_PARAM = "image"
+IMAGE_KEY = "detail_image"
+#: The model whose prediction the neighbour vote is read against (set by the page that opens the dialog).
+MODEL_KEY = "detail_model"
+_ROW = re.compile(r"[0-9]{1,7}")
+
+
+def parse_row(text: str | None, n_test: int) -> int | None:
+    """The test row a link names, or None for anything that is not a row of this set."""
+    if text is None or not _ROW.fullmatch(text):
+        return None
+    row = int(text)
+    return row if row < n_test else None
+
+
+def request(loaded: loader.Loaded, row: int, *, model: str | None = None) -> None:
+    """Open the dialog for test row ``row`` and put it in the URL."""
+    if model is not None:
+        st.session_state[MODEL_KEY] = model
+    state.set_url_value(IMAGE_PARAM, str(int(row)), session_key=IMAGE_KEY)
+    _dialog(loaded, int(row))
+
+
+def show_clickable(loaded: loader.Loaded, markup: str, *, key: str, model: str | None = None) -> None:
+    """Show ``markup`` whose ``data-index`` tiles are test rows; a click opens that image's dialog.
+
+    ``model`` is the model whose answer the gallery shows: the dialog reads the neighbour vote against it.
+    """
+    picked = clickable.clicked(markup, key=key)
+    if picked is not None and parse_row(str(picked), len(loaded.data.y_test)) is not None:
+        request(loaded, picked, model=model)
+
+
+def from_url(loaded: loader.Loaded) -> None:
+    """Open the dialog a link names (``?image=N``); an edited, invalid value is dropped from the URL."""
+    text = st.query_params.get(IMAGE_PARAM)
+    if text is None:
+        return
+    row = parse_row(text, len(loaded.data.y_test))
+    if row is None:
+        state.set_url_value(IMAGE_PARAM, None, session_key=IMAGE_KEY)
+        return
+    _dialog(loaded, row)
+
+
+def _closed() -> None:
+    state.set_url_value(IMAGE_PARAM, None, session_key=IMAGE_KEY)
+
+
+@st.dialog("Test image", width="large", on_dismiss=_closed)
+def _dialog(loaded: loader.Loaded, row: int) -> None:
+    names = state.selected_models(loaded.multiclass) or loaded.multiclass
+    model = st.session_state.get(MODEL_KEY)
+    model = model if model in names else names[0]
+    class_names = list(loaded.data.class_names)
+    true = int(loaded.data.y_test[row])
+    image = loaded.data.X_test[row].reshape(loaded.data.image_shape)
+    st.markdown(f"**Test image #{row}** · labelled **{html.escape(class_names[true])}** · "
+                f"neighbours and vote read against {html.escape(loaded.title(model))}")
+    left, right = st.columns([2, 3])
+    with left:
+        _images(loaded, image, names)
+    with right:
+        answers = detail.answers(row, probabilities={n: loader.probabilities(loaded, n) for n in names},
+                                 y_true=loaded.data.y_test, class_names=class_names)
+        ui.answers_table(answers, titles={n: loaded.title(n) for n in names})
+    _neighbours(loaded, row, true=true, predicted=int(loaded.predictions[model].y_pred[row]), model=model)
+
+
+def _images(loaded: loader.Loaded, image: np.ndarray, names: list[str]) -> None:
+    deskewing = detail.deskewing_models({n: loaded.artifacts.model_info(n)["params"] for n in names})
+    sources, captions = [png_data_url(image)], ["as stored"]
+    if deskewing:
+        straight = Deskew(image_shape=image.shape).fit_transform(image.reshape(1, -1)).reshape(image.shape)
+        sources.append(png_data_url(np.clip(straight, 0, 255).astype(np.uint8)))
+        captions.append("deskewed, as " + ", ".join(html.escape(loaded.title(n)) for n in deskewing) + " see it")
+    ui.tiles(sources, captions, captions, columns=2, pixels=140)
+
+
+def _neighbours(loaded: loader.Loaded, row: int, *, true: int, predicted: int, model: str) -> None:
+    try:
+        data = loader.explore_data(loaded)
+    except ArtifactError as exc:
+        st.info(f"Nearest training images are not available: {exc}")
+        return
+    story = detail.neighbour_story(data.neighbours[row], data.distances[row], y_train=loaded.data.y_train,
+                                   true=true, predicted=predicted)
+    names = loaded.data.class_names
+    vote = story.vote
+    if predicted == true:
+        reading = f"{vote.share_true:.0%} of them carry its label {names[true]}"
+    else:
+        reading = (f"{vote.share_true:.0%} carry its label {names[true]}, {vote.share_predicted:.0%} the predicted "
+                   f"{names[predicted]}: {vote.verdict}")
+    st.markdown(f"**Nearest training images** ({len(story.rows)}): {reading}.")
+    ui.tiles(loader.train_images(loaded, story.rows),
+             [f"train #{r} · <b>{html.escape(names[label])}</b> · d {d:.2f}"
+              for r, label, d in zip(story.rows, story.labels, story.distances)],
+             [f"training image {r}" for r in story.rows], columns=min(len(story.rows), 10), pixels=56)
