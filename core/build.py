@@ -133,8 +133,9 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
                                          notify=lambda stage: notify(BuildEvent(name, index, len(names), stage)))
             built.append(name)
         notify(BuildEvent(name, index, len(names), "done"))
-    order = list(REGISTRY)
-    entries = dict(sorted({**previous, **entries}.items(), key=lambda item: order.index(item[0])))
+    order = list(REGISTRY)  # then imported models, in the order they were imported
+    entries = dict(sorted({**previous, **entries}.items(),
+                          key=lambda item: order.index(item[0]) if item[0] in REGISTRY else len(order)))
     for entry in entries.values():
         for relative in entry["files"].values():
             files[relative] = entry["sha256"][relative]
@@ -310,20 +311,33 @@ def _write_data(root: Path, ds: Dataset, files: dict) -> str:
 
 
 def _reusable_models(root: Path, ds: Dataset) -> dict[str, dict]:
-    """Entries of the current manifest that were built on the same data and are intact."""
+    """Entries of the current manifest that were built or imported on the same data and are intact.
+
+    Pickled models (built, or imported scikit-learn ones) are kept only under the
+    same library versions; imported predictions and ONNX models under any.
+    """
     try:
         manifest = art.read_manifest(root)
     except art.ArtifactError:
         return {}
-    if manifest["dataset"]["hash"] != ds.content_hash or art.version_problems(manifest):
+    if manifest["dataset"]["hash"] != ds.content_hash:
         return {}
+    same_versions = not art.version_problems(manifest)
     return {
         name: entry for name, entry in manifest["models"].items()
-        if name in REGISTRY and all(
+        if _keeps(name, entry, ds, same_versions=same_versions) and all(
             (root / rel).is_file() and art.sha256_file(root / rel) == digest
             for rel, digest in entry["sha256"].items()
         )
     }
+
+
+def _keeps(name: str, entry: dict, ds: Dataset, *, same_versions: bool) -> bool:
+    """Whether a rebuild on ``ds`` may keep the manifest entry ``name`` (files not yet checked)."""
+    kind = art.imported_kind(entry)
+    if kind is None:
+        return name in REGISTRY and same_versions
+    return entry["imported"].get("dataset_hash") == ds.content_hash and (kind != "sklearn" or same_versions)
 
 
 def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: int, train_size) -> dict:
