@@ -37,7 +37,8 @@ def _positive(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Digit Lens: build, report, import your own model.")
+    parser = argparse.ArgumentParser(prog="python -m core",
+                                     description="Digit Lens: build, report, import your own model.")
     commands = parser.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="train models and write the artifact folder")
     b.add_argument("--dataset", choices=DATASETS, default="mnist",

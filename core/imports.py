@@ -37,15 +37,11 @@ from core import artifacts as art
 from core import onnx_model
 from core.build import median_latency_ms, model_scores
 from core.models import REGISTRY
-from core.predictions_file import read_predictions
+from core.predictions_file import InvalidImport, read_predictions
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 MODEL_SUFFIXES = (".onnx", ".joblib")
 MAX_MODEL_BYTES = 1 << 30
-
-
-class InvalidImport(art.ArtifactError):
-    """A predictions or model file that cannot be imported; nothing was written."""
 
 
 @dataclass(frozen=True)

@@ -34,15 +34,16 @@ PROBA_TOLERANCE = 1e-3
 MAX_FILE_BYTES = 1 << 30
 
 
-class PredictionsFileError(ArtifactError):
-    """A predictions file that cannot be imported; the message names the file and the row or column."""
+class InvalidImport(ArtifactError):
+    """A predictions or model file that cannot be imported (nothing was written); the message names the file
+    and, for a predictions file, the row or column."""
 
 
 def read_predictions(path, *, class_names, n_test: int, score_kind: str = "proba") -> tuple[np.ndarray, np.ndarray]:
     """``(y_pred, scores)`` in test order: class indices ``(n_test,)`` int64 and ``(n_test, n_classes)`` float32.
 
     ``y_pred`` is the file's ``predicted`` column when it has one, else the
-    argmax of the scores. Raises :class:`PredictionsFileError`.
+    argmax of the scores. Raises :class:`InvalidImport`.
     """
     path = Path(path)
     if score_kind not in SCORE_KINDS:
@@ -52,7 +53,7 @@ def read_predictions(path, *, class_names, n_test: int, score_kind: str = "proba
     where = (lambda i: f"line {i + 2}") if path.suffix == ".csv" else (lambda i: f"row {i}")
     _check_columns(path, frame, class_names)
     if len(frame) != n_test:
-        raise PredictionsFileError(f"{path} has {len(frame):,} rows, but the artifact set has {n_test:,} test images: "
+        raise InvalidImport(f"{path} has {len(frame):,} rows, but the artifact set has {n_test:,} test images: "
                                    "give one row per test image, in test order or with an 'index' column.")
     scores = _scores(path, frame, class_names, where, score_kind)
     y_pred = (_labels(path, frame[PREDICTED], class_names, where) if PREDICTED in frame
@@ -65,23 +66,23 @@ def read_predictions(path, *, class_names, n_test: int, score_kind: str = "proba
 
 def _read(path: Path, class_names: list[str]) -> pd.DataFrame:
     if path.suffix not in SUFFIXES:
-        raise PredictionsFileError(f"{path}: a predictions file must be {', '.join(SUFFIXES)}.")
+        raise InvalidImport(f"{path}: a predictions file must be {', '.join(SUFFIXES)}.")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise PredictionsFileError(f"{path} is {size / 2**30:.1f} GiB; a predictions file may be at most 1 GiB.")
+            raise InvalidImport(f"{path} is {size / 2**30:.1f} GiB; a predictions file may be at most 1 GiB.")
         if path.suffix == ".csv":
             return pd.read_csv(path)
         if path.suffix == ".parquet":
             return _read_parquet(path)
         return _read_npz(path, class_names)
-    except PredictionsFileError:
+    except InvalidImport:
         raise
     except OSError as exc:
-        raise PredictionsFileError(f"Cannot read {path} ({exc.strerror or exc}); check the path.") from None
+        raise InvalidImport(f"Cannot read {path} ({exc.strerror or exc}); check the path.") from None
     except (ValueError, zipfile.BadZipFile, EOFError, UnicodeDecodeError, pd.errors.ParserError,
             pd.errors.EmptyDataError) as exc:
-        raise PredictionsFileError(f"{path} is not a readable {path.suffix[1:].upper()} file "
+        raise InvalidImport(f"{path} is not a readable {path.suffix[1:].upper()} file "
                                    f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}).") from None
 
 
@@ -89,7 +90,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         import pyarrow  # noqa: F401  (pandas reads Parquet through it)
     except ImportError:
-        raise PredictionsFileError(f"{path}: reading Parquet needs pyarrow (pip install pyarrow); or save the "
+        raise InvalidImport(f"{path}: reading Parquet needs pyarrow (pip install pyarrow); or save the "
                                    "predictions as CSV or NPZ.") from None
     return pd.read_parquet(path)
 
@@ -99,15 +100,15 @@ def _read_npz(path: Path, class_names: list[str]) -> pd.DataFrame:
         arrays = {key: npz[key] for key in npz.files}
     unexpected = sorted(set(arrays) - {SCORES, PREDICTED, INDEX})
     if SCORES not in arrays or unexpected:
-        raise PredictionsFileError(f"{path} holds arrays {sorted(arrays)}; expected 'scores' (n_test, "
+        raise InvalidImport(f"{path} holds arrays {sorted(arrays)}; expected 'scores' (n_test, "
                                    f"{len(class_names)}) and optionally 'predicted' and 'index'.")
     scores = arrays.pop(SCORES)
     if scores.ndim != 2 or scores.shape[1] != len(class_names):
-        raise PredictionsFileError(f"{path}: 'scores' has shape {scores.shape}; expected (n_test, "
+        raise InvalidImport(f"{path}: 'scores' has shape {scores.shape}; expected (n_test, "
                                    f"{len(class_names)}), one column per class ({', '.join(class_names)}).")
     for key, array in arrays.items():
         if array.shape != (len(scores),):
-            raise PredictionsFileError(f"{path}: '{key}' has shape {array.shape}; expected ({len(scores)},), one "
+            raise InvalidImport(f"{path}: '{key}' has shape {array.shape}; expected ({len(scores)},), one "
                                        "value per row of 'scores'.")
     return pd.DataFrame({**dict(zip(class_names, scores.T)), **arrays})
 
@@ -117,12 +118,12 @@ def _check_columns(path: Path, frame: pd.DataFrame, class_names: list[str]) -> N
     expected = f"expected one column per class ({', '.join(class_names)}), optionally '{PREDICTED}' and '{INDEX}'"
     unexpected = [c for c in frame.columns if c not in {*class_names, PREDICTED, INDEX}]
     if unexpected:
-        raise PredictionsFileError(f"{path}: unexpected column(s) {', '.join(map(repr, unexpected[:5]))}; {expected}.")
+        raise InvalidImport(f"{path}: unexpected column(s) {', '.join(map(repr, unexpected[:5]))}; {expected}.")
     missing = [c for c in class_names if c not in frame.columns]
     if missing:
-        raise PredictionsFileError(f"{path}: no column for class(es) {', '.join(missing)}; {expected}.")
+        raise InvalidImport(f"{path}: no column for class(es) {', '.join(missing)}; {expected}.")
     if frame.columns.duplicated().any():
-        raise PredictionsFileError(f"{path}: column {frame.columns[frame.columns.duplicated()][0]!r} appears twice.")
+        raise InvalidImport(f"{path}: column {frame.columns[frame.columns.duplicated()][0]!r} appears twice.")
 
 
 def _numbers(path: Path, column: pd.Series, name: str, where) -> np.ndarray:
@@ -131,7 +132,7 @@ def _numbers(path: Path, column: pd.Series, name: str, where) -> np.ndarray:
     bad = values.isna() & column.notna()
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise PredictionsFileError(f"{path}: column {name!r} at {where(row)} holds {column.iloc[row]!r}, not a number.")
+        raise InvalidImport(f"{path}: column {name!r} at {where(row)} holds {column.iloc[row]!r}, not a number.")
     return values.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
@@ -140,20 +141,20 @@ def _scores(path: Path, frame: pd.DataFrame, class_names: list[str], where, scor
     bad = np.isnan(scores) | (scores == np.inf) | ((scores == -np.inf) & (score_kind == "proba"))
     if bad.any():
         row, col = map(int, np.argwhere(bad)[0])
-        raise PredictionsFileError(f"{path}: {scores[row, col]} at {where(row)}, column {class_names[col]!r}; every "
+        raise InvalidImport(f"{path}: {scores[row, col]} at {where(row)}, column {class_names[col]!r}; every "
                                    "class column needs a finite number.")
     if score_kind == "proba":
         outside = (scores < -PROBA_TOLERANCE) | (scores > 1 + PROBA_TOLERANCE)
         if outside.any():
             row, col = map(int, np.argwhere(outside)[0])
-            raise PredictionsFileError(f"{path}: probability {scores[row, col]:.4g} at {where(row)}, column "
+            raise InvalidImport(f"{path}: probability {scores[row, col]:.4g} at {where(row)}, column "
                                        f"{class_names[col]!r} is outside 0-1; if the columns hold logits or decision "
                                        "values, declare them with --scores decision.")
         sums = scores.sum(axis=1)
         off = np.abs(sums - 1) > PROBA_TOLERANCE
         if off.any():
             row = int(np.flatnonzero(off)[0])
-            raise PredictionsFileError(f"{path}: probabilities at {where(row)} sum to {sums[row]:.4g}, not 1; if the "
+            raise InvalidImport(f"{path}: probabilities at {where(row)} sum to {sums[row]:.4g}, not 1; if the "
                                        "columns hold logits or decision values, declare them with --scores decision.")
     return scores.astype(np.float32)
 
@@ -165,7 +166,7 @@ def _labels(path: Path, column: pd.Series, class_names: list[str], where) -> np.
     text = [str(int(n)) if pd.notna(n) and float(n).is_integer() else str(v) for n, v in zip(numeric, column)]
     for row, (label, value) in enumerate(zip(text, column)):
         if label not in index or pd.isna(value):
-            raise PredictionsFileError(f"{path}: predicted label {value!r} at {where(row)} is not a class "
+            raise InvalidImport(f"{path}: predicted label {value!r} at {where(row)} is not a class "
                                        f"({', '.join(class_names)}).")
     return np.array([index[label] for label in text], dtype=np.int64)
 
@@ -176,12 +177,12 @@ def _index(path: Path, column: pd.Series, n_test: int, where) -> np.ndarray:
     bad = np.isnan(values) | (values != np.round(values)) | (values < 0) | (values >= n_test)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise PredictionsFileError(f"{path}: index {column.iloc[row]!r} at {where(row)} is not a test row "
+        raise InvalidImport(f"{path}: index {column.iloc[row]!r} at {where(row)} is not a test row "
                                    f"(0 to {n_test - 1}).")
     values = values.astype(np.int64)
     seen = np.zeros(n_test, dtype=bool)
     for row, value in enumerate(values):
         if seen[value]:
-            raise PredictionsFileError(f"{path}: index {value} at {where(row)} appears twice; each test row once.")
+            raise InvalidImport(f"{path}: index {value} at {where(row)} appears twice; each test row once.")
         seen[value] = True
     return values
