@@ -114,7 +114,7 @@ def _import(args) -> None:
                               scale=args.input_scale, output=args.output, title=args.title)
     metrics = result.entry["metrics"]
     latency = "" if metrics["predict_ms"] is None else f", {metrics['predict_ms']:.3g} ms per image"
-    print(f"imported {result.entry['title']} as {result.name!r}: test accuracy {metrics['test_accuracy']:.4f}"
+    print(f"added {result.entry['title']} as {result.name!r}: test accuracy {metrics['test_accuracy']:.4f}"
           f"{latency} ({result.seconds:.1f} s) -> {result.root}")
     print(result.entry["description"])
 

@@ -32,7 +32,7 @@ LAYOUTS = {"flat": "(N, h*w)", "hw": "(N, h, w)", "nchw": "(N, 1, h, w)", "nhwc"
 SCALES = {"unit": "floats 0-1", "byte": "floats 0-255", "uint8": "uint8 0-255"}
 #: What the graph's output holds; ``auto`` decides from the test-set output (rows of probabilities or not).
 OUTPUTS = ("auto", "proba", "logits")
-ELEMENT_TYPES = {"tensor(float)": np.float32, "tensor(uint8)": np.uint8}
+ELEMENT_TYPES = ("tensor(float)", "tensor(uint8)")
 BATCH_ROWS = 1024
 PROBA_TOLERANCE = 1e-3
 

@@ -314,7 +314,7 @@ def test_cli_import_and_remove(root, proba, tmp_path, capsys):
     assert main(["import", "mine", "--predictions", str(tmp_path / "p.csv"), "--artifacts", str(root)]) == 0
     out = capsys.readouterr().out
     accuracy = open_artifacts(root).model_info("mine")["metrics"]["test_accuracy"]
-    assert f"imported mine (predictions only) as 'mine': test accuracy {accuracy:.4f}" in out
+    assert f"added mine (predictions only) as 'mine': test accuracy {accuracy:.4f}" in out
     proba.iloc[:10].to_csv(tmp_path / "short.csv", index=False)
     assert main(["import", "short", "--predictions", str(tmp_path / "short.csv"), "--artifacts", str(root)]) == 2
     err = capsys.readouterr().err
