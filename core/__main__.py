@@ -1,4 +1,4 @@
-"""Command line: ``python -m core build``, ``python -m core report`` and ``python -m core tune``."""
+"""Command line: ``python -m core build | report | tune | import | remove``."""
 
 from __future__ import annotations
 
@@ -14,7 +14,10 @@ try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one 
     from core.artifacts import ArtifactError, open_artifacts
     from core.build import BuildEvent, build, stop_workers
     from core.data import DATASETS, DataError, load_dataset
+    from core.imports import import_model, import_predictions, remove_model
     from core.models import GROUPS, REGISTRY
+    from core.onnx_model import LAYOUTS, OUTPUTS, SCALES
+    from core.predictions_file import SCORE_KINDS
     from core.report import report_json, report_text
     from core.tuning import SEARCHES, SPACES, save_results, summary_table, tune
 except KeyboardInterrupt:
@@ -34,7 +37,8 @@ def _positive(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description="Digit Lens: build and report.")
+    parser = argparse.ArgumentParser(prog="python -m core",
+                                     description="Digit Lens: build, report, import your own model.")
     commands = parser.add_subparsers(dest="command", required=True)
     b = commands.add_parser("build", help="train models and write the artifact folder")
     b.add_argument("--dataset", choices=DATASETS, default="mnist",
@@ -63,7 +67,56 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--search", choices=SEARCHES, default="grid",
                    help="grid: every candidate on all folds; halving: successive halving")
     t.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (-1 = all cores)")
+    _import_parser(commands)
+    rm = commands.add_parser("remove", help="remove a model (e.g. an imported one) from the artifact folder")
+    rm.add_argument("name")
+    rm.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     return parser
+
+
+IMPORT_HELP = """Add your own classifier to a built artifact set: its test-set predictions, an ONNX model or a fitted
+scikit-learn model. It then shows on every page like a built model. Warning: --model FILE.joblib unpickles the
+file, which runs code from it; only import files you trust."""
+
+
+def _import_parser(commands) -> None:
+    i = commands.add_parser("import", help="add your own model: a predictions file, an ONNX or a scikit-learn model",
+                            description=IMPORT_HELP)
+    i.add_argument("name", help="the model's name in Digit Lens (letters, digits, _)")
+    source = i.add_mutually_exclusive_group(required=True)
+    source.add_argument("--predictions", metavar="FILE",
+                        help="CSV, Parquet or NPZ, one row per test image (in test order or with an 'index' column): "
+                             "a column per class named by the class (0..9), optionally 'predicted'")
+    source.add_argument("--model", metavar="FILE",
+                        help="FILE.onnx (run with onnxruntime on CPU) or FILE.joblib (a fitted scikit-learn estimator "
+                             "on raw 0-255 pixel rows; loading it runs code from the file)")
+    i.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
+    i.add_argument("--title", help="the name shown in the dashboard (default: NAME)")
+    i.add_argument("--scores", choices=SCORE_KINDS, default="proba",
+                   help="predictions file: the class columns hold probabilities (default) or decision values/logits")
+    i.add_argument("--input-layout", choices=LAYOUTS,
+                   help="ONNX input: " + ", ".join(f"{k} {v}" for k, v in LAYOUTS.items()) + " (default: from the "
+                        "model's input shape)")
+    i.add_argument("--input-scale", choices=SCALES,
+                   help="ONNX input: " + ", ".join(f"{k} ({v})" for k, v in SCALES.items()) + " (default: uint8 for "
+                        "a uint8 input, else unit)")
+    i.add_argument("--output", choices=OUTPUTS, default="auto",
+                   help="ONNX output: proba, logits (a softmax is applied) or auto (probabilities when every test "
+                        "row is)")
+
+
+def _import(args) -> None:
+    if args.predictions:
+        result = import_predictions(args.artifacts, args.name, args.predictions, score_kind=args.scores,
+                                    title=args.title)
+    else:
+        result = import_model(args.artifacts, args.name, args.model, layout=args.input_layout,
+                              scale=args.input_scale, output=args.output, title=args.title)
+    metrics = result.entry["metrics"]
+    latency = "" if metrics["predict_ms"] is None else f", {metrics['predict_ms']:.3g} ms per image"
+    print(f"added {result.entry['title']} as {result.name!r}: test accuracy {metrics['test_accuracy']:.4f}"
+          f"{latency} ({result.seconds:.1f} s) -> {result.root}")
+    print(result.entry["description"])
 
 
 def _tune(args) -> None:
@@ -131,6 +184,11 @@ def main(argv=None) -> int:
             print(report_text(open_artifacts(result.root)))
         elif args.command == "tune":
             _tune(args)
+        elif args.command == "import":
+            _import(args)
+        elif args.command == "remove":
+            removed = remove_model(args.artifacts, args.name)
+            print(f"removed {args.name}: deleted {', '.join(removed) or 'no files'}")
         else:
             artifacts = open_artifacts(args.artifacts, strict=False)
             print(report_json(artifacts) if args.json else report_text(artifacts, ablation=args.ablation))

@@ -79,6 +79,10 @@ class CorruptArtifacts(ArtifactError):
     """A file does not match its checksum or cannot be parsed."""
 
 
+class PredictionsOnly(ArtifactError):
+    """The model was imported as test predictions only: there is nothing to score new images with."""
+
+
 def default_artifacts_dir() -> Path:
     """``$DIGIT_LENS_ARTIFACTS`` when set, else ``artifacts/`` in the repository."""
     return Path(os.environ.get(ARTIFACTS_ENV) or REPO_ROOT / "artifacts")
@@ -169,9 +173,23 @@ def _missing_keys(manifest: dict) -> list[str]:
             continue
         missing += [f"models.{name}.{key}" for key, kind in MODEL_KEYS.items() if not isinstance(entry.get(key), kind)]
         files = entry.get("files")
+        needed = ("predictions",) if imported_kind(entry) == "predictions" else ("model", "predictions")
         if isinstance(files, dict):
-            missing += [f"models.{name}.files.{key}" for key in ("model", "predictions") if key not in files]
+            missing += [f"models.{name}.files.{key}" for key in needed if key not in files]
+        if "imported" in entry and imported_kind(entry) not in IMPORTED_KINDS:
+            missing.append(f"models.{name}.imported.kind")
     return missing
+
+
+#: What an imported model entry (``"imported": {"kind": ...}``) holds: test predictions only, an ONNX model
+#: run by onnxruntime, or a fitted scikit-learn model (see :mod:`core.imports`).
+IMPORTED_KINDS = ("predictions", "onnx", "sklearn")
+
+
+def imported_kind(entry: dict) -> str | None:
+    """``"predictions"``, ``"onnx"`` or ``"sklearn"`` for an imported model's entry, None for a built one."""
+    imported = entry.get("imported")
+    return imported.get("kind") if isinstance(imported, dict) else None
 
 
 def version_problems(manifest: dict) -> list[str]:
@@ -360,16 +378,34 @@ class ArtifactSet:
             raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_rebuild(self.root)}") from exc
 
     def load_model(self, name: str):
-        """The fitted Pipeline of ``name``, after checking its file against the manifest."""
+        """The fitted Pipeline of ``name`` (or an imported model), after checking its file against the manifest."""
+        info = self.model_info(name)
+        if imported_kind(info) == "predictions":
+            raise PredictionsOnly(f"{info['title']} was imported as predictions on the test set only, so it cannot "
+                                  "score new drawings; import the model file (--model FILE.onnx) to use it here.")
+        if imported_kind(info) == "onnx":
+            return self._load_onnx(name, info)
         if self.problems:
             raise IncompatibleArtifacts(
                 f"Model {name!r} was {'; '.join(self.problems)}; unpickling it is unsafe. {_rebuild(self.root)}"
             )
-        path = self.path(self.model_info(name)["files"]["model"], pattern=rf"models/{re.escape(name)}-\w+\.joblib")
+        path = self.path(info["files"]["model"], pattern=rf"models/{re.escape(name)}-\w+\.joblib")
         try:
             return joblib.load(path)
         except Exception as exc:  # unpickling can fail in many ways; all mean "rebuild"
             raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_rebuild(self.root)}") from exc
+
+    def _load_onnx(self, name: str, info: dict):
+        """An imported ONNX model: its checked bytes in a :class:`core.onnx_model.OnnxClassifier` (no pickle)."""
+        from core import onnx_model  # onnxruntime is loaded only when an ONNX model is used
+
+        path = self.path(info["files"]["model"], pattern=rf"models/{re.escape(name)}-\w+\.onnx")
+        try:
+            return onnx_model.load(path.read_bytes(), info["imported"].get("input") or {},
+                                   n_classes=len(info["class_names"]))
+        except Exception as exc:  # a bad spec (ValueError) or whatever onnxruntime raises for the graph
+            raise CorruptArtifacts(f"{path} cannot be loaded as model {name!r} ({str(exc).splitlines()[0]}). Remove "
+                                   f"it ({python_command()} -m core remove {name}) and import it again.") from None
 
 
 LOCK_FILE = ".build.lock"

@@ -130,7 +130,7 @@ def stop_workers() -> None:
 
 def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify) -> BuildResult:
     current = _current_manifest(root, ds)
-    previous = _reusable_models(root, current)
+    previous = _reusable_models(root, current, ds)
     files: dict[str, str] = {}
     data_file = _write_data(root, ds, files)
     entries, built, reused = {}, [], []
@@ -150,8 +150,9 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
         notify(BuildEvent(name, index, total, "done"))
     explored = _explore(root, ds, current, seed=seed,
                         notify=lambda stage: notify(BuildEvent(EXPLORE, len(names), total, stage)))
-    order = list(REGISTRY)
-    entries = dict(sorted({**previous, **entries}.items(), key=lambda item: order.index(item[0])))
+    order = list(REGISTRY)  # then imported models, in the order they were imported
+    entries = dict(sorted({**previous, **entries}.items(),
+                          key=lambda item: order.index(item[0]) if item[0] in REGISTRY else len(order)))
     for entry in [*entries.values(), explored]:
         for relative in entry["files"].values():
             files[relative] = entry["sha256"][relative]
@@ -328,14 +329,12 @@ def _write_data(root: Path, ds: Dataset, files: dict) -> str:
 
 
 def _current_manifest(root: Path, ds: Dataset) -> dict | None:
-    """The published manifest when it was built on the same data with the same library versions."""
+    """The published manifest when it was built on the same data (library versions are checked per entry)."""
     try:
         manifest = art.read_manifest(root)
     except art.ArtifactError:
         return None
-    if manifest["dataset"]["hash"] != ds.content_hash or art.version_problems(manifest):
-        return None
-    return manifest
+    return manifest if manifest["dataset"]["hash"] == ds.content_hash else None
 
 
 def _intact(root: Path, entry: dict) -> bool:
@@ -343,11 +342,17 @@ def _intact(root: Path, entry: dict) -> bool:
                for rel, digest in entry["sha256"].items())
 
 
-def _reusable_models(root: Path, manifest: dict | None) -> dict[str, dict]:
-    """Entries of the current manifest that were built on the same data and are intact."""
+def _reusable_models(root: Path, manifest: dict | None, ds: Dataset) -> dict[str, dict]:
+    """Entries of the current manifest that were built or imported on the same data and are intact.
+
+    Pickled models (built, or imported scikit-learn ones) are kept only under the
+    same library versions; imported predictions and ONNX models under any.
+    """
     if manifest is None:
         return {}
-    return {name: entry for name, entry in manifest["models"].items() if name in REGISTRY and _intact(root, entry)}
+    same_versions = not art.version_problems(manifest)
+    return {name: entry for name, entry in manifest["models"].items()
+            if _keeps(name, entry, ds, same_versions=same_versions) and _intact(root, entry)}
 
 
 def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notify) -> dict:
@@ -360,6 +365,14 @@ def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notif
         old = explore.write_explore(root, ds, key=key, seed=seed, notify=notify)
     notify("done")
     return old
+
+
+def _keeps(name: str, entry: dict, ds: Dataset, *, same_versions: bool) -> bool:
+    """Whether a rebuild on ``ds`` may keep the manifest entry ``name`` (files not yet checked)."""
+    kind = art.imported_kind(entry)
+    if kind is None:
+        return name in REGISTRY and same_versions
+    return entry["imported"].get("dataset_hash") == ds.content_hash and (kind != "sklearn" or same_versions)
 
 
 def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: int, train_size) -> dict:

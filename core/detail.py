@@ -68,6 +68,8 @@ def neighbour_story(rows: np.ndarray, distances: np.ndarray, *, y_train: np.ndar
                           vote=explore.neighbour_vote(labels, true=true, predicted=predicted))
 
 
-def deskewing_models(params: Mapping[str, Mapping[str, str]]) -> list[str]:
-    """Names of the models whose Pipeline deskews its input first (from the stored parameters)."""
-    return [name for name, described in params.items() if "'Deskew'" in described.get("steps", "")]
+def deskewing_models(params: Mapping[str, Mapping[str, str] | None]) -> list[str]:
+    """Names of the models whose Pipeline deskews its input first (from the stored parameters; an imported
+    model has none)."""
+    return [name for name, described in params.items()
+            if isinstance(described, Mapping) and "'Deskew'" in str(described.get("steps", ""))]

@@ -89,7 +89,7 @@ def _dialog(loaded: loader.Loaded, row: int) -> None:
 
 
 def _images(loaded: loader.Loaded, image: np.ndarray, names: list[str]) -> None:
-    deskewing = detail.deskewing_models({n: loaded.artifacts.model_info(n)["params"] for n in names})
+    deskewing = detail.deskewing_models({n: loaded.artifacts.model_info(n).get("params") for n in names})
     sources, captions = [png_data_url(image)], ["as stored"]
     if deskewing:
         straight = Deskew(image_shape=image.shape).fit_transform(image.reshape(1, -1)).reshape(image.shape)

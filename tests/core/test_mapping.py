@@ -96,5 +96,5 @@ def test_answers_list_every_model_with_its_top_three():
 
 def test_deskewing_models_read_from_stored_parameters():
     params = {"svc": {"steps": "[('scale', 'PixelScaler'), ('clf', 'SVC')]"},
-              "best": {"steps": "[('deskew', 'Deskew'), ('model', 'VirtualSVClassifier')]"}, "odd": {}}
+              "best": {"steps": "[('deskew', 'Deskew'), ('model', 'VirtualSVClassifier')]"}, "odd": {}, "imported": None}
     assert detail.deskewing_models(params) == ["best"]
