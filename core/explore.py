@@ -101,6 +101,11 @@ class NeighbourIndex:
         return Neighbours(indices=indices.astype(np.int32), distances=distances.astype(np.float32))
 
 
+def nearest_training(space: Pipeline, index: NeighbourIndex, rows: np.ndarray, *, k: int = NEIGHBOURS) -> Neighbours:
+    """The ``k`` training images nearest to new raw pixel rows (a drawn or uploaded digit) in the feature space."""
+    return index.query(space.transform(np.asarray(rows).reshape(len(rows), -1)), k=k)
+
+
 @dataclass(frozen=True)
 class Vote:
     """What an image's nearest training images say: shares carrying the true and the predicted label.
@@ -125,6 +130,17 @@ class Vote:
         return "neighbours split evenly"
 
 
+def majority(labels: np.ndarray) -> tuple[int, float]:
+    """The most common of ``labels`` (the smallest on a tie) and its share.
+
+    >>> majority(np.array([7, 1, 7, 7]))
+    (7, 0.75)
+    """
+    counts = np.bincount(np.asarray(labels))
+    label = int(counts.argmax())
+    return label, float(counts[label] / counts.sum())
+
+
 def neighbour_vote(labels: np.ndarray, *, true: int, predicted: int) -> Vote:
     """The :class:`Vote` of the neighbour ``labels`` of one image.
 
@@ -132,10 +148,9 @@ def neighbour_vote(labels: np.ndarray, *, true: int, predicted: int) -> Vote:
     0.75
     """
     labels = np.asarray(labels)
-    counts = np.bincount(labels)
-    majority = int(counts.argmax())
+    label, share = majority(labels)
     return Vote(share_true=float(np.mean(labels == true)), share_predicted=float(np.mean(labels == predicted)),
-                majority=majority, majority_share=float(counts[majority] / len(labels)))
+                majority=label, majority_share=share)
 
 
 @dataclass(frozen=True)

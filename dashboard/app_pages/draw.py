@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import streamlit as st
 
-from core import views
+from core import explore, views
 from core.artifacts import ArtifactError
 from core.preprocess import ImageError, image_to_mnist
 from dashboard import canvas, loader, ui
@@ -75,6 +77,24 @@ def draw_and_predict() -> None:
         ui.votes_table(votes, titles={n: loaded.title(n) for n in models})
         st.caption("Each model's answer, its confidence and its probability for every digit (decision values "
                    "through a softmax at the model's temperature); blank cells are under 0.5%.")
+    _nearest(row)
+
+
+def _nearest(row) -> None:
+    """The training digits nearest to the drawn one, and what their labels say."""
+    try:
+        found = explore.nearest_training(loader.feature_space(loaded), loader.explore_data(loaded).index, row)
+    except ArtifactError as exc:
+        st.caption(f"Nearest training digits are not available: {exc}")
+        return
+    rows, distances = found.indices[0], found.distances[0]
+    labels = loaded.data.y_train[rows]
+    label, share = explore.majority(labels)
+    st.markdown(f"**Nearest training digits**: {share:.0%} of the {len(rows)} nearest are "
+                f"**{html.escape(class_names[label])}**.")
+    ui.tiles(loader.train_images(loaded, rows),
+             [f"<b>{html.escape(class_names[label])}</b> · d {d:.2f}" for label, d in zip(labels, distances)],
+             [f"training image {r}" for r in rows], columns=len(rows), pixels=56)
 
 
 draw_and_predict()

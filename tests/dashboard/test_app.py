@@ -24,7 +24,9 @@ from streamlit.testing.v1 import AppTest
 from core import artifacts as art
 from core.artifacts import MANIFEST, open_artifacts
 from core.build import build
+from core import explore, views
 from core.data import load_dataset
+from core.preprocess import image_to_mnist
 from dashboard import registry
 from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
                                      percent_bounds)
@@ -252,6 +254,14 @@ def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored)
     assert sorted(answers) == sorted(n for n in stored.model_names if stored.model_info(n)["task"] == "multiclass")
     assert answers["rf"] == str(pred.y_true[confident[0]])
     assert "what the models see" in next(block.value for block in at.html if "the model input" in block.value)
+    row = views.digit_row(image_to_mnist(_png(image)), image_shape=data.image_shape)
+    arrays = stored.explore()
+    expected = explore.NeighbourIndex(arrays["train_features"], data.y_train).query(
+        stored.load_feature_space().transform(row)).indices[0]
+    nearest = next(block.value for block in at.html if "training image" in block.value)
+    assert [int(n) for n in re.findall(r'alt="training image (\d+)"', nearest)] == expected.tolist()
+    label, share = explore.majority(data.y_train[expected])
+    assert any(f"{share:.0%} of the {len(expected)} nearest are **{label}**" in m.value for m in at.markdown)
 
 
 def test_bad_upload_says_what_was_wrong(monkeypatch, artifact_dir):

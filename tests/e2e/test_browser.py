@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
 
 from bench.wsprobe import INIT_JS, Tap
+from core import mapping
 from core.artifacts import open_artifacts
 from dashboard import registry
 
@@ -33,7 +35,7 @@ def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
     if spec.url_path != "draw":
-        page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img").first.wait_for()
+        page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .st-key-thresholds_view img").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
 
@@ -119,7 +121,7 @@ def test_each_threshold_step_moves_the_threshold_within_its_byte_budget(page):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
     open_page(page, "/thresholds", "Thresholds")
-    page.locator("[data-testid='stHtml'] img[alt='ROC curve']").wait_for()
+    page.locator(".st-key-thresholds_view img[alt='ROC curve']").wait_for()
     slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
     slider.focus()
     shown = []
@@ -134,4 +136,55 @@ def test_each_threshold_step_moves_the_threshold_within_its_byte_budget(page):
         assert 1000 < step <= STEP_BUDGET, step
         shown.append(page.get_by_text(re.compile(r"^Threshold: probability")).inner_text().split("≥")[1][:7])
     assert shown == [" 0.5050", " 0.5100", " 0.5050", " 0.5000", " 0.4950"]
+    assert_no_exception(page)
+
+
+#: What a map selection may cost the tab on the wire: the map (about 83 KB for 10,000 points) and a gallery page.
+SELECTION_BUDGET = 150 * 1024
+
+
+def test_a_lasso_on_the_map_shows_the_images_inside_it_and_opens_one_images_story(page, e2e_artifacts):
+    page.context.add_init_script(INIT_JS)
+    open_page(page, "/explore?model=rf", "Explore")
+    area = page.locator(".js-plotly-plot .nsewdrag").first
+    area.wait_for()
+    box = area.bounding_box()
+    corners = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.7), (0.2, 0.7), (0.2, 0.2)]
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
+    before = page.evaluate("window.__probe.frames.length")
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    page.wait_for_url("**region=l**")
+    gallery = page.locator(".st-key-explore_gallery")
+    gallery.locator("img").first.wait_for()
+    page.wait_for_function(IDLE)
+    assert sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])")) <= SELECTION_BUDGET
+
+    region = mapping.parse_region(parse_qs(urlparse(page.url).query)["region"][0])
+    assert region is not None and region.kind == "l"
+    grid = mapping.grid_coords(open_artifacts(e2e_artifacts).explore()["coords"])
+    inside = mapping.select_region(grid, region)
+    assert 0 < inside.size < len(grid)
+    shown = [int(alt.split()[-1]) for alt in gallery.locator("img").evaluate_all("els => els.map(e => e.alt)")]
+    assert len(shown) == min(18, inside.size) and set(shown) <= set(inside)
+    assert page.get_by_text(f"{inside.size:,} images selected").count() == 1
+
+    gallery.locator("figure").first.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text(f"Test image #{shown[0]}").wait_for()
+    page.wait_for_url(f"**image={shown[0]}**")
+    assert dialog.locator("img[alt^='training image']").count() == 10
+    assert_no_exception(page)
+
+
+def test_an_image_link_opens_its_story_on_the_errors_page(page):
+    open_page(page, "/errors?image=12", "Errors")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Test image #12").wait_for()
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    page.wait_for_function("() => !location.search.includes('image=')")
     assert_no_exception(page)
