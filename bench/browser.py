@@ -15,7 +15,9 @@ For every interaction it prints, over repeats (median and 95th percentile):
 
 Interactions: every page opened cold (new tab) and warm (sidebar switch), a
 Thresholds slider step, a model switch, a confusion-cell click to its gallery,
-a gallery page change, a drawn stroke to every model's answer and an upload.
+a gallery page change, a lasso on the Explore map to its gallery, a colour
+switch of the map, a gallery image to its story dialog, a drawn stroke to
+every model's answer and an upload.
 ``--sessions N`` then runs N tabs at once (each its own session) that open the
 Thresholds page and step its slider, and prints p50/p95, errors and the
 server's memory. Everything talks to 127.0.0.1 only and every wait is bounded.
@@ -57,12 +59,14 @@ TRIVIAL = REPO_ROOT / "bench" / "trivial_app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-PAGES = ["data", "models", "errors", "thresholds", "draw"]
+PAGES = ["data", "models", "errors", "explore", "thresholds", "draw"]
 QUIET_MS = 250
 TIMEOUT_MS = 60_000
 SLIDER = '[data-testid="stSlider"] input[type="range"]'
 TARGETS = {"threshold step": "<= 1.5x trivial, <= 30 KiB", "cell click -> gallery": "<= 2x trivial",
-           "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms"}
+           "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms",
+           "warm open /explore": "frame <= 1,500 ms", "map selection -> gallery": "<= 3x trivial",
+           "map colour switch": "<= 150 KiB"}
 
 
 @dataclass(frozen=True)
@@ -269,7 +273,7 @@ def print_table(results: dict[str, list[Sample]], reference: float) -> None:
               f"{s['drawn50']:>11.0f}{s['drawn95']:>8.0f}{s['kib']:>8.1f}   {TARGETS.get(name, '')}")
 
 
-PARTS = ("open", "threshold", "errors", "draw")
+PARTS = ("open", "threshold", "errors", "explore", "draw")
 
 
 async def single_session(browser, app: Server, trivial: Server, aset, repeat: int, cold: int,
@@ -292,7 +296,10 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
     for _ in range(max(1, repeat // len(PAGES)) if "open" in parts else 0):
         for path in PAGES[1:] + PAGES[:1]:
             link = tab.page.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]')
-            results["warm open"].append(await tab.measure(lambda: link.click()))
+            sample = await tab.measure(lambda: link.click())
+            results["warm open"].append(sample)
+            if path == "explore":
+                results.setdefault("warm open /explore", []).append(sample)
 
     await tab.measure(lambda: tab.page.locator('[data-testid="stSidebarNavLink"][href$="/thresholds"]').click())
     results["threshold step"] = []
@@ -302,6 +309,8 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
 
     if "errors" in parts:
         await errors_page(tab, reference, aset, names, results, repeat, rng)
+    if "explore" in parts:
+        await explore_page(tab, reference, aset, names, results, repeat, rng)
     if "draw" in parts:
         await draw_page(tab, reference, aset, results, repeat)
     errors = await tab.errors()
@@ -330,6 +339,49 @@ async def errors_page(tab: Tab, reference: Tab, aset, names: list[str], results:
     for i in range(min(repeat, 10)):
         other = names[(names.index(model) + 1 + i) % len(names)]
         results["model switch"].append(await switch_model(tab, aset.model_info(other)["title"]))
+
+
+async def lasso(tab: Tab, rng) -> Sample:
+    """A lasso around a random rectangle of the map, timed from the mouse release."""
+    area = tab.page.locator(".st-key-explore_map canvas.dl-overlay")
+    await area.wait_for()
+    box = await area.bounding_box()
+    x0, y0 = rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6)
+    x1, y1 = x0 + rng.uniform(0.1, 0.3), y0 + rng.uniform(0.1, 0.3)
+    corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
+
+    async def draw():
+        await tab.page.mouse.move(*points[0])
+        await tab.page.mouse.down()
+        for x, y in points[1:]:
+            await tab.page.mouse.move(x, y, steps=4)
+        await tab.page.mouse.up()
+
+    return await tab.measure(draw)
+
+
+async def explore_page(tab: Tab, reference: Tab, aset, names: list[str], results: dict, repeat: int, rng) -> None:
+    model = "rf" if "rf" in names else names[0]
+    await tab.goto(f"/explore?model={model}")
+    results["map selection -> gallery"] = []
+    for _ in range(repeat):
+        results["trivial slider step"].append(await slider_step(reference))
+        results["map selection -> gallery"].append(await lasso(tab, rng))
+    results["map colour switch"] = []
+    for i in range(min(repeat, 8)):
+        label = ["true digit", "prediction", "confidence", "right / wrong"][i % 4]
+        button = tab.page.locator(".st-key-explore_colour_pick").get_by_role("radio", name=label, exact=True)
+        results["map colour switch"].append(await tab.measure(lambda: button.click()))
+    results["map gallery page change"] = []
+    for _ in range(min(repeat, 8)):
+        results["map gallery page change"].append(await turn_gallery_page(tab))
+    results["gallery image -> story"] = []
+    for i in range(min(repeat, 8)):
+        figure = tab.page.locator(".st-key-explore_gallery figure").nth(i % 6)
+        results["gallery image -> story"].append(await tab.measure(lambda: figure.click()))
+        await tab.page.keyboard.press("Escape")
+        await tab.page.get_by_role("dialog").wait_for(state="detached")
 
 
 async def draw_page(tab: Tab, reference: Tab, aset, results: dict, repeat: int) -> None:

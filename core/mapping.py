@@ -1,9 +1,9 @@
 """What the Explore page draws from the stored map: grid coordinates, colours, regions and their images.
 
 The map travels to the browser on a square integer grid (:data:`GRID` units a
-side, two bytes a coordinate), so 10,000 points cost about 55 KiB; a region a
-user draws on it (a box or a lasso) comes back in the same units, is written
-into the page's link, and selects the same images again on the server.
+side, two bytes a coordinate), so 10,000 points cost about 53 KiB as base64; a
+region a user draws on it (a box or a lasso) comes back in the same units, is
+written into the page's link, and selects the same images again on the server.
 
 Examples
 --------
@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass
 
@@ -64,18 +65,21 @@ def parse_region(text: str | None) -> Region | None:
     return Region(match[1], values)
 
 
-def region_from_selection(selection: dict) -> Region | None:
-    """The region of a plotly selection (``box``/``lasso`` as Streamlit returns them), in grid units."""
-    for box in selection.get("box") or []:
-        xs, ys = box.get("x") or [], box.get("y") or []
-        if len(xs) == 2 and len(ys) == 2:
-            return Region("b", tuple(int(round(v)) for v in (min(xs), max(xs), min(ys), max(ys))))
-    for lasso in selection.get("lasso") or []:
-        xs, ys = lasso.get("x") or [], lasso.get("y") or []
-        if len(xs) == len(ys) >= 3:
-            keep = np.unique(np.linspace(0, len(xs) - 1, min(len(xs), MAX_VERTICES)).round().astype(int))
-            return Region("l", tuple(int(round(v)) for i in keep for v in (xs[i], ys[i])))
-    return None
+def region_from_browser(value) -> Region | None:
+    """The region a map component reported (``{"kind": "b"|"l", "points": [ints]}``), checked like a link:
+    anything else (a forged or damaged message) is None."""
+    if not isinstance(value, dict) or not isinstance(value.get("points"), list):
+        return None
+    points = value["points"]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in points):
+        return None
+    return parse_region(f"{value.get('kind')}:{'_'.join(str(v) for v in points)}")
+
+
+def encode(array: np.ndarray) -> str:
+    """An array's little-endian bytes as base64 text (how the map component receives typed arrays)."""
+    array = np.ascontiguousarray(array)
+    return base64.b64encode(array.astype(array.dtype.newbyteorder("<"), copy=False).tobytes()).decode("ascii")
 
 
 def select_region(grid: np.ndarray, region: Region) -> np.ndarray:
@@ -108,11 +112,6 @@ def colour_values(by: str, *, y_true: np.ndarray, y_pred: np.ndarray, confidence
     raise ValueError(f"colour by one of {', '.join(COLOUR_BY)}, not {by!r}")
 
 
-def drawing_order(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
-    """Test rows in the order they are drawn: correct ones first, mistakes last so they sit on top."""
-    return np.argsort(np.asarray(y_true) != np.asarray(y_pred), kind="stable")
-
-
 def gallery_order(rows: np.ndarray, *, y_true: np.ndarray, y_pred: np.ndarray, confidence: np.ndarray) -> np.ndarray:
     """``rows`` with mistakes first, most confident first within mistakes and within correct ones."""
     rows = np.asarray(rows)
@@ -128,11 +127,12 @@ def selection_counts(rows: np.ndarray, *, y_true: np.ndarray, y_pred: np.ndarray
     ...                  class_names=[str(d) for d in range(10)]).to_dict("records")[0]
     {'true': '4', 'predicted': '9', 'images': 2, 'mistake': True}
     """
-    rows = np.asarray(rows)
-    frame = pd.DataFrame({"t": y_true[rows], "p": y_pred[rows]})
-    counts = frame.value_counts().rename("images").reset_index()
-    counts["mistake"] = counts["t"] != counts["p"]
-    counts = counts.sort_values(["mistake", "images", "t", "p"], ascending=[False, False, True, True])
+    n = len(class_names)
+    pairs = np.bincount(np.asarray(y_true)[rows] * n + np.asarray(y_pred)[rows], minlength=n * n)
+    found = np.flatnonzero(pairs)
+    true, predicted, images = found // n, found % n, pairs[found]
+    mistake = true != predicted
+    order = np.lexsort((predicted, true, -images, ~mistake))
     names = np.asarray(class_names, dtype=object)
-    return pd.DataFrame({"true": names[counts["t"].to_numpy()], "predicted": names[counts["p"].to_numpy()],
-                         "images": counts["images"].to_numpy(), "mistake": counts["mistake"].to_numpy()})
+    return pd.DataFrame({"true": names[true[order]], "predicted": names[predicted[order]],
+                         "images": images[order], "mistake": mistake[order]})

@@ -362,18 +362,37 @@ def train_images(loaded: Loaded, rows) -> list[str]:
     return [_train_image(loaded.fingerprint, int(i), images[int(i)].reshape(shape)) for i in rows]
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _map_view(fingerprint: str, name: str, by: str, _loaded: Loaded):
-    pred = _loaded.predictions[name]
-    grid = explore_data(_loaded).grid
-    colours = mapping.colour_values(by, y_true=pred.y_true, y_pred=pred.y_pred, confidence=confidence(_loaded, name))
-    order = mapping.drawing_order(pred.y_true, pred.y_pred)
-    figure = charts.map_scatter(grid[order], colours[order], wrong=(pred.y_true != pred.y_pred)[order], by=by,
-                                class_names=pred.class_names)
-    return figure, _read_only(order)
+@dataclass(frozen=True)
+class MapLayer:
+    """What the map component draws for one model and colouring (base64 arrays, see :func:`core.mapping.encode`).
+
+    Attributes
+    ----------
+    colours : uint8 colour value per test row (:func:`core.mapping.colour_values`)
+    sizes : uint8 dot diameter per test row in pixels (mistakes larger)
+    """
+
+    colours: str
+    sizes: str
 
 
-def map_view(loaded: Loaded, name: str, by: str):
-    """``(figure, order)``: the map coloured ``by`` for model ``name`` (mistakes drawn last, on top) and the
-    test row of each drawn point. Built once per model and colouring; read-only by contract."""
-    return _map_view(loaded.fingerprint, name, by, loaded)
+@st.cache_data(max_entries=4, show_spinner=False)
+def _map_coords(fingerprint: str, _grid: np.ndarray) -> str:
+    return mapping.encode(_grid)
+
+
+def map_coords(loaded: Loaded) -> str:
+    """The map's grid coordinates in test-row order, base64 uint16 pairs, encoded once per fingerprint."""
+    return _map_coords(loaded.fingerprint, explore_data(loaded).grid)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _map_layer(fingerprint: str, name: str, by: str, _pred: Predictions, _confidence: np.ndarray) -> MapLayer:
+    colours = mapping.colour_values(by, y_true=_pred.y_true, y_pred=_pred.y_pred, confidence=_confidence)
+    sizes = np.where(_pred.y_true != _pred.y_pred, 7, 4).astype(np.uint8)
+    return MapLayer(colours=mapping.encode(colours), sizes=mapping.encode(sizes))
+
+
+def map_layer(loaded: Loaded, name: str, by: str) -> MapLayer:
+    """The map's colours (``by``) and dot sizes for model ``name``."""
+    return _map_layer(loaded.fingerprint, name, by, loaded.predictions[name], confidence(loaded, name))

@@ -10,10 +10,12 @@ import streamlit as st
 
 from core import mapping, views
 from core.artifacts import ArtifactError
-from dashboard import detail, loader, state, ui
+from dashboard import detail, loader, map_canvas, state, ui
 
 PER_PAGE = 18
 MAP_KEY = "explore_map"
+#: The map (fingerprint) whose coordinates this session's browser already holds.
+SENT_KEY = "explore_coords_sent"
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
@@ -45,15 +47,17 @@ def _set_region(region: mapping.Region | None) -> None:
     state.set_url_value("region", None if region is None else region.url(), session_key="explore_region")
 
 
-def _on_select() -> None:
-    """A box or lasso becomes the region in the URL; a click on one point opens that image."""
-    selection = st.session_state[MAP_KEY].selection
-    region = mapping.region_from_selection(selection)
+def _on_pick() -> None:
+    """A finished lasso or box becomes the region in the URL; a click on a dot opens that image."""
+    picked = map_canvas.picked(MAP_KEY)
+    if picked.get("missing") is not None:
+        st.session_state.pop(SENT_KEY, None)
+    region = mapping.region_from_browser(picked.get("region"))
     if region is not None:
         _set_region(region)
-    elif len(selection.get("point_indices") or []) == 1:
-        _, order = loader.map_view(loaded, model, colour)
-        st.session_state["explore_point"] = int(order[selection["point_indices"][0]])
+    point = picked.get("point")
+    if isinstance(point, int) and 0 <= point < len(pred.y_true):
+        st.session_state["explore_point"] = point
 
 
 st.title("Explore")
@@ -61,7 +65,7 @@ entry = data.entry
 st.caption(f"Each point is one of the {len(pred.y_true):,} test images, placed by {entry['method']} from "
            f"{entry['feature_space']} ({entry['dims']} dimensions), so images the strong models see alike sit "
            f"together; trustworthiness {entry['trustworthiness']:.3f} (k = {entry['trust_k']}, "
-           f"{entry['trust_points']:,} points). Draw a box or a lasso to see the images inside; click a point "
+           f"{entry['trust_points']:,} points). Draw a lasso or a box to see the images inside; click a dot "
            "for its story.")
 st.session_state["explore_model_pick"] = model
 st.session_state["explore_colour_pick"] = colour
@@ -73,10 +77,11 @@ top[1].segmented_control("Colour by", list(mapping.COLOUR_BY), format_func=mappi
 
 def _summary_html(rows: np.ndarray) -> str:
     counts = mapping.selection_counts(rows, y_true=pred.y_true, y_pred=pred.y_pred, class_names=class_names)
-    wrong = int(counts.loc[counts["mistake"], "images"].sum())
-    lines = "".join(f'<tr style="color:{"#d62728" if r.mistake else "#333"}"><td>{html.escape(r.true)} → '
-                    f'{html.escape(r.predicted)}</td><td style="text-align:right">{r.images:,}</td></tr>'
-                    for r in counts.head(12).itertuples(index=False))
+    true, predicted, images, mistake = (counts[c].to_numpy() for c in ("true", "predicted", "images", "mistake"))
+    wrong = int(images[mistake].sum())
+    lines = "".join(f'<tr style="color:{"#d62728" if m else "#333"}"><td>{html.escape(t)} → {html.escape(p)}</td>'
+                    f'<td style="text-align:right">{n:,}</td></tr>'
+                    for t, p, n, m in zip(true[:12], predicted[:12], images[:12], mistake[:12]))
     more = f"<p>… and {len(counts) - 12} more pairs</p>" if len(counts) > 12 else ""
     return (f"<p><b>{rows.size:,} images selected</b>, {wrong:,} mistakes "
             f"({wrong / max(rows.size, 1):.1%}) by {html.escape(loaded.title(model))}</p>"
@@ -106,14 +111,20 @@ def map_and_selection() -> None:
     """The map; a selection on it reruns this fragment: the summary and the gallery of the region."""
     region = mapping.parse_region(state.url_value(
         "region", session_key="explore_region", valid=lambda v: mapping.parse_region(v) is not None, default=None))
-    figure, _ = loader.map_view(loaded, model, colour)
+    layer = loader.map_layer(loaded, model, colour)
+    colours, legend = map_canvas.palette(colour, class_names)
+    map_id = loaded.fingerprint[:16]
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(figure, key=MAP_KEY, on_select=_on_select, selection_mode=("points", "box", "lasso"),
-                        config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage", "autoScale2d"]})
+        map_canvas.show(key=MAP_KEY, map_id=map_id,
+                        coords=None if st.session_state.get(SENT_KEY) == map_id else loader.map_coords(loaded),
+                        colours=layer.colours, sizes=layer.sizes, palette=colours, legend=legend,
+                        region=None if region is None else {"kind": region.kind, "points": list(region.points)},
+                        on_pick=_on_pick)
+        st.session_state[SENT_KEY] = map_id
     with right:
         if region is None:
-            st.info("Draw a box or a lasso on the map (pick the tool at its top right) to see the images inside.")
+            st.info("Draw a lasso or a box on the map to see the images inside (wheel to zoom, Pan to move).")
         else:
             rows = mapping.select_region(data.grid, region)
             st.html(_summary_html(rows))

@@ -46,14 +46,25 @@ def test_region_round_trips_through_its_link_and_refuses_edited_links():
         assert mapping.parse_region(edited) is None, edited
 
 
-def test_a_plotly_selection_becomes_a_region_and_long_lassos_are_thinned():
-    box = mapping.region_from_selection({"box": [{"x": [5000.4, 100.2], "y": [30, 900]}], "lasso": []})
-    assert box == mapping.Region("b", (100, 5000, 30, 900))
-    xs = list(np.linspace(0, 9000, 500))
-    lasso = mapping.region_from_selection({"box": [], "lasso": [{"x": xs, "y": xs[::-1]}]})
-    assert lasso.kind == "l" and len(lasso.points) == 2 * mapping.MAX_VERTICES
-    assert mapping.parse_region(lasso.url()) == lasso
-    assert mapping.region_from_selection({"points": [{"x": 1}], "box": [], "lasso": []}) is None
+def test_a_region_from_the_browser_is_checked_like_a_link():
+    assert mapping.region_from_browser({"kind": "b", "points": [100, 5000, 30, 900]}) == \
+        mapping.Region("b", (100, 5000, 30, 900))
+    lasso = mapping.region_from_browser({"kind": "l", "points": [0, 0, 10, 0, 5, 9, -3, 4]})
+    assert lasso == mapping.Region("l", (0, 0, 10, 0, 5, 9, -3, 4))
+    for forged in [None, [], {"kind": "b"}, {"kind": "b", "points": [1, 2, 3]}, {"kind": "b", "points": "1_2_3_4"},
+                   {"kind": "b", "points": [1.5, 2, 3, 4]}, {"kind": "b", "points": [True, 2, 3, 4]},
+                   {"kind": "z", "points": [1, 2, 3, 4]}, {"kind": "l", "points": list(range(2 * 101))},
+                   {"kind": "b", "points": [10 ** 7, 2, 3, 4]}]:
+        assert mapping.region_from_browser(forged) is None, forged
+
+
+def test_encode_gives_the_little_endian_bytes_as_base64():
+    import base64
+
+    values = np.array([[1, 513], [65535, 0]], dtype=np.uint16)
+    raw = base64.b64decode(mapping.encode(values))
+    assert raw == bytes([1, 0, 1, 2, 255, 255, 0, 0])
+    assert np.array_equal(np.frombuffer(raw, dtype="<u2").reshape(2, 2), values)
 
 
 def test_gallery_order_puts_confident_mistakes_first():
@@ -84,7 +95,6 @@ def test_colour_values_per_mode():
     assert mapping.colour_values("confidence", y_true=y_true, y_pred=y_pred, confidence=conf).tolist() == [50, 100]
     with pytest.raises(ValueError, match="colour by one of"):
         mapping.colour_values("size", y_true=y_true, y_pred=y_pred, confidence=conf)
-    assert mapping.drawing_order(y_true, y_pred).tolist() == [0, 1]
 
 
 def test_answers_list_every_model_with_its_top_three():

@@ -80,7 +80,7 @@ def test_model_and_colour_survive_and_the_link_carries_the_view(monkeypatch, art
 def test_an_edited_region_link_is_dropped_not_an_error(monkeypatch, artifact_dir, edited):
     at = _explore(monkeypatch, artifact_dir, region=edited)
     assert "region" not in at.query_params
-    assert any("Draw a box or a lasso" in info.value for info in at.info)
+    assert any("Draw a lasso or a box" in info.value for info in at.info)
 
 
 def test_clicking_a_gallery_image_opens_its_story_and_puts_it_in_the_link(monkeypatch, artifact_dir, stored):
