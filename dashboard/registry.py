@@ -36,6 +36,7 @@ PAGES: list[PageDef] = [
     PageDef("app_pages/errors.py", "Errors", ":material/grid_on:", "errors"),
     PageDef("app_pages/thresholds.py", "Thresholds", ":material/tune:", "thresholds"),
     PageDef("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
+    PageDef("app_pages/concepts.py", "Concepts", ":material/school:", "concepts"),
 ]
 
 
