@@ -12,16 +12,30 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
+from threadpoolctl import ThreadpoolController
 
 from core import concepts, thresholds
 from core.evaluation import confusion
 
 #: Share of the cross-validated scores left outside the threshold axis at each end (far outliers).
 AXIS_TAIL = 0.0005
+
+
+@cache
+def _threads() -> ThreadpoolController:
+    """The process's thread pools (OpenMP, BLAS), found once."""
+    return ThreadpoolController()
+
+
+def one_thread():
+    """Context in which numeric libraries use one thread: a k-NN query of one row is ~2 ms of work, and
+    OpenMP threads waiting for busy cores made it ~90 ms on this 2-core machine (``bench/concepts.py``)."""
+    return _threads().limit(limits=1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -147,7 +161,8 @@ def label_answers(models: Mapping, row) -> pd.DataFrame:
     pd.DataFrame
         Index: model names; one bool column per label.
     """
-    answers = {name: np.asarray(model.predict(row), dtype=bool)[0] for name, model in models.items()}
+    with one_thread():
+        answers = {name: np.asarray(model.predict(row), dtype=bool)[0] for name, model in models.items()}
     return pd.DataFrame.from_dict(answers, orient="index", columns=list(concepts.LABELS))
 
 
@@ -164,6 +179,7 @@ class Denoised:
 def denoise(model, original, *, amplitude: int, seed: int) -> Denoised:
     """Add noise to one original pixel row ``(1, n_pixels)`` (:func:`core.concepts.add_noise`) and clean it."""
     noisy = concepts.add_noise(original, amplitude=amplitude, seed=seed)
-    cleaned = concepts.clean(model, noisy)
+    with one_thread():
+        cleaned = concepts.clean(model, noisy)
     return Denoised(noisy=noisy, cleaned=cleaned, noisy_error=float(concepts.pixel_error(noisy, original)[0]),
                     cleaned_error=float(concepts.pixel_error(cleaned, original)[0]))
