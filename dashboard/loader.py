@@ -319,4 +319,4 @@ def detector_curves(loaded: Loaded, name: str) -> concept_views.DetectorCurves |
     """Cross-validated training and test decision values of detector ``name``, sorted once; None when its
     build stored no training scores (artifacts built before they were added)."""
     stored = arrays(loaded, name)
-    return _detector_curves(loaded.fingerprint, name, stored) if "train_decision" in stored else None
+    return _detector_curves(loaded.fingerprint, name, stored) if {"train_true", "train_decision"} <= set(stored) else None

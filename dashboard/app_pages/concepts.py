@@ -26,6 +26,7 @@ SOURCES = {"test": "Test image", "draw": "Draw"}
 #: The study's figure: macro F1 of a k-NN (raw pixels) over 3-fold cross-validation on the 60,000 training images.
 STUDY_MACRO_F1 = 0.976
 PIXELS = 112
+DENOISE_METRICS = ("mae_noisy", "mae_clean", "test_rows", "noise_amplitude")
 REPORT_FORMATS = {"precision": "{:.3f}", "recall": "{:.3f}", "f1": "{:.3f}", "support": "{:,}"}
 
 loaded = ui.artifacts()
@@ -172,9 +173,9 @@ def multilabel_section() -> None:
 def _f1_line(name: str, report: pd.DataFrame) -> str:
     metrics = loaded.artifacts.model_info(name)["metrics"]
     line = f"Macro F1 {report.loc['macro avg', 'f1']:.3f} on the test set"
-    if metrics.get("cv_macro_f1") is not None:
-        line += (f", {metrics['cv_macro_f1']:.3f} by {metrics['cv_folds']}-fold cross-validation on the "
-                 f"{metrics['n_train']:,} training images")
+    if isinstance(metrics.get("cv_macro_f1"), float):
+        line += (f", {metrics['cv_macro_f1']:.3f} by {metrics.get('cv_folds', '?')}-fold cross-validation on the "
+                 f"{loaded.artifacts.dataset['n_train']:,} training images")
     return line + f"; the study reports {STUDY_MACRO_F1} (k-NN on raw pixels, 3-fold CV on 60,000 training images)."
 
 
@@ -213,6 +214,10 @@ def denoise_section() -> None:
     if _missing([DENOISER], "The denoiser"):
         return
     metrics = loaded.artifacts.model_info(DENOISER)["metrics"]
+    if not all(isinstance(metrics.get(k), (int, float)) for k in DENOISE_METRICS):
+        st.warning(f"The stored figures of {loaded.title(DENOISER)} are incomplete (the manifest lacks one of "
+                   f"{', '.join(DENOISE_METRICS)}); rebuild it: {build_hint}.")
+        return
     st.caption("Denoising as a multioutput task: one output per pixel (its clean grey level), predicted from every "
                f"noisy pixel. {html.escape(loaded.artifacts.model_info(DENOISER).get('description', ''))}")
     cols = st.columns(3)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
+import shutil
 
 import numpy as np
 import pytest
 from PIL import Image
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 
-from core.artifacts import open_artifacts
+from core.artifacts import MANIFEST, open_artifacts
 from core.build import build
 from core.data import load_dataset
 from tests.dashboard.apptest import assert_clean, metrics, open_app, operating_point
@@ -135,3 +137,15 @@ def test_missing_concept_models_show_the_build_command(monkeypatch, tmp_path):
     hints = [c.value for c in at.caption if "--models concepts" in c.value]
     assert len(hints) == 4
     assert not at.slider
+
+
+def test_an_edited_manifest_without_denoising_figures_gets_a_rebuild_hint(monkeypatch, digits_dir, tmp_path):
+    root = tmp_path / "edited"
+    shutil.copytree(digits_dir, root)
+    manifest = json.loads((root / MANIFEST).read_text())
+    del manifest["models"]["denoise_knn"]["metrics"]["mae_clean"]
+    (root / MANIFEST).write_text(json.dumps(manifest))
+    at = open_app(monkeypatch, root, PAGE)
+    assert_clean(at)
+    assert any("mae_clean" in w.value and "--models concepts" in w.value for w in at.warning)
+    assert [s.key for s in at.slider] == SLIDERS[:2]
