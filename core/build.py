@@ -179,6 +179,8 @@ def model_key(spec: ModelSpec, ds: Dataset, *, seed: int, cv: int) -> str:
         "data": ds.content_hash, "seed": seed, "cv": cv, "versions": art.runtime_versions(),
         "params": describe_params(spec.make(image_shape=ds.image_shape, seed=seed)),
     }
+    if concepts.stored_settings(spec.task) is not None:
+        payload["stored"] = concepts.stored_settings(spec.task)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -45,6 +45,20 @@ CV_FOLDS = 3
 TARGET_PRECISION = 0.9
 
 
+def stored_settings(task: str) -> dict | None:
+    """The settings of what the build stores for ``task`` beyond the fitted model (None for multiclass), so
+    they enter the model key: a change to them rebuilds the model instead of reusing outputs made without it.
+
+    Examples
+    --------
+    >>> stored_settings("binary")
+    {'cv_folds': 3, 'target_precision': 0.9}
+    """
+    return {"binary": {"cv_folds": CV_FOLDS, "target_precision": TARGET_PRECISION},
+            "multilabel": {"cv_folds": CV_FOLDS},
+            "multioutput": {"test_rows": DENOISE_TEST_ROWS}}.get(task)
+
+
 def multilabel_targets(y) -> np.ndarray:
     """Two 0/1 columns per digit label: ``large`` (digit >= 7) and ``odd`` (digit % 2 == 1)."""
     y = np.asarray(y, dtype=np.int64)

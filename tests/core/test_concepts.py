@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from core import concept_views, concepts
 from core.artifacts import open_artifacts
-from core.build import build
+from core.build import build, model_key
 from core.data import subset
 from core.models import REGISTRY, resolve_models
 
@@ -68,6 +68,14 @@ def test_a_second_build_reuses_every_concept_model(concept_build, digits):
     again = build(dataset=digits, artifacts_dir=root, models="concepts", seed=0)
     assert again.built == [] and again.reused == result.built
     assert again.manifest["files"] == result.manifest["files"]
+
+
+def test_what_a_task_stores_is_part_of_its_model_key(monkeypatch, digits):
+    keys = {name: model_key(REGISTRY[name], digits, seed=0, cv=0) for name in ("sgd", "is5", "multilabel_knn")}
+    monkeypatch.setattr(concepts, "CV_FOLDS", 5)
+    assert model_key(REGISTRY["sgd"], digits, seed=0, cv=0) == keys["sgd"]
+    for name in ("is5", "multilabel_knn"):
+        assert model_key(REGISTRY[name], digits, seed=0, cv=0) != keys[name]
 
 
 def test_stored_denoising_errors_match_the_stored_images(concept_build, digits):
