@@ -332,6 +332,12 @@ class ArtifactSet:
             )
         return self._predictions[name]
 
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        """Every array of the stored outputs of ``name``, the task's extras too (e.g. a detector's
+        cross-validated training scores), checked and read-only."""
+        info = self.model_info(name)
+        return self._load_npz(info["files"]["predictions"], pattern=rf"models/{re.escape(name)}-\w+\.npz")
+
     def data(self) -> DataBundle:
         """Test images and labels and the dataset summary arrays (read-only)."""
         arrays = self._load_npz(self.manifest["data_file"], pattern=r"data-\w+\.npz")

@@ -30,7 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 
 from core import artifacts as art
-from core import evaluation, explore
+from core import concept_build, concepts, evaluation, explore
 from core.data import Dataset, load_dataset, subset
 from core.eda import summarise
 from core.models import REGISTRY, ModelSpec, resolve_models
@@ -198,6 +198,8 @@ def model_key(spec: ModelSpec, ds: Dataset, *, seed: int, cv: int) -> str:
         "data": ds.content_hash, "seed": seed, "cv": cv, "versions": art.runtime_versions(),
         "params": describe_params(spec.make(image_shape=ds.image_shape, seed=seed)),
     }
+    if concepts.stored_settings(spec.task) is not None:
+        payload["stored"] = concepts.stored_settings(spec.task)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
@@ -249,6 +251,8 @@ def median_latency_ms(model, X, *, rows: int = LATENCY_ROWS) -> float:
 
 
 def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: int, cv: int, notify) -> dict:
+    if spec.task in concept_build.TASKS:
+        return concept_build.build_concept(root, spec, ds, key=key, seed=seed, cv=cv, notify=notify)
     y_train, y_test, class_names = task_labels(spec, ds)
     model = spec.make(image_shape=ds.image_shape, seed=seed)
     notify("fit")
@@ -265,6 +269,11 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     if score_kind == "decision":
         notify("calibrate")
         temperature = held_out_temperature(spec, ds, y_train, seed=seed)
+    detector_arrays, detector_metrics = {}, {}
+    if spec.task == "binary" and hasattr(model, "decision_function"):
+        detector_arrays, detector_metrics = concepts.detector_threshold(
+            lambda: spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train,
+            test_true=y_test, test_decision=scores[:, 1], seed=seed)
     notify("latency")
     predict_ms = median_latency_ms(model, ds.X_test)
     cv_scores = None
@@ -277,7 +286,7 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
     stem = f"models/{spec.name}-{key[:12]}"
     model_path, pred_path = root / f"{stem}.joblib", root / f"{stem}.npz"
     art.write_model(model_path, model)
-    art.write_npz(pred_path, {"y_true": y_test, "y_pred": y_pred, "scores": scores})
+    art.write_npz(pred_path, {"y_true": y_test, "y_pred": y_pred, "scores": scores, **detector_arrays})
     return {
         "title": spec.title, "description": spec.description, "task": spec.task,
         "positive_class": spec.positive_class, "class_names": list(class_names), "score_kind": score_kind,
@@ -294,6 +303,7 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
             "n_train": int(len(y_train)),
             "cv_mean": None if cv_scores is None else float(cv_scores.mean()),
             "cv_std": None if cv_scores is None else float(cv_scores.std()),
+            **detector_metrics,
         },
     }
 

@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from core.ablation import make_best, make_svc, make_svc_deskew, make_svc_hog, pca_components
+from core.concepts import make_denoiser, make_multilabel_chain, make_multilabel_knn
 from core.preprocess import PixelScaler
 
 Factory = Callable[..., Pipeline]
@@ -40,7 +41,8 @@ class ModelSpec:
     title : short human name
     description : one sentence for the dashboard
     factory : ``factory(*, image_shape, seed) -> Pipeline`` (unfitted)
-    task : ``"multiclass"``, or ``"binary"`` for a one-digit detector
+    task : ``"multiclass"``, ``"binary"`` for a one-digit detector, ``"multilabel"`` (the labels of
+        :data:`core.concepts.LABELS` at once) or ``"multioutput"`` (a denoiser: noisy pixels to clean pixels)
     positive_class : the detected class index when ``task == "binary"``
     groups : named sets this model belongs to (``quick``, ``study``, ``ablation``...)
     """
@@ -151,14 +153,22 @@ _SPECS = [
               "Deskew, gradient histograms, RBF SVM refitted on its support vectors and their 1-pixel shifts.",
               make_best, groups=("zoo", "ablation")),
     ModelSpec("is5", "Is it a 5?", "Binary SGD detector of the digit 5 against all others.",
-              make_is5, task="binary", positive_class=5, groups=("study",)),
+              make_is5, task="binary", positive_class=5, groups=("study", "concepts")),
     ModelSpec("sgd_ovr", "SGD one-vs-rest", "OneVsRestClassifier around SGD: 10 binary classifiers.",
-              make_sgd_ovr, groups=("study",)),
+              make_sgd_ovr, groups=("study", "concepts")),
     ModelSpec("sgd_ovo", "SGD one-vs-one", "OneVsOneClassifier around SGD: 45 pairwise classifiers.",
-              make_sgd_ovo, groups=("study",)),
+              make_sgd_ovo, groups=("study", "concepts")),
+    ModelSpec("multilabel_knn", "k-NN multilabel", "5 nearest neighbours in 40 PCA dimensions predict 'large' "
+              "(digit >= 7) and 'odd' at once.", make_multilabel_knn, task="multilabel", groups=("concepts",)),
+    ModelSpec("multilabel_chain", "SVM classifier chain", "A chain of RBF SVMs on 40 PCA dimensions of 10,000 "
+              "images: 'large', then 'odd' given the predicted 'large'.", make_multilabel_chain, task="multilabel",
+              groups=("concepts",)),
+    ModelSpec("denoise_knn", "k-NN denoiser", "Noisy pixels to clean pixels: the mean of the 5 nearest noisy "
+              "training images' clean versions (20,000 images, 40 PCA dimensions).", make_denoiser,
+              task="multioutput", groups=("concepts",)),
 ]
 REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
-GROUPS = ("quick", "study", "zoo", "ablation", "all")
+GROUPS = ("quick", "study", "zoo", "ablation", "concepts", "all")
 
 
 def resolve_models(selection: str) -> list[str]:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import evaluation, explore, mapping, report, thresholds, tuning, views
+from core import concept_views, evaluation, explore, mapping, report, thresholds, tuning, views
 from dashboard import charts
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
@@ -396,3 +396,26 @@ def _map_layer(fingerprint: str, name: str, by: str, _pred: Predictions, _confid
 def map_layer(loaded: Loaded, name: str, by: str) -> MapLayer:
     """The map's colours (``by``) and dot sizes for model ``name``."""
     return _map_layer(loaded.fingerprint, name, by, loaded.predictions[name], confidence(loaded, name))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _arrays(fingerprint: str, name: str, _aset: ArtifactSet) -> Mapping[str, np.ndarray]:
+    return MappingProxyType(_aset.arrays(name))
+
+
+def arrays(loaded: Loaded, name: str) -> Mapping[str, np.ndarray]:
+    """Every stored output array of model ``name`` (:meth:`core.artifacts.ArtifactSet.arrays`), read-only."""
+    return _arrays(loaded.fingerprint, name, loaded.artifacts)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _detector_curves(fingerprint: str, name: str, _stored: Mapping[str, np.ndarray]) -> concept_views.DetectorCurves:
+    return concept_views.detector_curves(_stored["train_true"], _stored["train_decision"], _stored["y_true"],
+                                         _stored["scores"][:, 1])
+
+
+def detector_curves(loaded: Loaded, name: str) -> concept_views.DetectorCurves | None:
+    """Cross-validated training and test decision values of detector ``name``, sorted once; None when its
+    build stored no training scores (artifacts built before they were added)."""
+    stored = arrays(loaded, name)
+    return _detector_curves(loaded.fingerprint, name, stored) if {"train_true", "train_decision"} <= set(stored) else None

@@ -37,6 +37,7 @@ PAGES: list[PageDef] = [
     PageDef("app_pages/explore.py", "Explore", ":material/scatter_plot:", "explore"),
     PageDef("app_pages/thresholds.py", "Thresholds", ":material/tune:", "thresholds"),
     PageDef("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
+    PageDef("app_pages/concepts.py", "Concepts", ":material/school:", "concepts"),
 ]
 
 

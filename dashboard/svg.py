@@ -42,13 +42,14 @@ def _sy(y) -> np.ndarray:
     return HEIGHT - MARGIN["bottom"] - np.asarray(y, dtype=np.float64) * (HEIGHT - MARGIN["top"] - MARGIN["bottom"])
 
 
-def _frame(x_title: str, y_title: str) -> list[str]:
+def _frame(x_title: str, y_title: str, x_range: tuple[float, float] = (0.0, 1.0)) -> list[str]:
     parts = []
+    low, high = x_range
     for t in TICKS:
         x, y = float(_sx(t)), float(_sy(t))
         parts.append(f'<line x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" stroke="{GRID}"/>'
                      f'<line x1="{_sx(0):.1f}" y1="{y:.1f}" x2="{_sx(1):.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-                     f'<text x="{x:.1f}" y="{_sy(0) + 14:.1f}" text-anchor="middle">{t:g}</text>'
+                     f'<text x="{x:.1f}" y="{_sy(0) + 14:.1f}" text-anchor="middle">{low + t * (high - low):.3g}</text>'
                      f'<text x="{_sx(0) - 6:.1f}" y="{y + 4:.1f}" text-anchor="end">{t:g}</text>')
     parts.append(f'<rect x="{_sx(0):.1f}" y="{_sy(1):.1f}" width="{_sx(1) - _sx(0):.1f}" '
                  f'height="{_sy(0) - _sy(1):.1f}" fill="none" stroke="{AXIS}"/>')
@@ -79,15 +80,17 @@ def _polyline(line: Line) -> str:
 
 
 def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
-          point: tuple[float, float] | None = None, rule: float | None = None) -> str:
-    """An SVG line chart on the unit square, with an optional marked point and vertical rule.
+          point: tuple[float, float] | None = None, rule: float | None = None,
+          x_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """An SVG line chart, y from 0 to 1, with an optional marked point and vertical rule.
 
     Parameters
     ----------
     lines : the curves, drawn in order
     title, x_title, y_title : text above the chart and on its axes
     point : (x, y) drawn as a red dot (an operating point)
-    rule : x of a dashed red vertical line (a threshold)
+    rule : x of a dashed red vertical line (a threshold); drawn at the nearer edge when outside ``x_range``
+    x_range : (low, high) of the x axis (a decision-value threshold, say); lines should lie inside it
 
     Returns
     -------
@@ -100,14 +103,19 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
     >>> svg.startswith("<svg") and "polyline" in svg
     True
     """
-    parts = _frame(x_title, y_title)
-    parts += [_polyline(line) for line in lines]
+    low, high = x_range
+
+    def unit(x):
+        return (np.asarray(x, dtype=np.float64) - low) / (high - low)
+
+    parts = _frame(x_title, y_title, x_range)
+    parts += [_polyline(Line(unit(line.x), line.y, line.colour, line.name, line.dash)) for line in lines]
     if rule is not None:
-        x = float(_sx(rule))
+        x = float(_sx(np.clip(unit(rule), 0, 1)))
         parts.append(f'<line x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" stroke="{POINT}" '
                      'stroke-dasharray="5 4" stroke-width="1.5"/>')
     if point is not None:
-        parts.append(f'<circle cx="{float(_sx(point[0])):.1f}" cy="{float(_sy(point[1])):.1f}" r="6" '
+        parts.append(f'<circle cx="{float(_sx(unit(point[0]))):.1f}" cy="{float(_sy(point[1])):.1f}" r="6" '
                      f'fill="{POINT}"/>')
     named = [line for line in lines if line.name]
     for i, line in enumerate(named):

@@ -11,8 +11,9 @@ from core.tuning import save_results, tune
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR") or REPO_ROOT.parent / "shared" / "data" / "mnist")
-#: Two multiclass models, the "is it a 5?" detector and both multiclass strategies.
-MODELS = "sgd,rf,is5,sgd_ovr,sgd_ovo"
+#: Two multiclass models, the "is it a 5?" detector, both multiclass strategies and the multilabel and
+#: multioutput models of the Concepts page (so every page runs with them present).
+MODELS = "sgd,rf,is5,sgd_ovr,sgd_ovo,multilabel_knn,multilabel_chain,denoise_knn"
 #: The first four accuracy ablation steps (quick to fit on the bundled digits).
 ABLATION_MODELS = "sgd,rf,svc,svc_deskew"
 #: A two-candidate grid per tuned model, so the search takes about a second.
