@@ -225,20 +225,24 @@ async def turn_gallery_page(tab: Tab) -> Sample:
     return await tab.measure(lambda: button.click())
 
 
-async def stroke(tab: Tab, shape: list[tuple[float, float]]) -> Sample:
-    canvas = tab.page.locator("canvas.upper-canvas").first
-    await canvas.wait_for()
-    box = await canvas.bounding_box()
+async def drag(tab: Tab, target, shape: list[tuple[float, float]], *, steps: int) -> Sample:
+    """Press, move through ``shape`` (fractions of ``target``'s box) and release; timed from the release."""
+    await target.wait_for()
+    box = await target.bounding_box()
     points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in shape]
 
     async def draw():
         await tab.page.mouse.move(*points[0])
         await tab.page.mouse.down()
         for x, y in points[1:]:
-            await tab.page.mouse.move(x, y, steps=6)
+            await tab.page.mouse.move(x, y, steps=steps)
         await tab.page.mouse.up()
 
-    sample = await tab.measure(draw)
+    return await tab.measure(draw)
+
+
+async def stroke(tab: Tab, shape: list[tuple[float, float]]) -> Sample:
+    sample = await drag(tab, tab.page.locator("canvas.upper-canvas").first, shape, steps=6)
     await tab.measure(lambda: tab.page.get_by_role("button", name="Clear", exact=True).click())
     return sample
 
@@ -343,22 +347,10 @@ async def errors_page(tab: Tab, reference: Tab, aset, names: list[str], results:
 
 async def lasso(tab: Tab, rng) -> Sample:
     """A lasso around a random rectangle of the map, timed from the mouse release."""
-    area = tab.page.locator(".st-key-explore_map canvas.dl-overlay")
-    await area.wait_for()
-    box = await area.bounding_box()
     x0, y0 = rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6)
     x1, y1 = x0 + rng.uniform(0.1, 0.3), y0 + rng.uniform(0.1, 0.3)
     corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
-    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
-
-    async def draw():
-        await tab.page.mouse.move(*points[0])
-        await tab.page.mouse.down()
-        for x, y in points[1:]:
-            await tab.page.mouse.move(x, y, steps=4)
-        await tab.page.mouse.up()
-
-    return await tab.measure(draw)
+    return await drag(tab, tab.page.locator(".st-key-explore_map canvas.dl-overlay"), corners, steps=4)
 
 
 async def explore_page(tab: Tab, reference: Tab, aset, names: list[str], results: dict, repeat: int, rng) -> None:

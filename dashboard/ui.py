@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core import views
-from core.artifacts import python_command
+from core.artifacts import ArtifactError, python_command
 from dashboard import loader, state
 
 GALLERY_PIXELS = 84
@@ -33,6 +33,17 @@ def chosen_models(loaded: loader.Loaded, *, at_least: int = 1) -> list[str]:
         st.info(f"Pick at least {at_least} model{'s' if at_least > 1 else ''} in the sidebar.")
         st.stop()
     return names
+
+
+def loadable_models(loaded: loader.Loaded, names) -> dict:
+    """The fitted models of ``names`` that can be loaded, with a warning for each one that cannot."""
+    models = {}
+    for name in names:
+        try:
+            models[name] = loader.model(loaded, name)
+        except ArtifactError as exc:
+            st.warning(f"{loaded.title(name)} cannot be used here: {exc}")
+    return models
 
 
 def core_command(loaded: loader.Loaded, command: str, *args: str) -> str:

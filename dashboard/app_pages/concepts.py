@@ -73,17 +73,6 @@ def _caption(index: int | None) -> str:
     return "your drawing" if index is None else f"test image {index}"
 
 
-def _models(names) -> dict:
-    """The fitted models of ``names`` that can be loaded (a warning for each one that cannot)."""
-    models = {}
-    for name in names:
-        try:
-            models[name] = loader.model(loaded, name)
-        except ArtifactError as exc:
-            st.warning(f"{loaded.title(name)} cannot be used here: {exc}")
-    return models
-
-
 def detector_section() -> None:
     """Accuracy against a never-5 baseline, the confusion matrix, and a threshold for a target precision."""
     st.header("Binary classifier: is it a 5?")
@@ -195,7 +184,7 @@ def multilabel_live(names: list[str]) -> None:
             answers["truth"] = concepts.multilabel_targets(loaded.data.y_test[index:index + 1])[0].astype(bool)
             frame = pd.DataFrame.from_dict(answers, orient="index", columns=list(concepts.LABELS))
         else:
-            frame = concept_views.label_answers(_models(names), row)
+            frame = concept_views.label_answers(ui.loadable_models(loaded, names), row)
         st.html(_labels_html(frame))
 
 

@@ -20,12 +20,7 @@ class_names = list(loaded.data.class_names)
 image_shape = loaded.data.image_shape
 
 st.title("Draw")
-models = {}
-for name in names:
-    try:
-        models[name] = loader.model(loaded, name)
-    except ArtifactError as exc:
-        st.warning(f"{loaded.title(name)} cannot be used here: {exc}")
+models = ui.loadable_models(loaded, names)
 if not models:
     st.info("No model could be loaded; rebuild the artifacts (see the warning above).")
     st.stop()
