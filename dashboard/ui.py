@@ -143,10 +143,9 @@ LABEL_BADGE = ('<span style="background:#fde2b8;color:#8a4b00;border-radius:3px;
 def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6, flagged=frozenset()) -> str:
     """Clickable test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``,
     ``top`` (see :func:`core.views.gallery`); rows in ``flagged`` carry :data:`LABEL_BADGE`."""
-    text = [f'#{row.index} · true <b>{html.escape(row.true)}</b> → <b>{html.escape(row.predicted)}</b> '
-            f'({html.escape(views.percent(row.confidence))}){" " + LABEL_BADGE if row.index in flagged else ""}'
-            f'<br>top-3: {html.escape(row.top)}'
-            for row in captions.itertuples(index=False)]
+    text = [f'{LABEL_BADGE + " " if row.index in flagged else ""}#{row.index} · true <b>{html.escape(row.true)}</b> '
+            f'→ <b>{html.escape(row.predicted)}</b> ({html.escape(views.percent(row.confidence))})<br>'
+            f'top-3: {html.escape(row.top)}' for row in captions.itertuples(index=False)]
     return tiles_html(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns,
                       indexes=captions["index"])
 
