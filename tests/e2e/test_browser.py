@@ -119,7 +119,7 @@ def test_each_threshold_step_moves_the_threshold_within_its_byte_budget(page):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
     open_page(page, "/thresholds", "Thresholds")
-    page.locator("[data-testid='stHtml'] img[alt='ROC curve']").wait_for()
+    page.locator("img[alt='ROC curve']").wait_for()
     slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
     slider.focus()
     shown = []
