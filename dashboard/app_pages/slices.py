@@ -10,7 +10,7 @@ import streamlit as st
 from core import mapping, slices, views
 from core.artifacts import ArtifactError
 from core.properties import PROPERTIES
-from dashboard import clickable, detail, loader, state, svg, ui
+from dashboard import clickable, detail, label_review, loader, state, svg, ui
 
 PER_PAGE = 18
 CHARTS_PER_ROW = 2
@@ -78,7 +78,8 @@ def slice_table() -> None:
     captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
                              score_kind=pred.score_kind, class_names=class_names, temperature=pred.temperature)
     with st.container(key="slices_gallery"):
-        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions),
+        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+                                                      flagged=label_review.flagged_rows(loaded)),
                               key="slices_tiles", model=model)
 
 
