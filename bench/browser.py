@@ -59,7 +59,7 @@ TRIVIAL = REPO_ROOT / "bench" / "trivial_app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-PAGES = ["data", "models", "errors", "explore", "thresholds", "draw", "concepts"]
+PAGES = ["data", "models", "errors", "explore", "labels", "slices", "thresholds", "draw", "concepts"]
 QUIET_MS = 250
 TIMEOUT_MS = 60_000
 SLIDER = '[data-testid="stSlider"] input[type="range"]'

@@ -30,7 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 
 from core import artifacts as art
-from core import concept_build, concepts, evaluation, explore
+from core import concept_build, concepts, evaluation, explore, properties
 from core.data import Dataset, load_dataset, subset
 from core.eda import summarise
 from core.models import REGISTRY, ModelSpec, resolve_models
@@ -150,14 +150,16 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
         notify(BuildEvent(name, index, total, "done"))
     explored = _explore(root, ds, current, seed=seed,
                         notify=lambda stage: notify(BuildEvent(EXPLORE, len(names), total, stage)))
+    described = _properties(root, ds, current)
     order = list(REGISTRY)  # then imported models, in the order they were imported
     entries = dict(sorted({**previous, **entries}.items(),
                           key=lambda item: order.index(item[0]) if item[0] in REGISTRY else len(order)))
-    for entry in [*entries.values(), explored]:
+    for entry in [*entries.values(), explored, described]:
         for relative in entry["files"].values():
             files[relative] = entry["sha256"][relative]
     manifest = _manifest(ds, entries, files, data_file=data_file, seed=seed, train_size=train_size)
     manifest["explore"] = explored
+    manifest["properties"] = described
     art.write_json(root / art.MANIFEST, manifest)
     _remove_unreferenced(root, manifest)
     return BuildResult(root=root, built=built, reused=reused, manifest=manifest)
@@ -377,6 +379,16 @@ def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notif
     return old
 
 
+def _properties(root: Path, ds: Dataset, manifest: dict | None) -> dict:
+    """The per-image properties entry (:mod:`core.properties`): the current one when its key is unchanged and
+    its file intact, else a new one (about a second for 10,000 images, reported within the explore step)."""
+    key = properties.properties_key(ds)
+    old = (manifest or {}).get("properties")
+    if isinstance(old, dict) and old.get("key") == key and _intact(root, old):
+        return old
+    return properties.write_properties(root, ds, key=key)
+
+
 def _keeps(name: str, entry: dict, ds: Dataset, *, same_versions: bool) -> bool:
     """Whether a rebuild on ``ds`` may keep the manifest entry ``name`` (files not yet checked)."""
     kind = art.imported_kind(entry)
@@ -406,7 +418,8 @@ def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: 
 def _remove_unreferenced(root: Path, manifest: dict) -> None:
     """Delete data, model and temporary files of earlier or interrupted builds."""
     keep = set(manifest["files"])
-    candidates = [*root.glob("data-*.npz"), *root.glob("explore-*"), *root.glob("models/*"), *root.glob(".*.tmp")]
+    candidates = [*root.glob("data-*.npz"), *root.glob("explore-*"), *root.glob("properties-*"), *root.glob("models/*"),
+                  *root.glob(".*.tmp")]
     for path in candidates:
         if path.is_file() and path.relative_to(root).as_posix() not in keep:
             path.unlink(missing_ok=True)

@@ -17,7 +17,7 @@ from core import detail
 from core.artifacts import ArtifactError
 from core.preprocess import Deskew
 from core.views import png_data_url
-from dashboard import clickable, loader, state, ui
+from dashboard import clickable, label_review, loader, state, ui
 
 IMAGE_PARAM = "image"
 IMAGE_KEY = "detail_image"
@@ -85,6 +85,7 @@ def _dialog(loaded: loader.Loaded, row: int) -> None:
         answers = detail.answers(row, probabilities={n: loader.probabilities(loaded, n) for n in names},
                                  y_true=loaded.data.y_test, class_names=class_names)
         ui.answers_table(answers, titles={n: loaded.title(n) for n in names})
+    label_review.story(loaded, row, model=model)
     _neighbours(loaded, row, true=true, predicted=int(loaded.predictions[model].y_pred[row]), model=model)
 
 

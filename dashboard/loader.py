@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import concept_views, evaluation, explore, mapping, report, thresholds, tuning, views
+from core import (concept_views, evaluation, explore, labels, mapping, properties, report, reviews, slices,
+                  thresholds, tuning, views)
 from dashboard import charts
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
@@ -419,3 +420,86 @@ def detector_curves(loaded: Loaded, name: str) -> concept_views.DetectorCurves |
     build stored no training scores (artifacts built before they were added)."""
     stored = arrays(loaded, name)
     return _detector_curves(loaded.fingerprint, name, stored) if {"train_true", "train_decision"} <= set(stored) else None
+
+
+@st.cache_resource(max_entries=16, show_spinner="Finding label issues...")
+def _label_issues(fingerprint: str, source: str, _loaded: Loaded) -> labels.LabelIssues:
+    if source == labels.COMBINED:
+        accuracy = {n: _loaded.artifacts.model_info(n)["metrics"]["test_accuracy"] for n in _loaded.multiclass}
+        chosen = labels.strongest(accuracy)
+        proba = labels.combine({n: probabilities(_loaded, n) for n in chosen})
+        words = "mean probabilities of the strongest models by test accuracy: " + ", ".join(map(_loaded.title, chosen))
+    else:
+        proba, words = probabilities(_loaded, source), f"probabilities of {_loaded.title(source)}"
+    return labels.label_issues(_loaded.data.y_test, proba, source=words)
+
+
+def label_issues(loaded: Loaded, source: str = labels.COMBINED) -> labels.LabelIssues:
+    """cleanlab's verdict on every test label from ``source`` (a model name, or :data:`core.labels.COMBINED`
+    for the strongest models together), computed once per fingerprint; read-only arrays."""
+    return _label_issues(loaded.fingerprint, source, loaded)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _properties(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
+    return properties.stored_properties(_aset)
+
+
+def image_properties(loaded: Loaded) -> pd.DataFrame:
+    """The stored properties of every test image (shared: never modify it).
+
+    Raises
+    ------
+    core.artifacts.ArtifactError
+        When the set has none (built before they existed) or the file fails its checks.
+    """
+    return _properties(loaded.fingerprint, loaded.artifacts)
+
+
+@st.cache_resource(max_entries=32, show_spinner="Finding error slices...")
+def _slices(fingerprint: str, name: str, _loaded: Loaded) -> slices.SliceReport:
+    pred = _loaded.predictions[name]
+    return slices.find_slices(image_properties(_loaded), y_true=pred.y_true, wrong=pred.y_true != pred.y_pred,
+                              class_names=pred.class_names)
+
+
+def error_slices(loaded: Loaded, name: str) -> slices.SliceReport:
+    """The error slices of model ``name`` (:func:`core.slices.find_slices`), found once per model."""
+    return _slices(loaded.fingerprint, name, loaded)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _error_bins(fingerprint: str, name: str, _loaded: Loaded) -> dict[str, pd.DataFrame]:
+    pred = _loaded.predictions[name]
+    frame = image_properties(_loaded)
+    return {column: slices.error_by_bins(frame[column], pred.y_true != pred.y_pred) for column in frame}
+
+
+def error_bins(loaded: Loaded, name: str) -> dict[str, pd.DataFrame]:
+    """Model ``name``'s error rate against each binned image property (:func:`core.slices.error_by_bins`)."""
+    return _error_bins(loaded.fingerprint, name, loaded)
+
+
+def review_stamp(loaded: Loaded) -> tuple[int, int] | None:
+    """Modification time (ns) and size of the set's review file, None when nothing was reviewed."""
+    try:
+        stat = reviews.reviews_path(loaded.artifacts.root, loaded.artifacts.dataset["hash"]).stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _marks(root: str, dataset_hash: str, stamp: tuple[int, int] | None) -> pd.DataFrame:
+    return reviews.load_marks(root, dataset_hash)
+
+
+def review_marks(loaded: Loaded) -> pd.DataFrame:
+    """Every review mark of the set's data (:func:`core.reviews.load_marks`), re-read when the file changes.
+
+    Raises
+    ------
+    core.reviews.ReviewError
+        When the review file is damaged (the message says what to do).
+    """
+    return _marks(str(loaded.artifacts.root), loaded.artifacts.dataset["hash"], review_stamp(loaded))

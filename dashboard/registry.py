@@ -35,6 +35,8 @@ PAGES: list[PageDef] = [
     PageDef("app_pages/models.py", "Models", ":material/leaderboard:", "models"),
     PageDef("app_pages/errors.py", "Errors", ":material/grid_on:", "errors"),
     PageDef("app_pages/explore.py", "Explore", ":material/scatter_plot:", "explore"),
+    PageDef("app_pages/labels.py", "Labels", ":material/label:", "labels"),
+    PageDef("app_pages/slices.py", "Slices", ":material/pie_chart:", "slices"),
     PageDef("app_pages/thresholds.py", "Thresholds", ":material/tune:", "thresholds"),
     PageDef("app_pages/draw.py", "Draw", ":material/draw:", "draw"),
     PageDef("app_pages/concepts.py", "Concepts", ":material/school:", "concepts"),

@@ -146,12 +146,17 @@ def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: 
     st.html(tiles_html(sources, captions, alts, columns=columns, pixels=pixels))
 
 
-def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6) -> str:
+#: The caption mark of an image whose label cleanlab doubts (see the Labels page).
+LABEL_BADGE = ('<span style="background:#fde2b8;color:#8a4b00;border-radius:3px;padding:0 3px;font-size:0.7rem" '
+               'title="cleanlab doubts this label (Labels page)">label?</span>')
+
+
+def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6, flagged=frozenset()) -> str:
     """Clickable test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``,
-    ``top`` (see :func:`core.views.gallery`)."""
-    text = [f'#{row.index} · true <b>{html.escape(row.true)}</b> → <b>{html.escape(row.predicted)}</b> '
-            f'({html.escape(views.percent(row.confidence))})<br>top-3: {html.escape(row.top)}'
-            for row in captions.itertuples(index=False)]
+    ``top`` (see :func:`core.views.gallery`); rows in ``flagged`` carry :data:`LABEL_BADGE`."""
+    text = [f'{LABEL_BADGE + " " if row.index in flagged else ""}#{row.index} · true <b>{html.escape(row.true)}</b> '
+            f'→ <b>{html.escape(row.predicted)}</b> ({html.escape(views.percent(row.confidence))})<br>'
+            f'top-3: {html.escape(row.top)}' for row in captions.itertuples(index=False)]
     return tiles_html(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns,
                       indexes=captions["index"])
 

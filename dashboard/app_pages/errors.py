@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core import evaluation, views
-from dashboard import detail, loader, state, ui
+from dashboard import confusion_diff, detail, label_review, loader, state, ui
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
@@ -55,6 +55,7 @@ def _on_pair_pick() -> None:
 
 
 st.title("Errors")
+label_review.corrected_note(loaded, names)
 st.session_state["errors_model_pick"] = model
 top = st.columns([2, 2, 1])
 top[0].selectbox("Model", names, key="errors_model_pick", format_func=loaded.title, on_change=_on_model)
@@ -76,7 +77,8 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -
                              score_kind=shown_pred.score_kind, class_names=class_names,
                              temperature=shown_pred.temperature)
     with st.container(key=key):
-        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions),
+        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+                                                      flagged=label_review.flagged_rows(loaded)),
                               key=f"{key}_tiles", model=shown_model)
 
 
@@ -145,6 +147,8 @@ def two_models() -> None:
         _paged_gallery(rows, wrong, key=f"errors_two_{model}_{other}_{outcome}",
                        note=f"{rows.size} images; captions show the wrong model's answer, most confident first.",
                        shown_model=wrong_name)
+    st.markdown("**Confusion difference A − B**")
+    confusion_diff.show(loaded, model, other, gallery=_paged_gallery)
 
 
 matrix_and_cell()

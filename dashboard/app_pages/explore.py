@@ -10,7 +10,7 @@ import streamlit as st
 
 from core import mapping, views
 from core.artifacts import ArtifactError
-from dashboard import detail, loader, map_canvas, state, ui
+from dashboard import detail, label_review, loader, map_canvas, state, ui
 
 PER_PAGE = 18
 MAP_KEY = "explore_map"
@@ -102,7 +102,8 @@ def selection_gallery(rows: np.ndarray, region_key: str) -> None:
     captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
                              score_kind=pred.score_kind, class_names=class_names, temperature=pred.temperature)
     with st.container(key="explore_gallery"):
-        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions),
+        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+                                                      flagged=label_review.flagged_rows(loaded)),
                               key="explore_tiles", model=model)
 
 

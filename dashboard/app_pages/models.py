@@ -9,7 +9,7 @@ from core import evaluation, thresholds, views
 from core.ablation import ABLATION
 from core.artifacts import ArtifactError
 from core.report import STUDY_PAIRS
-from dashboard import charts, loader, ui
+from dashboard import charts, label_review, loader, ui
 
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}
 #: Metric: its label and value format; accuracy-like metrics (higher is better) are drawn on a zoomed
@@ -45,6 +45,7 @@ class_names = list(loaded.data.class_names)
 fit_warnings = {n: loaded.artifacts.model_info(n).get("fit_warnings") or [] for n in loaded.artifacts.model_names}
 
 st.title("Models")
+label_review.corrected_note(loaded, names)
 table = loader.comparison(loaded)
 shown = table[table["model"].isin(names)].copy()
 shown["size_mb"] = shown["size_bytes"] / 1e6

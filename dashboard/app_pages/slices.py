@@ -1,0 +1,95 @@
+"""Slices page: which kinds of digits a model fails on, as rules over image properties, and their images."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import streamlit as st
+
+from core import mapping, slices, views
+from core.artifacts import ArtifactError
+from core.properties import PROPERTIES
+from dashboard import clickable, detail, label_review, loader, state, svg, ui
+
+PER_PAGE = 18
+CHARTS_PER_ROW = 2
+SELECTED = ' style="outline:2px solid #333"'
+
+loaded = ui.artifacts()
+names = ui.chosen_models(loaded)
+class_names = list(loaded.data.class_names)
+st.title("Slices")
+try:
+    props = loader.image_properties(loaded)
+except ArtifactError as exc:
+    st.info(f"{exc} It adds the image properties: {ui.core_command(loaded, 'build')}")
+    st.stop()
+
+model = state.url_value("model", session_key="slices_model", valid=lambda v: v in names, default=names[0])
+pred = loaded.predictions[model]
+
+
+def _on_model() -> None:
+    state.set_url_value("model", st.session_state["slices_model_pick"], session_key="slices_model")
+
+
+st.session_state["slices_model_pick"] = model
+st.selectbox("Model", names, key="slices_model_pick", format_func=loaded.title, on_change=_on_model)
+report = loader.error_slices(loaded, model)
+st.caption(f"{loaded.title(model)} errs on {report.n_errors:,} of {report.n_images:,} test images "
+           f"({report.overall_rate:.2%}). Shallow decision trees over the image properties (overall and per true "
+           f"digit) find the slices below, where it errs at least {slices.MIN_LIFT:g}× as often; most errors "
+           "beyond the overall rate first. Click a slice for its images.")
+
+
+def _table_html(found: tuple[slices.Slice, ...], selected: int | None) -> str:
+    head = "".join(f"<th>{h}</th>" for h in ("slice", "images", "errors", "error rate", "lift", "share of errors"))
+    rows = "".join(
+        f'<tr data-index="{i}" tabindex="0" role="button"{SELECTED if i == selected else ""}>'
+        f"<td>{html.escape(s.describe())}</td><td>{s.size:,}</td><td>{s.errors:,}</td><td>{s.error_rate:.1%}</td>"
+        f"<td>{s.lift:.1f}×</td><td>{s.share_of_errors:.1%}</td></tr>" for i, s in enumerate(found))
+    return f'<table style="font-size:0.85rem;width:100%"><tr>{head}</tr>{rows}</table>'
+
+
+@st.fragment
+def slice_table() -> None:
+    """The slices as a clickable table; a click shows the slice's images (reruns only this)."""
+    if not report.slices:
+        st.info("No slice where this model errs far more often than overall.")
+        return
+    key = f"slices_pick_{model}"
+    picked = clickable.clicked(_table_html(report.slices, st.session_state.get(key)), key=f"slices_table_{model}")
+    if picked is not None and 0 <= picked < len(report.slices):
+        st.session_state[key] = int(picked)
+    chosen = st.session_state.get(key)
+    if chosen is None:
+        return
+    found = report.slices[chosen]
+    rows = np.flatnonzero(found.select(slices.with_truth(props, pred.y_true)))
+    ordered = mapping.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
+                                    confidence=loader.confidence(loaded, model))
+    st.subheader(f"{found.describe()}: {rows.size:,} images, {found.errors:,} wrong")
+    n_pages = views.paginate(ordered, page=1, per_page=PER_PAGE).n_pages
+    number = st.pagination(n_pages, key=f"slices_page_{model}_{chosen}") if n_pages > 1 else 1
+    page = views.paginate(ordered, page=number, per_page=PER_PAGE)
+    st.caption(f"Mistakes first, most confident first. Page {page.page} of {page.n_pages}. "
+               "Click an image for its whole story.")
+    captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
+                             score_kind=pred.score_kind, class_names=class_names, temperature=pred.temperature)
+    with st.container(key="slices_gallery"):
+        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+                                                      flagged=label_review.flagged_rows(loaded)),
+                              key="slices_tiles", model=model)
+
+
+slice_table()
+st.subheader("Error rate against each property")
+bins = loader.error_bins(loaded, model)
+charts = [svg.bars(list(table["bin"]), {"error rate %": table["error_rate"].to_numpy() * 100}, colours=["#d62728"],
+                   title=f"{PROPERTIES[name][0]} ({table['images'].min():,}-{table['images'].max():,} images a bin)",
+                   y_title="error rate %", fmt=".1f")
+          for name, table in bins.items()]
+alts = [f"error rate against {PROPERTIES[name][0]}" for name in bins]
+for start in range(0, len(charts), CHARTS_PER_ROW):
+    st.html(ui.svg_row_html(charts[start:start + CHARTS_PER_ROW], alts=alts[start:start + CHARTS_PER_ROW]))
