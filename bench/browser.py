@@ -57,12 +57,13 @@ TRIVIAL = REPO_ROOT / "bench" / "trivial_app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-PAGES = ["data", "models", "errors", "thresholds", "draw"]
+PAGES = ["data", "models", "errors", "thresholds", "draw", "explore"]
 QUIET_MS = 250
 TIMEOUT_MS = 60_000
 SLIDER = '[data-testid="stSlider"] input[type="range"]'
 TARGETS = {"threshold step": "<= 1.5x trivial, <= 30 KiB", "cell click -> gallery": "<= 2x trivial",
-           "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms"}
+           "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms",
+           "warm open /explore": "frame <= 1.5 s", "box selection -> gallery": "<= 3x trivial"}
 
 
 @dataclass(frozen=True)
@@ -269,7 +270,7 @@ def print_table(results: dict[str, list[Sample]], reference: float) -> None:
               f"{s['drawn50']:>11.0f}{s['drawn95']:>8.0f}{s['kib']:>8.1f}   {TARGETS.get(name, '')}")
 
 
-PARTS = ("open", "threshold", "errors", "draw")
+PARTS = ("open", "threshold", "errors", "draw", "explore")
 
 
 async def single_session(browser, app: Server, trivial: Server, aset, repeat: int, cold: int,
@@ -288,11 +289,12 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
     await reference.goto("/")
     tab = await Tab.open(browser, app.url)
     await tab.goto("/data")
-    results["warm open"] = []
+    results["warm open"], results["warm open /explore"] = [], []
     for _ in range(max(1, repeat // len(PAGES)) if "open" in parts else 0):
         for path in PAGES[1:] + PAGES[:1]:
             link = tab.page.locator(f'[data-testid="stSidebarNavLink"][href$="/{path}"]')
-            results["warm open"].append(await tab.measure(lambda: link.click()))
+            results["warm open /explore" if path == "explore" else "warm open"].append(
+                await tab.measure(lambda: link.click()))
 
     await tab.measure(lambda: tab.page.locator('[data-testid="stSidebarNavLink"][href$="/thresholds"]').click())
     results["threshold step"] = []
@@ -304,6 +306,8 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
         await errors_page(tab, reference, aset, names, results, repeat, rng)
     if "draw" in parts:
         await draw_page(tab, reference, aset, results, repeat)
+    if "explore" in parts:
+        await explore_page(tab, reference, results, repeat, rng)
     errors = await tab.errors()
     await tab.close()
     await reference.close()
@@ -344,6 +348,27 @@ async def draw_page(tab: Tab, reference: Tab, aset, results: dict, repeat: int) 
     results["upload -> answers"] = []
     for i in range(min(repeat, 10)):
         results["upload -> answers"].append(await upload(tab, png_bytes(data.X_test[i].reshape(side, side))))
+
+
+async def explore_page(tab: Tab, reference: Tab, results: dict, repeat: int, rng) -> None:
+    """Box selections of random regions on the map of every test image, each showing its gallery."""
+    await tab.goto("/explore")
+    await tab.page.locator('.js-plotly-plot .modebar-btn[data-val="select"]').click()
+    area = await tab.page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    results["box selection -> gallery"] = []
+    for _ in range(repeat):
+        results["trivial slider step"].append(await slider_step(reference))
+        x0, y0 = rng.uniform(0.1, 0.6), rng.uniform(0.1, 0.6)
+        corners = [(area["x"] + fx * area["width"], area["y"] + fy * area["height"])
+                   for fx, fy in ((x0, y0), (x0 + 0.25, y0 + 0.25))]
+
+        async def drag():
+            await tab.page.mouse.move(*corners[0])
+            await tab.page.mouse.down()
+            await tab.page.mouse.move(*corners[1], steps=8)
+            await tab.page.mouse.up()
+
+        results["box selection -> gallery"].append(await tab.measure(drag))
 
 
 async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: str = "/thresholds") -> dict:
