@@ -33,7 +33,7 @@ def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
     if spec.url_path != "draw":
-        page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img").first.wait_for()
+        page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
 
@@ -119,7 +119,7 @@ def test_each_threshold_step_moves_the_threshold_within_its_byte_budget(page):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
     open_page(page, "/thresholds", "Thresholds")
-    page.locator("[data-testid='stHtml'] img[alt='ROC curve']").wait_for()
+    page.locator(".dl-clickable img[alt='ROC curve']").wait_for()
     slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
     slider.focus()
     shown = []
