@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO_ROOT))
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from core import evaluation, views  # noqa: E402
-from core.build import model_scores  # noqa: E402
+from core.training import model_scores  # noqa: E402
 from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
 
 ENTRY = REPO_ROOT / "dashboard" / "streamlit_app.py"

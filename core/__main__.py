@@ -13,6 +13,7 @@ try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one 
 
     from core.artifacts import ArtifactError, open_artifacts
     from core.build import BuildEvent, build, stop_workers
+    from core.cluster import ENV, ClusterError, scheduler_address
     from core.data import DATASETS, DataError, load_dataset
     from core.imports import import_model, import_predictions, remove_model
     from core.models import GROUPS, REGISTRY
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--train-size", type=_positive, help="train on a stratified subset of this many images")
     b.add_argument("--seed", type=int, default=0)
     b.add_argument("--cv", type=int, default=0, help="k-fold cross-validation on the training set (0 = off)")
+    _scheduler_option(b, "every model is fitted there as one task, then saved here")
     r = commands.add_parser("report", help="print the model comparison")
     r.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     r.add_argument("--json", action="store_true", help="print one JSON object for scripts")
@@ -66,12 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--search", choices=SEARCHES, default="grid",
                    help="grid: every candidate on all folds; halving: successive halving")
-    t.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (-1 = all cores)")
+    t.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (-1 = all cores, or all worker threads)")
+    _scheduler_option(t, "the candidates' fits on every fold run there as tasks")
     _import_parser(commands)
     rm = commands.add_parser("remove", help="remove a model (e.g. an imported one) from the artifact folder")
     rm.add_argument("name")
     rm.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
     return parser
+
+
+def _scheduler_option(command, what: str) -> None:
+    command.add_argument("--scheduler", metavar="ADDRESS",
+                         help=f"a Dask scheduler, e.g. tcp://host:8786 (default: ${ENV}): {what} "
+                              "(needs: pip install -r requirements-cluster.txt)")
 
 
 IMPORT_HELP = """Add your own classifier to a built artifact set: its test-set predictions, an ONNX model or a fitted
@@ -122,7 +131,7 @@ def _import(args) -> None:
 def _tune(args) -> None:
     dataset = load_dataset(args.dataset, data_dir=args.data_dir)
     results = tune(dataset, models=args.models, train_size=args.train_size, cv=args.cv, seed=args.seed,
-                   n_jobs=args.n_jobs, search=args.search,
+                   n_jobs=args.n_jobs, search=args.search, scheduler=scheduler_address(args.scheduler),
                    progress=lambda name, index, total: print(f"[{index + 1}/{total}] tuning {name}",
                                                              file=sys.stderr, flush=True))
     path = save_results(results, args.artifacts)
@@ -176,7 +185,7 @@ def main(argv=None) -> int:
             try:
                 result = build(dataset=args.dataset, data_dir=args.data_dir, artifacts_dir=args.artifacts,
                                models=args.models, train_size=args.train_size, seed=args.seed, cv=args.cv,
-                               progress=bars)
+                               progress=bars, scheduler=scheduler_address(args.scheduler))
             finally:
                 bars.close()
             print(f"built {', '.join(result.built) or 'nothing'}; up to date {', '.join(result.reused) or 'none'}"
@@ -192,7 +201,7 @@ def main(argv=None) -> int:
         else:
             artifacts = open_artifacts(args.artifacts, strict=False)
             print(report_json(artifacts) if args.json else report_text(artifacts, ablation=args.ablation))
-    except (DataError, ArtifactError, ValueError) as exc:
+    except (DataError, ArtifactError, ClusterError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

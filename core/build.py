@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,19 +25,18 @@ import joblib
 import numpy as np
 from joblib.externals.loky import reusable_executor
 from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 
 from core import artifacts as art
-from core import concept_build, concepts, evaluation, explore, properties
+from core import concept_build, concepts, explore, properties
+from core.cluster import fits_on
 from core.data import Dataset, load_dataset, subset
 from core.eda import summarise
 from core.models import REGISTRY, ModelSpec, resolve_models
+from core.training import Trained, median_latency_ms, train
 
-STAGES = ("fit", "predict", "calibrate", "latency", "cv", "save")
+STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save")
 #: Name the build's last step (the dataset-level analyses of :mod:`core.explore`) reports under.
 EXPLORE = "explore"
-LATENCY_ROWS = 25
-CALIBRATION_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -84,6 +81,7 @@ def build(
     seed: int = 0,
     cv: int = 0,
     progress: Callable[[BuildEvent], None] | None = None,
+    scheduler: str | None = None,
 ) -> BuildResult:
     """Train ``models`` on ``dataset`` and write the artifact set atomically.
 
@@ -97,19 +95,23 @@ def build(
     seed : random seed for subsets, splits and models
     cv : k for k-fold cross-validated accuracy on the training set (0 = skip)
     progress : called with a :class:`BuildEvent` at every stage
+    scheduler : a Dask scheduler address (``tcp://host:8786``): every model is fitted there as one task
+        (its folds and trees as tasks of their own), then saved here as it comes back
+        (:mod:`core.cluster`; raises :class:`core.cluster.ClusterError` when it cannot be used)
     """
     if train_size is not None and train_size < 1:
         raise ValueError(f"train_size must be at least 1 image, got {train_size}; pass None to use every image.")
     names = resolve_models(models) if isinstance(models, str) else list(models)
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
     notify = progress or (lambda event: None)
-    with art.build_lock(root):  # the folder is checked (a writable folder, free) before any data is read
+    with art.build_lock(root), fits_on(scheduler):  # folder and scheduler are checked before data is read
         ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
         if train_size:
             ds = subset(ds, train_size=train_size, seed=seed)
         before = _files(root)
         try:
-            return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify)
+            return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify,
+                               remote=scheduler is not None)
         except BaseException:
             _discard_new(root, before)
             raise
@@ -128,28 +130,38 @@ def stop_workers() -> None:
         executor.shutdown(wait=True, kill_workers=True)
 
 
-def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify) -> BuildResult:
+def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify,
+                remote: bool) -> BuildResult:
     current = _current_manifest(root, ds)
     previous = _reusable_models(root, current, ds)
     files: dict[str, str] = {}
     data_file = _write_data(root, ds, files)
-    entries, built, reused = {}, [], []
+    entries, reused, queued = {}, [], []
     total = len(names) + 1
     for index, name in enumerate(names):
         spec = REGISTRY[name]
         key = model_key(spec, ds, seed=seed, cv=cv)
         old = previous.pop(name, None)
+        step = _step(notify, name, index, total)
         if old is not None and old["key"] == key:
-            notify(BuildEvent(name, index, total, "skip"))
+            step("skip")
             entries[name] = old
             reused.append(name)
+        elif spec.task in concept_build.TASKS:
+            entries[name] = concept_build.build_concept(root, spec, ds, key=key, seed=seed, cv=cv, notify=step)
+        elif remote:
+            queued.append((index, name, key))
+            continue
         else:
-            entries[name] = _build_model(root, spec, ds, key=key, seed=seed, cv=cv,
-                                         notify=lambda stage: notify(BuildEvent(name, index, total, stage)))
-            built.append(name)
-        notify(BuildEvent(name, index, total, "done"))
-    explored = _explore(root, ds, current, seed=seed,
-                        notify=lambda stage: notify(BuildEvent(EXPLORE, len(names), total, stage)))
+            args, options = _train_call(spec, ds, seed=seed, cv=cv)
+            entries[name] = _save_model(root, spec, ds, train(*args, **options, notify=step), key=key, notify=step,
+                                        seed=seed)
+        step("done")
+    for index, name, key, trained in _train_on_cluster(ds, queued, seed=seed, cv=cv):
+        step = _step(notify, name, index, total)
+        entries[name] = _save_model(root, REGISTRY[name], ds, trained, key=key, notify=step, seed=seed)
+        step("done")
+    explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total))
     described = _properties(root, ds, current)
     order = list(REGISTRY)  # then imported models, in the order they were imported
     entries = dict(sorted({**previous, **entries}.items(),
@@ -162,7 +174,37 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
     manifest["properties"] = described
     art.write_json(root / art.MANIFEST, manifest)
     _remove_unreferenced(root, manifest)
+    built = [name for name in names if name not in reused]
     return BuildResult(root=root, built=built, reused=reused, manifest=manifest)
+
+
+def _step(notify, name: str, index: int, total: int) -> Callable[[str], None]:
+    return lambda stage: notify(BuildEvent(name, index, total, stage))
+
+
+def _train_on_cluster(ds: Dataset, queued: list[tuple[int, str, str]], *, seed: int, cv: int):
+    """Yield ``(index, name, key, Trained)`` as the active joblib backend (Dask) finishes each model.
+
+    One task per model (``batch_size=1``), all submitted at once; the
+    images are sent to the cluster once and shared by the tasks.
+    """
+    calls = []
+    for index, name, key in queued:
+        args, options = _train_call(REGISTRY[name], ds, seed=seed, cv=cv)
+        calls.append(joblib.delayed(_tagged)((index, name, key), *args, **options))
+    if calls:
+        yield from joblib.Parallel(n_jobs=-1, batch_size=1, return_as="generator_unordered")(calls)
+
+
+def _train_call(spec: ModelSpec, ds: Dataset, *, seed: int, cv: int) -> tuple[tuple, dict]:
+    """The arguments of :func:`core.training.train` for ``spec`` (the same arrays for every multiclass model)."""
+    y_train, _, class_names = task_labels(spec, ds)
+    return ((spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train, ds.X_test),
+            {"n_classes": len(class_names), "seed": seed, "cv": cv})
+
+
+def _tagged(tag: tuple, *args, **kwargs) -> tuple:
+    return (*tag, train(*args, **kwargs))
 
 
 def _files(root: Path) -> set[Path]:
@@ -215,91 +257,37 @@ def task_labels(spec: ModelSpec, ds: Dataset) -> tuple[np.ndarray, np.ndarray, t
     return ds.y_train, ds.y_test, ds.class_names
 
 
-def model_scores(model, X, *, n_classes: int | None = None) -> tuple[np.ndarray, str]:
-    """``(scores, kind)``: class probabilities when the model has them, else decision values.
+def _save_model(root: Path, spec: ModelSpec, ds: Dataset, trained: Trained, *, key: str, notify, seed: int) -> dict:
+    """Time one-image predictions here, write the model and its predictions, and return its manifest entry.
 
-    A binary decision function ``d`` becomes two columns ``[-d, d]`` so every
-    model stores one column per class. With ``n_classes``, a model that never
-    saw some classes in training (its ``classes_`` lack them) gets their
-    columns too, at probability 0 or decision value -inf, so column ``k`` is
-    always class ``k``.
+    A binary detector also gets its threshold for a target precision from cross-validated training
+    scores (:func:`core.concepts.detector_threshold`), fitted here.
     """
-    if hasattr(model, "predict_proba"):
-        scores, kind = model.predict_proba(X).astype(np.float32), "proba"
-    else:
-        scores, kind = class_columns(np.asarray(model.decision_function(X), dtype=np.float32)), "decision"
-    classes = getattr(model, "classes_", None)
-    if n_classes is not None and classes is not None and scores.shape[1] != n_classes:
-        full = np.full((scores.shape[0], n_classes), 0.0 if kind == "proba" else -np.inf, dtype=np.float32)
-        full[:, np.asarray(classes, dtype=np.int64)] = scores
-        scores = full
-    return scores, kind
-
-
-def class_columns(decision: np.ndarray) -> np.ndarray:
-    """Decision values with one column per class: a binary ``d`` of shape ``(n,)`` becomes ``[-d, d]``."""
-    return np.column_stack([-decision, decision]) if decision.ndim == 1 else decision
-
-
-def median_latency_ms(model, X, *, rows: int = LATENCY_ROWS) -> float:
-    """Median wall time of ``predict`` on one image, over ``rows`` images after a warm-up."""
-    model.predict(X[:1])
-    times = []
-    for i in range(min(rows, len(X))):
-        start = time.perf_counter()
-        model.predict(X[i:i + 1])
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1000)
-
-
-def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: int, cv: int, notify) -> dict:
-    if spec.task in concept_build.TASKS:
-        return concept_build.build_concept(root, spec, ds, key=key, seed=seed, cv=cv, notify=notify)
     y_train, y_test, class_names = task_labels(spec, ds)
-    model = spec.make(image_shape=ds.image_shape, seed=seed)
-    notify("fit")
-    start = time.perf_counter()
-    with joblib.parallel_config(n_jobs=-1), warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        model.fit(ds.X_train, y_train)
-    fit_seconds = time.perf_counter() - start
-    fit_warnings = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    notify("predict")
-    y_pred = np.asarray(model.predict(ds.X_test), dtype=np.int64)
-    scores, score_kind = model_scores(model, ds.X_test, n_classes=len(class_names))
-    temperature = 1.0
-    if score_kind == "decision":
-        notify("calibrate")
-        temperature = held_out_temperature(spec, ds, y_train, seed=seed)
+    model, y_pred, cv_scores = trained.model, trained.y_pred, trained.cv_scores
     detector_arrays, detector_metrics = {}, {}
     if spec.task == "binary" and hasattr(model, "decision_function"):
         detector_arrays, detector_metrics = concepts.detector_threshold(
             lambda: spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train,
-            test_true=y_test, test_decision=scores[:, 1], seed=seed)
+            test_true=y_test, test_decision=trained.scores[:, 1], seed=seed)
     notify("latency")
     predict_ms = median_latency_ms(model, ds.X_test)
-    cv_scores = None
-    if cv:
-        notify("cv")
-        folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-        cv_scores = cross_val_score(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train, y_train,
-                                    cv=folds, n_jobs=-1)
     notify("save")
     stem = f"models/{spec.name}-{key[:12]}"
     model_path, pred_path = root / f"{stem}.joblib", root / f"{stem}.npz"
     art.write_model(model_path, model)
-    art.write_npz(pred_path, {"y_true": y_test, "y_pred": y_pred, "scores": scores, **detector_arrays})
+    art.write_npz(pred_path, {"y_true": y_test, "y_pred": y_pred, "scores": trained.scores, **detector_arrays})
     return {
         "title": spec.title, "description": spec.description, "task": spec.task,
-        "positive_class": spec.positive_class, "class_names": list(class_names), "score_kind": score_kind,
-        "temperature": temperature,
-        "key": key, "params": describe_params(model), "fit_warnings": fit_warnings,
+        "positive_class": spec.positive_class, "class_names": list(class_names), "score_kind": trained.score_kind,
+        "temperature": trained.temperature,
+        "key": key, "params": describe_params(model), "fit_warnings": trained.fit_warnings,
         "files": {"model": f"{stem}.joblib", "predictions": f"{stem}.npz"},
         "sha256": {f"{stem}.joblib": art.sha256_file(model_path), f"{stem}.npz": art.sha256_file(pred_path)},
         "metrics": {
             "test_accuracy": float(accuracy_score(y_test, y_pred)),
             "macro_f1": float(f1_score(y_test, y_pred, average="macro")),
-            "fit_seconds": round(fit_seconds, 3),
+            "fit_seconds": round(trained.fit_seconds, 3),
             "predict_ms": round(predict_ms, 3),
             "size_bytes": model_path.stat().st_size,
             "n_train": int(len(y_train)),
@@ -308,26 +296,6 @@ def _build_model(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: in
             **detector_metrics,
         },
     }
-
-
-def held_out_temperature(spec: ModelSpec, ds: Dataset, y_train: np.ndarray, *, seed: int) -> float:
-    """Softmax temperature for ``spec``'s decision values, fitted on scores of rows it did not train on.
-
-    Two-fold cross-validated decision values on a stratified sample of at most
-    :data:`CALIBRATION_ROWS` training rows: scores on the model's own training
-    rows are overconfident (an RBF SVM is almost never wrong there), so the
-    temperature would be too low. The test set is never used.
-    """
-    rows = np.arange(len(y_train))
-    if len(rows) > CALIBRATION_ROWS:
-        rows, _ = train_test_split(rows, train_size=CALIBRATION_ROWS, stratify=y_train, random_state=seed)
-    folds = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed)
-    with joblib.parallel_config(n_jobs=-1), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        scores = cross_val_predict(spec.make(image_shape=ds.image_shape, seed=seed), ds.X_train[rows],
-                                   y_train[rows], cv=folds, method="decision_function", n_jobs=-1)
-    labels = y_train[rows]
-    return evaluation.fit_temperature(class_columns(scores), np.searchsorted(np.unique(labels), labels))
 
 
 def _write_data(root: Path, ds: Dataset, files: dict) -> str:
@@ -418,8 +386,7 @@ def _manifest(ds: Dataset, entries: dict, files: dict, *, data_file: str, seed: 
 def _remove_unreferenced(root: Path, manifest: dict) -> None:
     """Delete data, model and temporary files of earlier or interrupted builds."""
     keep = set(manifest["files"])
-    candidates = [*root.glob("data-*.npz"), *root.glob("explore-*"), *root.glob("properties-*"), *root.glob("models/*"),
-                  *root.glob(".*.tmp")]
+    candidates = [*root.glob("data-*.npz"), *root.glob("explore-*"), *root.glob("models/*"), *root.glob(".*.tmp")]
     for path in candidates:
         if path.is_file() and path.relative_to(root).as_posix() not in keep:
             path.unlink(missing_ok=True)

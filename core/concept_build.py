@@ -35,6 +35,7 @@ from core import build as core_build
 from core import concepts
 from core.data import Dataset
 from core.models import ModelSpec
+from core.training import median_latency_ms
 
 TASKS = ("multilabel", "multioutput")
 
@@ -50,7 +51,7 @@ def build_concept(root: Path, spec: ModelSpec, ds: Dataset, *, key: str, seed: i
     notify("predict")
     arrays, metrics, inputs = _multilabel_outputs(model, ds) if multilabel else _denoise_outputs(model, ds, seed=seed)
     notify("latency")
-    predict_ms = core_build.median_latency_ms(model, inputs)
+    predict_ms = median_latency_ms(model, inputs)
     if multilabel:
         notify("cv")
         metrics.update(_multilabel_cv(spec, ds, folds=cv or concepts.CV_FOLDS, seed=seed))

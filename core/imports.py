@@ -35,7 +35,7 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from core import artifacts as art
 from core import onnx_model
-from core.build import median_latency_ms, model_scores
+from core.training import median_latency_ms, model_scores
 from core.models import REGISTRY
 from core.predictions_file import InvalidImport, read_predictions
 

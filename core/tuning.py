@@ -33,6 +33,7 @@ from sklearn.model_selection import GridSearchCV, HalvingGridSearchCV, Stratifie
 from core import artifacts as art
 from core.ablation import pca_components
 from core.build import task_labels
+from core.cluster import fits_on
 from core.data import Dataset, subset
 from core.models import REGISTRY
 
@@ -132,6 +133,7 @@ def tune(
     search: str = "grid",
     spaces: dict[str, dict[str, list]] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    scheduler: str | None = None,
 ) -> list[TuningResult]:
     """Choose hyper-parameters of ``models`` by ``cv``-fold cross-validation on training images.
 
@@ -147,6 +149,8 @@ def tune(
         halving: candidates start on a few images and the better third goes on)
     spaces : grids to use instead of :data:`SPACES`
     progress : called as ``progress(model, index, total)`` before each model's search
+    scheduler : a Dask scheduler address (``tcp://host:8786``): the fits of every candidate on every
+        fold run there as tasks (:mod:`core.cluster`; ``n_jobs=-1`` then means every worker thread)
 
     Raises
     ------
@@ -158,11 +162,12 @@ def tune(
         raise ValueError(f"unknown search {search!r}; choose from {', '.join(SEARCHES)}")
     train = subset(dataset, train_size=train_size, seed=seed)
     results = []
-    for index, name in enumerate(names):
-        if progress is not None:
-            progress(name, index, len(names))
-        results.append(_tune_one(name, train, dataset, cv=cv, seed=seed, n_jobs=n_jobs, search=search,
-                                 space=search_space(name, image_shape=dataset.image_shape, spaces=spaces)))
+    with fits_on(scheduler):
+        for index, name in enumerate(names):
+            if progress is not None:
+                progress(name, index, len(names))
+            results.append(_tune_one(name, train, dataset, cv=cv, seed=seed, n_jobs=n_jobs, search=search,
+                                     space=search_space(name, image_shape=dataset.image_shape, spaces=spaces)))
     return results
 
 

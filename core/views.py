@@ -22,7 +22,7 @@ import pandas as pd
 from PIL import Image
 
 from core import evaluation, thresholds
-from core.build import model_scores
+from core.training import model_scores
 from core.preprocess import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
 from core.tuning import summary_table
 

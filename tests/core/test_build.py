@@ -47,8 +47,8 @@ def test_progress_reports_every_stage_of_every_model(digits_build):
     _, _, events = digits_build
     stages = [(e.model, e.stage) for e in events]
     for name in ("sgd", "is5"):
-        assert [s for m, s in stages if m == name] == ["fit", "predict", "calibrate", "latency", "cv", "save", "done"]
-    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "latency", "cv", "save", "done"]
+        assert [s for m, s in stages if m == name] == ["fit", "predict", "calibrate", "cv", "latency", "save", "done"]
+    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "cv", "latency", "save", "done"]
     assert [s for m, s in stages if m == "explore"] == ["features", "map", "neighbours", "save", "done"]
     assert {e.total for e in events} == {4}
     assert all(0 <= e.fraction <= 1 for e in events)

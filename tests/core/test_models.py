@@ -3,7 +3,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from core.build import model_scores, task_labels
+from core.build import task_labels
+from core.training import model_scores
 from core.models import GROUPS, REGISTRY, resolve_models
 
 
