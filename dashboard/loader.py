@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import (concept_views, evaluation, explore, labels, mapping, properties, report, reviews, slices,
-                  thresholds, tuning, views)
+from core import concept_views, evaluation, explore, labels, mapping, properties, report, reviews
+from core import slices, thresholds, tuning, views
 from dashboard import charts
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
