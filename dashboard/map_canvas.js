@@ -1,6 +1,6 @@
 // The Explore map: every test image as a dot on a canvas, with lasso, box, pan and wheel zoom.
-// Coordinates arrive once per session (base64 uint16, grid units) and are kept per map key in the
-// tab, so a colour switch sends only colours. A finished lasso or box is sent as a region in grid
+// Coordinates arrive once per session (base64 uint16, grid units) and colours and sizes once per
+// model and colouring; the tab keeps them by key, so a selection sends neither again. A finished lasso or box is sent as a region in grid
 // units; a click without a drag sends the drawn index of the nearest dot.
 const CACHE = (globalThis.__digitLensMaps = globalThis.__digitLensMaps || {});
 const GRID = 10000;
@@ -212,13 +212,13 @@ export default function (component) {
   if (fresh) root = build(parentElement);
   const state = root.state;
   if (data.coords) CACHE[data.key] = decode(data.coords, Uint16Array);
-  if (!CACHE[data.key]) {
-    setTriggerValue("missing", data.key);
+  if (data.colours) CACHE[data.layer] = [decode(data.colours, Uint8Array), decode(data.sizes, Uint8Array)];
+  if (!CACHE[data.key] || !CACHE[data.layer]) {
+    setTriggerValue("missing", true);
     return;
   }
   state.coords = CACHE[data.key];
-  state.colours = decode(data.colours, Uint8Array);
-  state.sizes = decode(data.sizes, Uint8Array);
+  [state.colours, state.sizes] = CACHE[data.layer];
   state.palette = data.palette;
   state.region = data.region;
   const side = Math.max(240, Math.min(data.side, parentElement.clientWidth || data.side));

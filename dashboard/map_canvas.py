@@ -5,7 +5,8 @@ wheel zoom. Plotly's own selection costs the browser 110-150 ms on 10,000
 WebGL points before Streamlit even hears of it and sends every selected point
 back (40-50 KB); this component sends only the region (at most 100 vertices in
 grid units) or, for a click, the row of the nearest dot. Coordinates travel
-once per session and map; a colour switch sends colours only. Tests patch
+once per session and map, colours and sizes once per model and colouring; a selection
+sends neither again. Tests patch
 :func:`show` alone.
 """
 
@@ -49,13 +50,14 @@ def palette(by: str, class_names) -> tuple[list[str], list[tuple[str, str]]]:
     return colours, [(f"confidence {p}%", colours[p]) for p in (0, 25, 50, 75, 100)]
 
 
-def show(*, key: str, map_id: str, coords: str | None, colours: str, sizes: str, palette: list[str],
-         legend: list[tuple[str, str]], region: dict | None, on_pick, side: int = 620) -> None:
+def show(*, key: str, map_id: str, coords: str | None, layer_id: str, colours: str | None, sizes: str | None,
+         palette: list[str], legend: list[tuple[str, str]], region: dict | None, on_pick, side: int = 620) -> None:
     """Mount the map. ``coords`` (base64 uint16 pairs) may be None when this session already sent them for
-    ``map_id``; ``on_pick`` runs when the user finishes a region, clicks a dot, or the browser lacks the
-    coordinates (then read :func:`picked` and send them again)."""
-    _COMPONENT(key=key, data={"key": map_id, "coords": coords, "colours": colours, "sizes": sizes,
-                              "palette": palette, "legend": legend, "region": region, "side": side},
+    ``map_id``, and ``colours``/``sizes`` (base64 uint8) when it sent them for ``layer_id``; ``on_pick`` runs
+    when the user finishes a region, clicks a dot, or the browser lacks an array (then read :func:`picked`
+    and send everything again)."""
+    _COMPONENT(key=key, data={"key": map_id, "coords": coords, "layer": layer_id, "colours": colours,
+                              "sizes": sizes, "palette": palette, "legend": legend, "region": region, "side": side},
                on_region_change=on_pick, on_point_change=on_pick, on_missing_change=on_pick)
 
 

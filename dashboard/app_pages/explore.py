@@ -14,8 +14,9 @@ from dashboard import detail, label_review, loader, map_canvas, state, ui
 
 PER_PAGE = 18
 MAP_KEY = "explore_map"
-#: The map (fingerprint) whose coordinates this session's browser already holds.
+#: The map (fingerprint) and the layers (model and colouring) whose arrays this session's browser holds.
 SENT_KEY = "explore_coords_sent"
+LAYERS_KEY = "explore_layers_sent"
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
@@ -52,6 +53,7 @@ def _on_pick() -> None:
     picked = map_canvas.picked(MAP_KEY)
     if picked.get("missing") is not None:
         st.session_state.pop(SENT_KEY, None)
+        st.session_state.pop(LAYERS_KEY, None)
     region = mapping.region_from_browser(picked.get("region"))
     if region is not None:
         _set_region(region)
@@ -117,12 +119,18 @@ def map_and_selection() -> None:
     map_id = loaded.fingerprint[:16]
     left, right = st.columns([3, 2])
     with left:
+        layer_id = f"{map_id}/{model}/{colour}"
+        sent = st.session_state.setdefault(LAYERS_KEY, [])
+        fresh = layer_id not in sent
         map_canvas.show(key=MAP_KEY, map_id=map_id,
                         coords=None if st.session_state.get(SENT_KEY) == map_id else loader.map_coords(loaded),
-                        colours=layer.colours, sizes=layer.sizes, palette=colours, legend=legend,
+                        layer_id=layer_id, colours=layer.colours if fresh else None,
+                        sizes=layer.sizes if fresh else None, palette=colours, legend=legend,
                         region=None if region is None else {"kind": region.kind, "points": list(region.points)},
                         on_pick=_on_pick)
         st.session_state[SENT_KEY] = map_id
+        if fresh:
+            sent.append(layer_id)
     with right:
         if region is None:
             st.info("Draw a lasso or a box on the map to see the images inside (wheel to zoom, Pan to move).")
