@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")
 
-from core.ablation import ABLATION  # noqa: E402
+from core.models.ablation import ABLATION  # noqa: E402
 from core.data import load_dataset, subset  # noqa: E402
 from core.models import REGISTRY  # noqa: E402
-from core.report import pair_errors  # noqa: E402
+from core.analysis.report import pair_errors  # noqa: E402
 
 LATENCY_SAMPLES = 200
 

@@ -52,7 +52,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from bench.wsprobe import DRAWN_JS, INIT_JS, Tap  # noqa: E402
 from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
-from core.evaluation import confusion  # noqa: E402
+from core.analysis.evaluation import confusion  # noqa: E402
 
 APP = REPO_ROOT / "dashboard" / "streamlit_app.py"
 TRIVIAL = REPO_ROOT / "bench" / "trivial_app.py"

@@ -2,8 +2,8 @@
 
 Opens a built artifact set (``python -m core build --models concepts``), loads the denoiser and the
 multilabel models as the page does, and times, server-side, what one slider step or one drawn stroke runs:
-noise added to a test image and the denoiser's answer (:func:`core.concept_views.denoise`), and both
-multilabel models' answers for one image (:func:`core.concept_views.label_answers`). Prints the median and
+noise added to a test image and the denoiser's answer (:func:`core.analysis.concept_views.denoise`), and both
+multilabel models' answers for one image (:func:`core.analysis.concept_views.label_answers`). Prints the median and
 95th percentile in ms, and the stored figures beside them (the page's budget is 100 ms per denoising).
 
 Usage::
@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import concept_views  # noqa: E402
+from core.analysis import concept_views  # noqa: E402
 from core.artifacts import default_artifacts_dir, open_artifacts  # noqa: E402
 
 MULTILABEL = ("multilabel_knn", "multilabel_chain")

@@ -7,7 +7,7 @@ Four interactions, each timed repeatedly (median and 95th percentile):
   (AppTest reruns the whole page, so this bounds the fragment rerun from above);
 * cell click to gallery: the Errors page rerun after a confusion cell is picked;
 * canvas image to predictions: decoding the canvas PNG the component sends,
-  ``core.views.digit_row`` and ``core.views.predict_all`` over every multiclass model,
+  ``core.analysis.views.digit_row`` and ``core.analysis.views.predict_all`` over every multiclass model,
   as the Draw page calls it (with each model's median scoring and ``predict`` times);
 * first render: a fresh Python process, from its start to the first finished run
   of the default page (imports, artifact load and checks, figures), caches empty.
@@ -36,8 +36,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core import evaluation, views  # noqa: E402
-from core.training import model_scores  # noqa: E402
+from core.analysis import evaluation, views  # noqa: E402
+from core.models.training import model_scores  # noqa: E402
 from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
 
 ENTRY = REPO_ROOT / "dashboard" / "streamlit_app.py"
@@ -117,7 +117,7 @@ def bench_canvas(aset, names: list[str], repeat: int, rng) -> tuple[list[float],
 
     The per-model figures are the median milliseconds of its scoring call and
     of its ``predict`` call on one row; models whose stored predictions are the
-    argmax of their scores skip ``predict`` on the page (``core.views.scores_decide``).
+    argmax of their scores skip ``predict`` on the page (``core.analysis.views.scores_decide``).
     """
     data = aset.data()
     models = {name: aset.load_model(name) for name in names}

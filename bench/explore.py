@@ -24,7 +24,7 @@ from sklearn.manifold import trustworthiness
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core import explore, mapping  # noqa: E402
+from core.analysis import explore, mapping  # noqa: E402
 from core.artifacts import ArtifactError, open_artifacts  # noqa: E402
 
 

@@ -6,7 +6,7 @@ Usage::
 
 Builds ``sgd`` on 2,000 training images (the full test set) in a temporary folder, fits a
 logistic regression and a PCA pipeline on 10,000 training images, then times
-``core.imports`` on a 10,000-row predictions file as CSV, Parquet and NPZ, and on the
+``core.artifacts.imports`` on a 10,000-row predictions file as CSV, Parquet and NPZ, and on the
 regression as a convolutional ONNX graph and the pipeline exported by skl2onnx (needs
 requirements-dev.txt): the whole import, one pass over the test set, and the stored
 one-image latency. MNIST is read from ``$MNIST_DIR`` (default ``../shared/data/mnist``).
@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from core.artifacts import open_artifacts  # noqa: E402
-from core.build import build  # noqa: E402
+from core.artifacts.build import build  # noqa: E402
 from core.data import load_dataset, subset  # noqa: E402
-from core.imports import import_model, import_predictions  # noqa: E402
+from core.artifacts.imports import import_model, import_predictions  # noqa: E402
 from tests.onnx_graphs import conv_graph, sklearn_onnx  # noqa: E402
 
 MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")

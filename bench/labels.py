@@ -26,7 +26,8 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core import evaluation, labels, properties, slices  # noqa: E402
+from core.analysis import evaluation, labels, slices  # noqa: E402
+from core.data import properties
 from core.artifacts import open_artifacts  # noqa: E402
 
 SCALE = 4

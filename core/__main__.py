@@ -12,15 +12,15 @@ try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one 
     from tqdm import tqdm
 
     from core.artifacts import ArtifactError, open_artifacts
-    from core.build import BuildEvent, build, stop_workers
-    from core.cluster import ENV, ClusterError, scheduler_address
+    from core.artifacts.build import BuildEvent, build, stop_workers
+    from core.models.cluster import ENV, ClusterError, scheduler_address
     from core.data import DATASETS, DataError, load_dataset
-    from core.imports import import_model, import_predictions, remove_model
+    from core.artifacts.imports import import_model, import_predictions, remove_model
     from core.models import GROUPS, REGISTRY
-    from core.onnx_model import LAYOUTS, OUTPUTS, SCALES
-    from core.predictions_file import SCORE_KINDS
-    from core.report import report_json, report_text
-    from core.tuning import SEARCHES, SPACES, save_results, summary_table, tune
+    from core.models.onnx_model import LAYOUTS, OUTPUTS, SCALES
+    from core.artifacts.predictions_file import SCORE_KINDS
+    from core.analysis.report import report_json, report_text
+    from core.models.tuning import SEARCHES, SPACES, save_results, summary_table, tune
 except KeyboardInterrupt:
     print("interrupted while starting: nothing was read or written", file=sys.stderr)
     raise SystemExit(130) from None

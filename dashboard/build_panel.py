@@ -11,7 +11,7 @@ import streamlit as st
 
 from core import artifacts
 from core.artifacts import ArtifactError, MissingArtifacts, read_manifest
-from core.build import BuildEvent, build
+from core.artifacts.build import BuildEvent, build
 from core.data import MNIST_ENV, DataError, default_cache_dir
 from dashboard import loader
 

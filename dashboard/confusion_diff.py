@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 import streamlit as st
 
-from core import compare, views
+from core.analysis import compare, views
 from dashboard import clickable, loader
 
 BETTER_A, BETTER_B = (31, 119, 180), (255, 127, 14)

@@ -13,10 +13,10 @@ import re
 import numpy as np
 import streamlit as st
 
-from core import detail
+from core.analysis import detail
 from core.artifacts import ArtifactError
-from core.preprocess import Deskew
-from core.views import png_data_url
+from core.data.preprocess import Deskew
+from core.analysis.views import png_data_url
 from dashboard import clickable, label_review, loader, state, ui
 
 IMAGE_PARAM = "image"

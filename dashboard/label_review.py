@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import labels, reviews, slices
-from core.artifacts import ArtifactError
+from core.analysis import labels, slices
+from core.artifacts import ArtifactError, reviews
 from dashboard import build_panel, loader
 
 

@@ -21,12 +21,14 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import concept_views, evaluation, explore, labels, mapping, properties, report, reviews
-from core import slices, thresholds, tuning, views
+from core.analysis import concept_views, evaluation, explore, labels, mapping, report, slices, thresholds, views
+from core.data import properties
+from core.artifacts import reviews
+from core.models import tuning
 from dashboard import charts
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
-from core.eda import DataSummary
+from core.data.eda import DataSummary
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,7 +159,7 @@ def _comparison(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
 
 
 def comparison(loaded: Loaded) -> pd.DataFrame:
-    """The model comparison table of :func:`core.report.comparison`."""
+    """The model comparison table of :func:`core.analysis.report.comparison`."""
     return _comparison(loaded.fingerprint, loaded.artifacts)
 
 
@@ -247,13 +249,13 @@ def _ablation(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
 
 
 def ablation(loaded: Loaded) -> pd.DataFrame:
-    """The built ablation steps in order (:func:`core.views.ablation_steps` of :func:`core.report.ablation_table`)."""
+    """The built ablation steps in order (:func:`core.analysis.views.ablation_steps` of :func:`core.analysis.report.ablation_table`)."""
     return _ablation(loaded.fingerprint, loaded.artifacts)
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Stored search results: the summary (:func:`core.views.tuning_table`) and each model's candidates."""
+    """Stored search results: the summary (:func:`core.analysis.views.tuning_table`) and each model's candidates."""
 
     table: pd.DataFrame
     candidates: Mapping[str, pd.DataFrame]
@@ -296,7 +298,7 @@ def _decided_by_scores(fingerprint: str, _predictions: Mapping[str, Predictions]
 
 def decided_by_scores(loaded: Loaded) -> frozenset[str]:
     """Models whose stored test predictions are all the argmax of their stored scores (see
-    :func:`core.views.scores_decide`): the Draw page asks them once, for scores only."""
+    :func:`core.analysis.views.scores_decide`): the Draw page asks them once, for scores only."""
     return _decided_by_scores(loaded.fingerprint, loaded.predictions)
 
 
@@ -307,10 +309,10 @@ class Explore:
     Attributes
     ----------
     entry : the manifest's ``explore`` entry (method, trustworthiness, timings)
-    grid : ``(n_test, 2)`` map coordinates on the integer grid of :func:`core.mapping.grid_coords`
+    grid : ``(n_test, 2)`` map coordinates on the integer grid of :func:`core.analysis.mapping.grid_coords`
     neighbours, distances : ``(n_test, k)`` nearest training rows of every test image, and their distances
     train_images : the training images, for neighbour thumbnails
-    index : the :class:`core.explore.NeighbourIndex` for new images (drawn, uploaded)
+    index : the :class:`core.analysis.explore.NeighbourIndex` for new images (drawn, uploaded)
     """
 
     entry: Mapping
@@ -365,11 +367,11 @@ def train_images(loaded: Loaded, rows) -> list[str]:
 
 @dataclass(frozen=True)
 class MapLayer:
-    """What the map component draws for one model and colouring (base64 arrays, see :func:`core.mapping.encode`).
+    """What the map component draws for one model and colouring (base64 arrays, see :func:`core.analysis.mapping.encode`).
 
     Attributes
     ----------
-    colours : uint8 colour value per test row (:func:`core.mapping.colour_values`)
+    colours : uint8 colour value per test row (:func:`core.analysis.mapping.colour_values`)
     sizes : uint8 dot diameter per test row in pixels (mistakes larger)
     """
 
@@ -435,7 +437,7 @@ def _label_issues(fingerprint: str, source: str, _loaded: Loaded) -> labels.Labe
 
 
 def label_issues(loaded: Loaded, source: str = labels.COMBINED) -> labels.LabelIssues:
-    """cleanlab's verdict on every test label from ``source`` (a model name, or :data:`core.labels.COMBINED`
+    """cleanlab's verdict on every test label from ``source`` (a model name, or :data:`core.analysis.labels.COMBINED`
     for the strongest models together), computed once per fingerprint; read-only arrays."""
     return _label_issues(loaded.fingerprint, source, loaded)
 
@@ -464,7 +466,7 @@ def _slices(fingerprint: str, name: str, _loaded: Loaded) -> slices.SliceReport:
 
 
 def error_slices(loaded: Loaded, name: str) -> slices.SliceReport:
-    """The error slices of model ``name`` (:func:`core.slices.find_slices`), found once per model."""
+    """The error slices of model ``name`` (:func:`core.analysis.slices.find_slices`), found once per model."""
     return _slices(loaded.fingerprint, name, loaded)
 
 
@@ -476,7 +478,7 @@ def _error_bins(fingerprint: str, name: str, _loaded: Loaded) -> dict[str, pd.Da
 
 
 def error_bins(loaded: Loaded, name: str) -> dict[str, pd.DataFrame]:
-    """Model ``name``'s error rate against each binned image property (:func:`core.slices.error_by_bins`)."""
+    """Model ``name``'s error rate against each binned image property (:func:`core.analysis.slices.error_by_bins`)."""
     return _error_bins(loaded.fingerprint, name, loaded)
 
 
@@ -495,11 +497,11 @@ def _marks(root: str, dataset_hash: str, stamp: tuple[int, int] | None) -> pd.Da
 
 
 def review_marks(loaded: Loaded) -> pd.DataFrame:
-    """Every review mark of the set's data (:func:`core.reviews.load_marks`), re-read when the file changes.
+    """Every review mark of the set's data (:func:`core.artifacts.reviews.load_marks`), re-read when the file changes.
 
     Raises
     ------
-    core.reviews.ReviewError
+    core.artifacts.reviews.ReviewError
         When the review file is damaged (the message says what to do).
     """
     return _marks(str(loaded.artifacts.root), loaded.artifacts.dataset["hash"], review_stamp(loaded))

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import views
+from core.analysis import views
 from core.artifacts import ArtifactError, python_command
 from dashboard import loader, state
 
@@ -87,7 +87,7 @@ def votes_table(votes: views.Votes, *, titles: dict[str, str]) -> None:
     One element instead of a data grid and a heatmap chart: a drawn stroke
     redraws a table, not a chart (``bench/browser.py``). Cells are shaded by
     probability; probabilities under 0.5% are left blank so the ones that
-    matter stand out; every percentage is written by :func:`core.views.percent`.
+    matter stand out; every percentage is written by :func:`core.analysis.views.percent`.
     """
     digits = list(votes.probabilities.columns)
     head = "".join(f"<th>{html.escape(str(d))}</th>" for d in digits)
@@ -153,7 +153,7 @@ LABEL_BADGE = ('<span style="background:#fde2b8;color:#8a4b00;border-radius:3px;
 
 def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6, flagged=frozenset()) -> str:
     """Clickable test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``,
-    ``top`` (see :func:`core.views.gallery`); rows in ``flagged`` carry :data:`LABEL_BADGE`."""
+    ``top`` (see :func:`core.analysis.views.gallery`); rows in ``flagged`` carry :data:`LABEL_BADGE`."""
     text = [f'{LABEL_BADGE + " " if row.index in flagged else ""}#{row.index} · true <b>{html.escape(row.true)}</b> '
             f'→ <b>{html.escape(row.predicted)}</b> ({html.escape(views.percent(row.confidence))})<br>'
             f'top-3: {html.escape(row.top)}' for row in captions.itertuples(index=False)]
@@ -162,7 +162,7 @@ def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6
 
 
 def answers_table(answers: pd.DataFrame, *, titles: dict[str, str]) -> None:
-    """Every model's answer for one image (:func:`core.detail.answers`) as one HTML table, mistakes in red."""
+    """Every model's answer for one image (:func:`core.analysis.detail.answers`) as one HTML table, mistakes in red."""
     rows = "".join(
         f'<tr><th style="text-align:left">{html.escape(titles.get(row.model, row.model))}</th>'
         f'<td style="color:{"#2a7" if row.correct else "#d62728"}"><b>{html.escape(row.predicted)}</b></td>'

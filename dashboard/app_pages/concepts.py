@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import concept_views, concepts, evaluation, views
+from core.analysis import concept_views, evaluation, views
+from core.models import concepts
 from core.artifacts import ArtifactError
 from dashboard import canvas, charts, loader, svg, ui
 

@@ -7,8 +7,8 @@ import html
 import numpy as np
 import streamlit as st
 
-from core import views
-from core.eda import INK_COLUMNS
+from core.analysis import views
+from core.data.eda import INK_COLUMNS
 from dashboard import charts, svg, ui
 
 TILE_PIXELS = 130

@@ -6,9 +6,9 @@ import html
 
 import streamlit as st
 
-from core import explore, views
+from core.analysis import explore, views
 from core.artifacts import ArtifactError
-from core.preprocess import ImageError, image_to_mnist
+from core.data.preprocess import ImageError, image_to_mnist
 from dashboard import canvas, loader, ui
 
 CANVAS_KEY = "draw_canvas"

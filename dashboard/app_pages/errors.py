@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import evaluation, views
+from core.analysis import evaluation, views
 from dashboard import confusion_diff, detail, label_review, loader, state, ui
 
 PER_PAGE = 18

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import streamlit as st
 
-from core import mapping, views
+from core.analysis import mapping, views
 from core.artifacts import ArtifactError
 from dashboard import detail, label_review, loader, map_canvas, state, ui
 

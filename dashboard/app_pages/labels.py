@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import labels, reviews, views
+from core.analysis import labels, views
+from core.artifacts import reviews
 from dashboard import detail, label_review, loader, state, ui
 
 PER_PAGE = 18

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core import evaluation, thresholds, views
-from core.ablation import ABLATION
+from core.analysis import evaluation, thresholds, views
+from core.models.ablation import ABLATION
 from core.artifacts import ArtifactError
-from core.report import STUDY_PAIRS
+from core.analysis.report import STUDY_PAIRS
 from dashboard import charts, label_review, loader, ui
 
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}

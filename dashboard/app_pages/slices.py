@@ -7,9 +7,9 @@ import html
 import numpy as np
 import streamlit as st
 
-from core import mapping, slices, views
+from core.analysis import mapping, slices, views
 from core.artifacts import ArtifactError
-from core.properties import PROPERTIES
+from core.data.properties import PROPERTIES
 from dashboard import clickable, detail, label_review, loader, state, svg, ui
 
 PER_PAGE = 18

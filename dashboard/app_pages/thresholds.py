@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core import evaluation, thresholds, views
+from core.analysis import evaluation, thresholds, views
 from dashboard import charts, detail, loader, svg, ui
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}

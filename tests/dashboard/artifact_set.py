@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from core.build import build
+from core.artifacts.build import build
 from core.data import load_dataset, subset
-from core.tuning import save_results, tune
+from core.models.tuning import save_results, tune
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MNIST_DIR = Path(os.environ.get("MNIST_DIR") or REPO_ROOT.parent / "shared" / "data" / "mnist")

@@ -16,7 +16,7 @@ def artifact_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ablation_dir(tmp_path_factory):
-    """Digits artifacts with four ablation steps and a ``tuning.json`` written by ``core.tuning``."""
+    """Digits artifacts with four ablation steps and a ``tuning.json`` written by ``core.models.tuning``."""
     return build_ablation_set(tmp_path_factory.getbasetemp() / "dashboard-ablation")
 
 

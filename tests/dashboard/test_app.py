@@ -23,10 +23,10 @@ from streamlit.testing.v1 import AppTest
 
 from core import artifacts as art
 from core.artifacts import MANIFEST, open_artifacts
-from core.build import build
-from core import explore, views
+from core.artifacts.build import build
+from core.analysis import explore, views
 from core.data import load_dataset
-from core.preprocess import image_to_mnist
+from core.data.preprocess import image_to_mnist
 from dashboard import registry
 from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
                                      percent_bounds)

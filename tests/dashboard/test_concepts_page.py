@@ -18,7 +18,7 @@ from PIL import Image
 from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
 
 from core.artifacts import MANIFEST, open_artifacts
-from core.build import build
+from core.artifacts.build import build
 from core.data import load_dataset
 from tests.dashboard.apptest import assert_clean, metrics, open_app, operating_point
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from core import mapping
+from core.analysis import mapping
 from core.artifacts import open_artifacts
-from core.build import build
+from core.artifacts.build import build
 from core.data import load_dataset
 from tests.dashboard.apptest import assert_clean, open_app
 from tests.dashboard.conftest import CLICK

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import views
+from core.analysis import views
 from dashboard import build_panel, state
 
 

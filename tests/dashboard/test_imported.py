@@ -12,9 +12,9 @@ from PIL import Image
 from sklearn.linear_model import LogisticRegression
 
 from core.artifacts import open_artifacts
-from core.build import build
+from core.artifacts.build import build
 from core.data import subset
-from core.imports import import_model, import_predictions
+from core.artifacts.imports import import_model, import_predictions
 from dashboard import registry
 from tests.dashboard.apptest import assert_clean, open_app
 from tests.onnx_graphs import conv_graph

@@ -11,8 +11,9 @@ import shutil
 import numpy as np
 import pytest
 
-from core import compare, evaluation, labels, properties, reviews, slices, views
-from core.artifacts import open_artifacts
+from core.analysis import compare, evaluation, labels, slices, views
+from core.data import properties
+from core.artifacts import open_artifacts, reviews
 from tests.dashboard.apptest import assert_clean, open_app
 from tests.dashboard.conftest import CLICK
 

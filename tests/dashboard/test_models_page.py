@@ -1,7 +1,7 @@
 """The Models page's ablation, tuning and fit-warning sections through AppTest, on real artifact sets.
 
 Expected values come from the stored predictions and ``tuning.json`` through
-numpy and ``core.tuning``'s reader, not from the page's code.
+numpy and ``core.models.tuning``'s reader, not from the page's code.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import shutil
 import numpy as np
 import pytest
 
-from core.ablation import ABLATION
+from core.models.ablation import ABLATION
 from core.artifacts import MANIFEST, open_artifacts
 from core.data import load_dataset
-from core.tuning import TUNING_FILE, load_results, save_results, tune
+from core.models.tuning import TUNING_FILE, load_results, save_results, tune
 from tests.dashboard.apptest import assert_clean, open_app
 
 MODELS_PAGE = "app_pages/models.py"

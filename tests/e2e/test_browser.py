@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.wsprobe import INIT_JS, Tap
-from core import mapping
+from core.analysis import mapping
 from core.artifacts import open_artifacts
 from dashboard import registry
 

@@ -1,0 +1,155 @@
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.metrics import confusion_matrix
+
+from core.__main__ import main
+from core import artifacts as art
+from core.artifacts import open_artifacts
+from core.artifacts.build import build
+from core.analysis.report import ablation_table, comparison, pair_errors
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, digits):
+    root = tmp_path_factory.mktemp("report-artifacts")
+    assert main(["build", "--dataset", "digits", "--artifacts", str(root), "--models", "sgd,is5"]) == 0
+    return root
+
+
+def test_pair_errors_count_the_study_confusions():
+    y_true = np.array([9, 9, 9, 5, 7, 7, 1])
+    y_pred = np.array([4, 4, 9, 3, 1, 7, 7])
+    names = tuple(str(i) for i in range(10))
+    assert pair_errors(y_true, y_pred, names) == {"9->4": 2, "5->3": 1, "7->1": 1}
+    assert pair_errors(y_true % 3, y_pred % 3, ("0", "1", "2")) == {"9->4": None, "5->3": None, "7->1": None}
+
+
+def test_pair_errors_match_the_confusion_matrix(mnist_small):
+    rng = np.random.default_rng(0)
+    y_true = mnist_small.y_test
+    y_pred = np.where(rng.random(len(y_true)) < 0.3, rng.integers(0, 10, len(y_true)), y_true)
+    matrix = confusion_matrix(y_true, y_pred, labels=range(10))
+    assert pair_errors(y_true, y_pred, mnist_small.class_names) == {
+        "9->4": matrix[9, 4], "5->3": matrix[5, 3], "7->1": matrix[7, 1]}
+
+
+def test_ablation_table_orders_the_built_steps_and_their_gains(tmp_path, digits, capsys):
+    build(dataset=digits, artifacts_dir=tmp_path, models="svc,sgd,svc_deskew", seed=0)
+    table = ablation_table(open_artifacts(tmp_path))
+    assert list(table["model"]) == ["sgd", "svc", "svc_deskew"]
+    assert np.isnan(table["gain"].iloc[0])
+    np.testing.assert_allclose(table["gain"].iloc[1:], np.diff(table["test_accuracy"]))
+    assert table["change"].str.len().min() > 10
+    assert main(["report", "--artifacts", str(tmp_path), "--json"]) == 0
+    steps = json.loads(capsys.readouterr().out)["ablation"]
+    assert [step["name"] for step in steps] == ["sgd", "svc", "svc_deskew"]
+    assert main(["report", "--artifacts", str(tmp_path), "--ablation"]) == 0
+    text = capsys.readouterr().out
+    assert "gain" in text and "logreg" not in text
+
+
+def test_comparison_reads_manifest_metrics_and_stored_predictions(built, digits):
+    frame = comparison(open_artifacts(built))
+    assert list(frame["model"]) == ["sgd", "is5"]
+    sgd = frame.set_index("model").loc["sgd"]
+    stored = open_artifacts(built).predictions("sgd")
+    assert sgd["test_accuracy"] == pytest.approx(np.mean(stored.y_pred == digits.y_test))
+    assert sgd["9->4"] == np.count_nonzero((digits.y_test == 9) & (stored.y_pred == 4))
+    assert np.isnan(frame.set_index("model").loc["is5", "9->4"])
+
+
+def test_report_json_is_one_object_for_scripts(built, capsys):
+    assert main(["report", "--artifacts", str(built), "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["dataset"]["id"] == "digits-8x8"
+    first = payload["models"][0]
+    assert {"name", "test_accuracy", "fit_seconds", "predict_ms", "size_bytes"} <= set(first)
+    assert first["name"] == "sgd" and 0.9 < first["test_accuracy"] <= 1
+
+
+def test_report_text_and_errors(built, tmp_path, capsys):
+    assert main(["report", "--artifacts", str(built)]) == 0
+    out = capsys.readouterr().out
+    assert "digits-8x8" in out and "sgd" in out and "test_accuracy" in out
+    assert main(["report", "--artifacts", str(tmp_path / "empty")]) == 2
+    assert "python -m core build" in capsys.readouterr().err
+    assert main(["build", "--dataset", "digits", "--artifacts", str(tmp_path), "--models", "nope"]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("size", ["0", "-5", "lots"])
+def test_cli_refuses_a_train_size_that_is_not_a_positive_count(tmp_path, capsys, size):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["build", "--dataset", "digits", "--train-size", size, "--artifacts", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "--train-size" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir()), "nothing is built or written"
+
+
+def test_report_without_artifacts_names_the_folder_in_the_command_to_run(tmp_path, capsys):
+    assert main(["report", "--artifacts", str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"-m core build --artifacts {tmp_path / 'empty'}" in err
+
+
+def test_cli_build_says_who_holds_the_folder_and_exits_2(tmp_path, capsys):
+    with art.build_lock(tmp_path):
+        assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"Another build is writing to {tmp_path}" in err and "--artifacts" in err
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_cli_build_into_a_file_says_to_name_a_folder(tmp_path, capsys):
+    target = tmp_path / "a-file"
+    target.write_text("not a folder")
+    assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(target)]) == 2
+    assert main(["report", "--artifacts", str(target)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all("is a file" in line and "--artifacts" in line for line in err)
+    assert target.read_text() == "not a folder"
+
+
+def test_cli_build_into_an_unwritable_folder_stops_before_training(tmp_path, capsys, monkeypatch):
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(art.FileLock, "acquire", refuse)  # root ignores file modes, so refuse as the OS would
+    monkeypatch.setattr("core.artifacts.build.load_dataset", lambda *a, **k: pytest.fail("data read before the folder check"))
+    assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "Cannot write to" in err and "Permission denied" in err and "nothing was trained" in err
+
+
+def test_ctrl_c_while_the_cli_starts_prints_one_line(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "core", "report", "--artifacts", str(tmp_path)],
+                               cwd=Path(__file__).resolve().parents[3], stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode in (130, 2), err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("damage, named", [
+    (lambda m: m.pop("files"), "files"),
+    (lambda m: m["models"]["sgd"].pop("score_kind"), "models.sgd.score_kind"),
+    (lambda m: m["models"]["sgd"]["files"].pop("predictions"), "models.sgd.files.predictions"),
+    (lambda m: m["dataset"].pop("class_names"), "dataset.class_names"),
+    (lambda m: m.__setitem__("versions", None), "versions"),
+])
+def test_report_on_a_manifest_with_missing_keys_names_them_in_one_line(tmp_path, capsys, damage, named):
+    build(dataset="digits", artifacts_dir=tmp_path, models="sgd")
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    damage(manifest)
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["report", "--artifacts", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and named in err and "Rebuild with" in err
