@@ -13,7 +13,7 @@ import re
 import numpy as np
 import streamlit as st
 
-from core.analysis import detail
+from core.analysis import detail, views
 from core.artifacts import ArtifactError
 from core.data.preprocess import Deskew
 from core.analysis.views import png_data_url
@@ -119,3 +119,22 @@ def _neighbours(loaded: loader.Loaded, row: int, *, true: int, predicted: int, m
              [f"train #{r} · <b>{html.escape(names[label])}</b> · d {d:.2f}"
               for r, label, d in zip(story.rows, story.labels, story.distances)],
              [f"training image {r}" for r in story.rows], columns=min(len(story.rows), 10), pixels=56)
+
+
+def paged_gallery(loaded: loader.Loaded, rows, pred, *, model: str, key: str, tiles_key: str, page_key: str,
+                  note: str, per_page: int = 18) -> None:
+    """Page through test ``rows`` (in display order) captioned with ``pred``'s answers; flagged labels carry
+    a badge and a click opens an image's story (read against ``model``)."""
+    n_pages = views.paginate(rows, page=1, per_page=per_page).n_pages
+    number = st.pagination(n_pages, key=page_key) if n_pages > 1 else 1
+    page = views.paginate(rows, page=number, per_page=per_page)
+    calibration = (f" Confidence is the softmax of the decision values at temperature {pred.temperature:.3g}."
+                   if pred.score_kind == "decision" else "")
+    st.caption(f"{note} Page {page.page} of {page.n_pages}.{calibration}")
+    captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
+                             score_kind=pred.score_kind, class_names=loaded.data.class_names,
+                             temperature=pred.temperature)
+    with st.container(key=key):
+        show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+                                               flagged=label_review.flagged_rows(loaded)),
+                       key=tiles_key, model=model)

@@ -67,19 +67,8 @@ pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=
 
 def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -> None:
     """Page through ``rows`` (already in display order), captioned with ``shown_pred``'s answers."""
-    n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
-    number = st.pagination(n_pages, key=f"{key}_page") if n_pages > 1 else 1
-    page = views.paginate(rows, page=number, per_page=PER_PAGE)
-    calibration = (f" Confidence is the softmax of the decision values at temperature {shown_pred.temperature:.3g}."
-                   if shown_pred.score_kind == "decision" else "")
-    st.caption(f"{note} Page {page.page} of {page.n_pages}.{calibration}")
-    captions = views.gallery(page.rows, y_true=shown_pred.y_true, y_pred=shown_pred.y_pred, scores=shown_pred.scores,
-                             score_kind=shown_pred.score_kind, class_names=class_names,
-                             temperature=shown_pred.temperature)
-    with st.container(key=key):
-        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
-                                                      flagged=label_review.flagged_rows(loaded)),
-                              key=f"{key}_tiles", model=shown_model)
+    detail.paged_gallery(loaded, rows, shown_pred, model=shown_model, key=key, tiles_key=f"{key}_tiles",
+                         page_key=f"{key}_page", note=note, per_page=PER_PAGE)
 
 
 @st.fragment

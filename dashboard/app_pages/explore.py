@@ -8,9 +8,9 @@ import zlib
 import numpy as np
 import streamlit as st
 
-from core.analysis import mapping, views
+from core.analysis import mapping
 from core.artifacts import ArtifactError
-from dashboard import detail, label_review, loader, map_canvas, state, ui
+from dashboard import detail, loader, map_canvas, state, ui
 
 PER_PAGE = 18
 MAP_KEY = "explore_map"
@@ -96,17 +96,9 @@ def selection_gallery(rows: np.ndarray, region_key: str) -> None:
     """The selected images, mistakes first and most confident first, paged (a page change reruns only this)."""
     ordered = mapping.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
                                     confidence=loader.confidence(loaded, model))
-    n_pages = views.paginate(ordered, page=1, per_page=PER_PAGE).n_pages
-    number = st.pagination(n_pages, key=f"explore_page_{region_key}") if n_pages > 1 else 1
-    page = views.paginate(ordered, page=number, per_page=PER_PAGE)
-    st.caption(f"Mistakes first, most confident first. Page {page.page} of {page.n_pages}. "
-               "Click an image for its whole story.")
-    captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
-                             score_kind=pred.score_kind, class_names=class_names, temperature=pred.temperature)
-    with st.container(key="explore_gallery"):
-        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
-                                                      flagged=label_review.flagged_rows(loaded)),
-                              key="explore_tiles", model=model)
+    detail.paged_gallery(loaded, ordered, pred, model=model, key="explore_gallery", tiles_key="explore_tiles",
+                         page_key=f"explore_page_{region_key}", per_page=PER_PAGE,
+                         note="Mistakes first, most confident first. Click an image for its whole story.")
 
 
 @st.fragment

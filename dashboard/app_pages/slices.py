@@ -7,10 +7,10 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import mapping, slices, views
+from core.analysis import mapping, slices
 from core.artifacts import ArtifactError
 from core.data.properties import PROPERTIES
-from dashboard import clickable, detail, label_review, loader, state, svg, ui
+from dashboard import clickable, detail, loader, state, svg, ui
 
 PER_PAGE = 18
 CHARTS_PER_ROW = 2
@@ -70,17 +70,9 @@ def slice_table() -> None:
     ordered = mapping.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
                                     confidence=loader.confidence(loaded, model))
     st.subheader(f"{found.describe()}: {rows.size:,} images, {found.errors:,} wrong")
-    n_pages = views.paginate(ordered, page=1, per_page=PER_PAGE).n_pages
-    number = st.pagination(n_pages, key=f"slices_page_{model}_{chosen}") if n_pages > 1 else 1
-    page = views.paginate(ordered, page=number, per_page=PER_PAGE)
-    st.caption(f"Mistakes first, most confident first. Page {page.page} of {page.n_pages}. "
-               "Click an image for its whole story.")
-    captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
-                             score_kind=pred.score_kind, class_names=class_names, temperature=pred.temperature)
-    with st.container(key="slices_gallery"):
-        detail.show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
-                                                      flagged=label_review.flagged_rows(loaded)),
-                              key="slices_tiles", model=model)
+    detail.paged_gallery(loaded, ordered, pred, model=model, key="slices_gallery", tiles_key="slices_tiles",
+                         page_key=f"slices_page_{model}_{chosen}", per_page=PER_PAGE,
+                         note="Mistakes first, most confident first. Click an image for its whole story.")
 
 
 slice_table()
