@@ -40,5 +40,5 @@ _COMPONENT = st.components.v2.component("digit_lens_clickable", js=_JS, css=_CSS
 def clicked(html: str, *, key: str) -> int | None:
     """Show ``html``; the ``data-index`` of the element clicked since the last run, else None."""
     result = _COMPONENT(data=html, key=key, on_picked_change=lambda: None)
-    picked = result.get("picked") if isinstance(result, dict) else getattr(result, "picked", None)
+    picked = result.get("picked")
     return int(picked) if isinstance(picked, (int, float)) else None

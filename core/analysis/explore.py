@@ -136,7 +136,6 @@ class Vote:
     share_true: float
     share_predicted: float
     majority: int
-    majority_share: float
 
     @property
     def verdict(self) -> str:
@@ -166,9 +165,8 @@ def neighbour_vote(labels: np.ndarray, *, true: int, predicted: int) -> Vote:
     0.75
     """
     labels = np.asarray(labels)
-    label, share = majority(labels)
     return Vote(share_true=float(np.mean(labels == true)), share_predicted=float(np.mean(labels == predicted)),
-                majority=label, majority_share=share)
+                majority=majority(labels)[0])
 
 
 @dataclass(frozen=True)
@@ -205,7 +203,6 @@ def compute_map(features: np.ndarray, *, seed: int, n_jobs: int = -1) -> MapResu
 
 #: Stages of the explore step, as :class:`core.artifacts.build.BuildEvent` reports them.
 STAGES = ("features", "map", "neighbours", "save")
-EXPLORE_ARRAYS = ("coords", "neighbours", "distances", "train_features", "train_images")
 
 
 def explore_key(ds, *, seed: int, versions: dict) -> str:

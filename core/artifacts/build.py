@@ -336,26 +336,29 @@ def _reusable_models(root: Path, manifest: dict | None, ds: Dataset) -> dict[str
             if _keeps(name, entry, ds, same_versions=same_versions) and _intact(root, entry)}
 
 
+def _current_entry(root: Path, manifest: dict | None, field: str, key: str) -> dict | None:
+    """The manifest's dataset-level entry ``field`` when its key is ``key`` and its files are intact."""
+    old = (manifest or {}).get(field)
+    return old if isinstance(old, dict) and old.get("key") == key and _intact(root, old) else None
+
+
 def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notify) -> dict:
     """The explore entry: the current one when its key is unchanged and its files intact, else a new one."""
     key = explore.explore_key(ds, seed=seed, versions=art.runtime_versions())
-    old = (manifest or {}).get("explore")
-    if isinstance(old, dict) and old.get("key") == key and _intact(root, old):
-        notify("skip")
+    entry = _current_entry(root, manifest, "explore", key)
+    if entry is None:
+        entry = explore.write_explore(root, ds, key=key, seed=seed, notify=notify)
     else:
-        old = explore.write_explore(root, ds, key=key, seed=seed, notify=notify)
+        notify("skip")
     notify("done")
-    return old
+    return entry
 
 
 def _properties(root: Path, ds: Dataset, manifest: dict | None) -> dict:
     """The per-image properties entry (:mod:`core.data.properties`): the current one when its key is unchanged and
     its file intact, else a new one (about a second for 10,000 images, reported within the explore step)."""
     key = properties.properties_key(ds)
-    old = (manifest or {}).get("properties")
-    if isinstance(old, dict) and old.get("key") == key and _intact(root, old):
-        return old
-    return properties.write_properties(root, ds, key=key)
+    return _current_entry(root, manifest, "properties", key) or properties.write_properties(root, ds, key=key)
 
 
 def _keeps(name: str, entry: dict, ds: Dataset, *, same_versions: bool) -> bool:
