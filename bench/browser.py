@@ -196,20 +196,11 @@ async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
     return await tab.measure(lambda: slider.press(key))
 
 
-async def click_cell(tab: Tab, true: int, predicted: int) -> Sample:
-    """Click confusion cell (true, predicted): a point of whichever scatter trace draws it."""
-    await tab.page.locator(".js-plotly-plot .scatterlayer path.point").first.wait_for()
-    trace, index = await tab.page.evaluate(
-        """([t, p]) => { const data = document.querySelector('.js-plotly-plot').data;
-             for (const [k, d] of data.entries()) {
-               const i = d.x.findIndex((x, j) => x === String(p) && d.y[j] === String(t));
-               if (i >= 0) return [k, i];
-             }
-             return [-1, -1]; }""", [true, predicted])
-    if trace < 0:
-        raise LookupError(f"no confusion cell {true}-{predicted} on the page")
-    point = tab.page.locator(".js-plotly-plot .scatterlayer .trace").nth(trace).locator("path.point").nth(index)
-    return await tab.measure(lambda: point.click(force=True))
+async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> Sample:
+    """Click confusion cell (true, predicted) of the Errors page's matrix."""
+    cell = tab.page.locator(f'.st-key-errors_matrix td[data-index="{true * n_classes + predicted}"]')
+    await cell.wait_for()
+    return await tab.measure(lambda: cell.click())
 
 
 async def switch_model(tab: Tab, title: str) -> Sample:
@@ -242,7 +233,7 @@ async def drag(tab: Tab, target, shape: list[tuple[float, float]], *, steps: int
 
 
 async def stroke(tab: Tab, shape: list[tuple[float, float]]) -> Sample:
-    sample = await drag(tab, tab.page.locator("canvas.upper-canvas").first, shape, steps=6)
+    sample = await drag(tab, tab.page.locator(".st-key-draw_canvas canvas.dl-ink").first, shape, steps=6)
     await tab.measure(lambda: tab.page.get_by_role("button", name="Clear", exact=True).click())
     return sample
 
@@ -333,9 +324,9 @@ async def errors_page(tab: Tab, reference: Tab, aset, names: list[str], results:
     for _ in range(repeat):
         results["trivial slider step"].append(await slider_step(reference))
         true, predicted = cells[rng.randrange(len(cells))]
-        results["cell click -> gallery"].append(await click_cell(tab, int(true), int(predicted)))
+        results["cell click -> gallery"].append(await click_cell(tab, int(true), int(predicted), counts.shape[0]))
     busiest = int(np.argmax(np.diag(counts)))
-    await click_cell(tab, busiest, busiest)
+    await click_cell(tab, busiest, busiest, counts.shape[0])
     results["gallery page change"] = []
     for _ in range(min(repeat, 10)):
         results["gallery page change"].append(await turn_gallery_page(tab))

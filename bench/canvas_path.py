@@ -2,7 +2,7 @@
 
 Each test digit is drawn on a 280x280 RGBA canvas (as the drawing widget
 returns it) in several ways, sent back through
-:func:`core.data.preprocess.canvas_to_mnist` and compared with the untouched digit:
+:func:`core.data.pictures.canvas_to_mnist` and compared with the untouched digit:
 accuracy of a RandomForest trained on MNIST train images, mean centre of mass
 and mean absolute pixel difference. The "blur only" line is a control: the
 smooth canvas shrunk straight back to 28x28, without ``canvas_to_mnist``.
@@ -25,7 +25,7 @@ from sklearn.ensemble import RandomForestClassifier
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.data import load_dataset, subset  # noqa: E402
-from core.data.preprocess import canvas_to_mnist  # noqa: E402
+from core.data.pictures import canvas_to_mnist  # noqa: E402
 
 CANVAS = 280
 

@@ -1,4 +1,4 @@
-"""Memory and time of turning uploads into a digit (``core.data.preprocess.image_to_mnist``).
+"""Memory and time of turning uploads into a digit (``core.data.pictures.image_to_mnist``).
 
 Each upload is decoded in a fresh Python process, and the process's peak resident memory above its
 baseline (imports done, file in memory) is printed with the wall time of the call: a small file
@@ -24,7 +24,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
-from core.data.preprocess import ImageError, image_to_mnist
+from core.data.pictures import ImageError, image_to_mnist
 data = open({path!r}, "rb").read()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.perf_counter()

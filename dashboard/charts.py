@@ -13,12 +13,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-CELL_PIXELS = 44
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 NO_TEMPLATE: dict = {}
 HIGHLIGHT = "#d62728"
-#: White to a mid blue, light enough for dark cell text at the top of the scale.
-CELL_SCALE = [[0.0, "#ffffff"], [1.0, "#5b9bd5"]]
 GAIN, LOSS, NEUTRAL = "#2ca02c", "#d62728", "#7f7f7f"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
            "#d62728"]
@@ -28,51 +25,6 @@ def _figure(data: list, *, height: int, title: str = "", **layout) -> go.Figure:
     return go.Figure(data=data, layout={"height": height, "template": NO_TEMPLATE,
                                         "margin": MARGIN if title else {**MARGIN, "t": 10},
                                         "title": {"text": title} if title else None, **layout})
-
-
-def confusion_scatter(cm: np.ndarray, *, class_names, counts: np.ndarray, show_diagonal: bool) -> go.Figure:
-    """Confusion matrix drawn as square scatter markers, one per cell, so a click reports its cell.
-
-    ``st.plotly_chart(on_select=...)`` returns no selection for heatmaps, but it
-    does for scatter points: a click reports the point's ``x`` (predicted) and
-    ``y`` (true) class names. The diagonal is drawn grey (and left out of the
-    colour scale) when hidden. The figure does not depend on the clicked cell:
-    an unchanged figure is not drawn again by the browser, which halves the
-    time from a click to its gallery (``bench/browser.py``).
-    """
-    n = len(class_names)
-    names = np.asarray([str(c) for c in class_names])
-    true, pred = np.divmod(np.arange(n * n), n)
-    values = np.asarray(cm, dtype=float)[true, pred]
-    on_diag = true == pred
-    coloured = np.ones_like(on_diag) if show_diagonal else ~on_diag
-    shown = values[coloured]
-    top = float(shown.max()) if shown.size and shown.max() > 0 else 1.0
-    is_share = not np.issubdtype(np.asarray(cm).dtype, np.integer)
-    text = np.asarray([f"{v:.2f}".lstrip("0") if is_share else f"{int(v)}" for v in values])
-    hover = np.asarray([f"true {names[t]} → predicted {names[p]}<br>{int(counts[t, p])} images"
-                        for t, p in zip(true, pred)])
-    keep_look = {"marker": {"opacity": 1}}
-
-    def cells(mask, marker, font):
-        return go.Scatter(x=names[pred[mask]], y=names[true[mask]], mode="markers+text", text=text[mask],
-                          textfont=font, hovertext=hover[mask], hoverinfo="text", marker=marker,
-                          selected=keep_look, unselected=keep_look, showlegend=False)
-
-    data = [cells(coloured, {"symbol": "square", "size": CELL_PIXELS, "color": shown, "colorscale": CELL_SCALE,
-                             "cmin": 0, "cmax": top, "showscale": True, "line": {"width": 0}},
-                  {"size": 11, "color": "#222"})]
-    if not show_diagonal:
-        data.append(cells(on_diag, {"symbol": "square", "size": CELL_PIXELS, "color": "#e8e8e8", "line": {"width": 0}},
-                          {"size": 10, "color": "#666"}))
-    side = CELL_PIXELS * n + 140
-    axis = {"type": "category", "categoryorder": "array", "showgrid": False, "fixedrange": True}
-    return go.Figure(data=data, layout={
-        "width": side + 60, "height": side, "margin": {"l": 60, "r": 20, "t": 30, "b": 60},
-        "xaxis": {**axis, "title": {"text": "predicted"}, "categoryarray": list(names)},
-        "yaxis": {**axis, "title": {"text": "true"}, "categoryarray": list(names[::-1])},
-        "plot_bgcolor": "white", "clickmode": "event+select", "dragmode": False, "template": NO_TEMPLATE,
-    })
 
 
 def ranked_bars(labels, values, *, x_title: str, fmt: str, log: bool = False, zoom: bool = False,

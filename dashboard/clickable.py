@@ -8,6 +8,9 @@ Space, back to Python. Tests patch :func:`clicked` alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from functools import partial
+
 import streamlit as st
 
 _JS = """
@@ -37,8 +40,19 @@ _CSS = """
 _COMPONENT = st.components.v2.component("digit_lens_clickable", js=_JS, css=_CSS)
 
 
-def clicked(html: str, *, key: str) -> int | None:
-    """Show ``html``; the ``data-index`` of the element clicked since the last run, else None."""
-    result = _COMPONENT(data=html, key=key, on_picked_change=lambda: None)
+def clicked(html: str, *, key: str, on_click: Callable[[int], None] | None = None) -> int | None:
+    """Show ``html``; the ``data-index`` of the element clicked since the last run, else None.
+
+    ``on_click(index)`` runs before the rerun a click starts (as a widget's ``on_change`` does), so
+    what the page builds in that rerun, this element included, already reflects the click.
+    """
+    result = _COMPONENT(data=html, key=key, on_picked_change=partial(_dispatch, key, on_click))
     picked = result.get("picked")
     return int(picked) if isinstance(picked, (int, float)) else None
+
+
+def _dispatch(key: str, on_click: Callable[[int], None] | None) -> None:
+    value = st.session_state.get(key)
+    picked = value.get("picked") if isinstance(value, Mapping) else None
+    if on_click is not None and isinstance(picked, (int, float)):
+        on_click(int(picked))

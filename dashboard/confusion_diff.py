@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import streamlit as st
 
 from core.analysis import compare, views
-from dashboard import clickable, loader
+from dashboard import clickable, loader, matrix
 
 BETTER_A, BETTER_B = (31, 119, 180), (255, 127, 14)
 
@@ -30,24 +31,21 @@ def _cell_style(value: int, *, diagonal: bool, top: int) -> str:
 
 
 def table_html(diff: np.ndarray, *, class_names, selected: tuple[int, int] | None) -> str:
-    """The difference matrix as a table whose cells carry ``data-index`` ``true * n + predicted``."""
+    """The difference matrix as a clickable table whose cells carry ``data-index`` ``true * n + predicted``."""
     n = len(class_names)
     top = int(np.abs(diff).max()) if diff.size else 0
-    head = "".join(f'<th style="padding:2px 6px">{html.escape(c)}</th>' for c in class_names)
-    rows = []
-    for t in range(n):
-        cells = []
-        for p in range(n):
-            value = int(diff[t, p])
-            outline = ";outline:2px solid #333" if selected == (t, p) else ""
-            cells.append(f'<td data-index="{t * n + p}" tabindex="0" role="button" title="true {class_names[t]}, '
-                         f'predicted {class_names[p]}: A − B = {value:+d}" style="text-align:center;padding:2px 6px;'
-                         f'{_cell_style(value, diagonal=t == p, top=top)}{outline}">{value:+d}</td>' if value
-                         else f'<td data-index="{t * n + p}" tabindex="0" role="button" style="text-align:center;'
-                              f'padding:2px 6px;{_cell_style(0, diagonal=t == p, top=top)}{outline}">·</td>')
-        rows.append(f'<tr><th style="padding:2px 6px">{html.escape(class_names[t])}</th>{"".join(cells)}</tr>')
-    return ('<table style="border-collapse:separate;border-spacing:2px;font-size:0.85rem">'
-            f'<tr><th>true ↓ / predicted →</th>{head}</tr>{"".join(rows)}</table>')
+    names = [str(c) for c in class_names]
+    text = [[f"{int(diff[t, p]):+d}" if diff[t, p] else "·" for p in range(n)] for t in range(n)]
+    styles = [[_cell_style(int(diff[t, p]), diagonal=t == p, top=top) for p in range(n)] for t in range(n)]
+    titles = [[f"true {names[t]}, predicted {names[p]}: A − B = {int(diff[t, p]):+d}" for p in range(n)]
+              for t in range(n)]
+    return matrix.table_html(text, styles, titles, class_names=names, selected=selected,
+                             corner="true ↓ / predicted →")
+
+
+def _pick(key: str, n: int, index: int) -> None:
+    if 0 <= index < n * n:
+        st.session_state[key] = divmod(index, n)
 
 
 def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) -> None:
@@ -60,10 +58,8 @@ def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) ->
     n = len(class_names)
     diff = compare.confusion_difference(pred_a.y_true, pred_a.y_pred, pred_b.y_pred, n_classes=n)
     key = f"errors_diff_{model}_{other}"
-    picked = clickable.clicked(table_html(diff, class_names=class_names, selected=st.session_state.get(key)),
-                               key=f"{key}_table")
-    if picked is not None and 0 <= picked < n * n:
-        st.session_state[key] = divmod(int(picked), n)
+    clickable.clicked(table_html(diff, class_names=class_names, selected=st.session_state.get(key)),
+                      key=f"{key}_table", on_click=partial(_pick, key, n))
     st.caption(f"A − B: A = {loaded.title(model)}, B = {loaded.title(other)}. Blue: A does better (fewer of "
                "these confusions, or more right on the diagonal); orange: B does. Click a cell for its images.")
     cell = st.session_state.get(key)

@@ -25,7 +25,7 @@ from core.analysis import concept_views, evaluation, explore, labels, mapping, r
 from core.data import properties
 from core.artifacts import reviews
 from core.models import tuning
-from dashboard import charts
+from dashboard import matrix
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
 from core.data.eda import DataSummary
@@ -218,19 +218,22 @@ def confidence(loaded: Loaded, name: str) -> np.ndarray:
     return _confidence(loaded.fingerprint, name, probabilities(loaded, name))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _confusion_figure(fingerprint: str, name: str, normalise: bool, show_diagonal: bool, _pred: Predictions):
+@st.cache_data(max_entries=64, show_spinner=False)
+def _confusion_table(fingerprint: str, name: str, normalise: bool, show_diagonal: bool,
+                     selected: tuple[int, int] | None, _pred: Predictions) -> str:
     n_classes = len(_pred.class_names)
     counts = evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes)
     shown = evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes,
                                  normalize="true") if normalise else counts
-    return charts.confusion_scatter(shown, class_names=_pred.class_names, counts=counts, show_diagonal=show_diagonal)
+    return matrix.confusion_html(shown, counts, class_names=_pred.class_names, show_diagonal=show_diagonal,
+                                 selected=selected)
 
 
-def confusion_figure(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool):
-    """The clickable confusion matrix of model ``name`` (:func:`dashboard.charts.confusion_scatter`),
-    built once: the Errors page shows the same figure after every click. Read-only by contract."""
-    return _confusion_figure(loaded.fingerprint, name, normalise, show_diagonal, loaded.predictions[name])
+def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool,
+                    selected: tuple[int, int] | None) -> str:
+    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.matrix.confusion_html`),
+    with ``selected`` (true, predicted) outlined."""
+    return _confusion_table(loaded.fingerprint, name, normalise, show_diagonal, selected, loaded.predictions[name])
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -23,7 +23,7 @@ from PIL import Image
 
 from core.analysis import evaluation, thresholds
 from core.models.training import model_scores
-from core.data.preprocess import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
+from core.data.pictures import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
 from core.models.tuning import summary_table
 
 
@@ -332,7 +332,7 @@ def tuning_table(results, *, dataset_hash: str | None = None) -> pd.DataFrame:
 def digit_row(image, *, image_shape) -> np.ndarray | None:
     """A drawing or picture as one model input row for images of ``image_shape``.
 
-    ``image`` is anything :func:`core.data.preprocess.canvas_to_mnist` accepts (an
+    ``image`` is anything :func:`core.data.pictures.canvas_to_mnist` accepts (an
     RGBA canvas, or the 28x28 output of ``image_to_mnist``). MNIST-sized
     models get the digit fitted into a 20-pixel box as MNIST was made; smaller
     images (the 8x8 digits) get it fitted into the whole square.

@@ -65,9 +65,7 @@ def _source(section: str) -> tuple[np.ndarray | None, int | None]:
         return loaded.data.X_test[index:index + 1], index
     st.caption("Draw one digit, large and centred; white ink on black like MNIST.")
     key = f"concepts_{section}_canvas"
-    rgba = canvas.draw_digit(key)
-    st.button("Clear", key=f"concepts_{section}_clear", on_click=canvas.clear_canvas, args=(key,))
-    return (None if rgba is None else views.digit_row(rgba, image_shape=image_shape)), None
+    return canvas.drawn_row(key, image_shape=image_shape), None
 
 
 def _caption(index: int | None) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.analysis import explore, views
 from core.artifacts import ArtifactError
-from core.data.preprocess import ImageError, image_to_mnist
+from core.data.pictures import ImageError, image_to_mnist
 from dashboard import canvas, loader, ui
 
 CANVAS_KEY = "draw_canvas"
@@ -27,20 +27,18 @@ if not models:
 
 
 def _input_image() -> tuple[object, bool]:
-    """The drawn or uploaded picture (any size) or None, and whether a problem was already shown."""
+    """The drawn or uploaded digit as one model input row (or None), and whether a problem was already shown."""
     source = st.segmented_control("Input", list(SOURCES), format_func=SOURCES.get, default="draw",
                                   key="draw_source") or "draw"
     if source == "draw":
         st.caption("Draw one digit, large and centred; white ink on black like MNIST.")
-        rgba = canvas.draw_digit(CANVAS_KEY)
-        st.button("Clear", key="draw_clear", on_click=canvas.clear_canvas, args=(CANVAS_KEY,))
-        return rgba, False
+        return canvas.drawn_row(CANVAS_KEY, image_shape=image_shape), False
     upload = st.file_uploader("A picture of one digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
                               key="draw_upload")
     if upload is None:
         return None, False
     try:
-        return image_to_mnist(upload.getvalue()), False
+        return views.digit_row(image_to_mnist(upload.getvalue()), image_shape=image_shape), False
     except ImageError as exc:
         st.error(str(exc))
         return None, True
@@ -51,8 +49,7 @@ def draw_and_predict() -> None:
     """Canvas or upload and what the models see on the left; every model's answer on the right."""
     left, right = st.columns([2, 3])
     with left:
-        picture, problem_shown = _input_image()
-        row = None if picture is None else views.digit_row(picture, image_shape=image_shape)
+        row, problem_shown = _input_image()
         if row is not None:
             ui.tiles([views.png_data_url(row.reshape(image_shape))], ["what the models see"],
                      ["the model input"], columns=1, pixels=112)

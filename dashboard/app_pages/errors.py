@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analysis import evaluation, views
-from dashboard import confusion_diff, detail, label_review, loader, state, ui
+from dashboard import clickable, confusion_diff, detail, label_review, loader, state, ui
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
@@ -36,10 +36,14 @@ def _on_model() -> None:
     state.set_url_value("model", st.session_state["errors_model_pick"], session_key="errors_model")
 
 
-def _on_matrix_click() -> None:
-    points = st.session_state[MATRIX_KEY].selection.points
-    if points and points[0].get("y") in class_names and points[0].get("x") in class_names:
-        _set_cell(class_names.index(points[0]["y"]), class_names.index(points[0]["x"]))
+def _cell() -> tuple[int, int] | None:
+    return state.parse_cell(state.url_value("cell", session_key="errors_cell", valid=_is_cell, default=None),
+                            n_classes)
+
+
+def _on_matrix_click(index: int) -> None:
+    if 0 <= index < n_classes * n_classes:
+        _set_cell(*divmod(index, n_classes))
 
 
 def _on_cell_pick() -> None:
@@ -74,15 +78,12 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -
 @st.fragment
 def matrix_and_cell() -> None:
     """The clickable matrix, the confused pairs and the selected cell's images (reruns alone on a click)."""
-    cell = state.parse_cell(state.url_value("cell", session_key="errors_cell", valid=_is_cell, default=None),
-                            n_classes)
+    cell = _cell()
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(
-            loader.confusion_figure(loaded, model, normalise=normalise, show_diagonal=show_diagonal),
-            key=MATRIX_KEY, on_select=_on_matrix_click, selection_mode="points", width="content",
-            config={"displayModeBar": False},
-        )
+        clickable.clicked(loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
+                                                 selected=cell), key=MATRIX_KEY, on_click=_on_matrix_click)
+        cell = _cell()
         st.caption("Rows are the true digit, columns the prediction. Click a cell to see its images.")
     with right:
         labels = {state.format_cell(int(row.true), int(row.predicted)):

@@ -27,12 +27,16 @@ CLICK = "_test_click_"
 @pytest.fixture(autouse=True)
 def clickable_as_html(monkeypatch):
     """AppTest cannot render custom components: the clickable element becomes ``st.html`` (so tests read its
-    markup), and a test clicks its tile ``row`` by setting ``at.session_state[CLICK + key] = row``."""
+    markup), and a test clicks its tile ``row`` by setting ``at.session_state[CLICK + key] = row``; ``on_click``
+    then runs during the render, after the markup was built, where a real click runs it before the run."""
     from dashboard import clickable
 
-    def clicked(html: str, *, key: str):
+    def clicked(html: str, *, key: str, on_click=None):
         st.html(html)
-        return st.session_state.pop(CLICK + key, None)
+        picked = st.session_state.pop(CLICK + key, None)
+        if picked is not None and on_click is not None:
+            on_click(picked)
+        return picked
 
     monkeypatch.setattr(clickable, "clicked", clicked)
 
@@ -45,3 +49,21 @@ def fresh_caches():
     yield
     st.cache_data.clear()
     st.cache_resource.clear()
+
+
+#: Session-state key prefix a test sets to a PNG data URL to "draw" it on the canvas with that key.
+DRAW = "_test_draw_"
+
+
+@pytest.fixture(autouse=True)
+def canvas_from_session_state(monkeypatch):
+    """AppTest cannot run the drawing component: a test draws by setting ``at.session_state[DRAW + key]``
+    to the PNG data URL the component would send, which goes through the real decoding."""
+    from core.data.pictures import drawing_to_rgba
+    from dashboard import canvas
+
+    def draw_digit(key: str, **_):
+        sent = st.session_state.get(DRAW + key)
+        return None if sent is None else drawing_to_rgba(sent)
+
+    monkeypatch.setattr(canvas, "draw_digit", draw_digit)

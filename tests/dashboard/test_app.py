@@ -6,9 +6,10 @@ not from the code under test.
 
 from __future__ import annotations
 
+import base64
 import html
-import os
 import io
+import os
 import json
 import re
 import shutil
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy.special import softmax
-from sklearn.metrics import f1_score, precision_recall_curve, precision_score, recall_score
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_curve, precision_score, recall_score
 from streamlit.testing.v1 import AppTest
 
 from core import artifacts as art
@@ -26,8 +27,9 @@ from core.artifacts import MANIFEST, open_artifacts
 from core.artifacts.build import build
 from core.analysis import explore, views
 from core.data import load_dataset
-from core.data.preprocess import image_to_mnist
+from core.data.pictures import image_to_mnist
 from dashboard import registry
+from tests.dashboard.conftest import CLICK, DRAW
 from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
                                      percent_bounds)
 
@@ -72,7 +74,8 @@ def test_sidebar_model_choice_limits_every_page(monkeypatch, artifact_dir, store
 
 def _gallery_rows(at: AppTest) -> list[int]:
     """Test-row numbers of the first image gallery on the page, in display order."""
-    return [int(n) for n in re.findall(r'alt="test image (\d+)"', at.html[0].value)]
+    gallery = next((block.value for block in at.html if 'alt="test image' in block.value), "")
+    return [int(n) for n in re.findall(r'alt="test image (\d+)"', gallery)]
 
 
 def test_cell_from_the_url_opens_its_gallery_most_confident_first(monkeypatch, artifact_dir, stored):
@@ -94,6 +97,32 @@ def test_cell_from_the_url_opens_its_gallery_most_confident_first(monkeypatch, a
     assert _gallery_rows(at)[:len(rows)] == expected[:18].tolist()
     assert at.query_params["cell"] == f"{true}-{predicted}"
     assert at.selectbox(key="errors_true_pick").value == str(true)
+
+
+def test_the_matrix_shows_sklearns_confusion_matrix_and_a_click_opens_its_cell(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    expected = confusion_matrix(pred.y_true, pred.y_pred, labels=range(10))
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    at.selectbox(key="errors_model_pick").set_value("rf").run()
+    matrix = next(block.value for block in at.html if "true ↓ / predicted →" in block.value)
+    cells = re.findall(r'data-index="(\d+)"[^>]*title="true (\d) → predicted (\d): ([\d,]+) images"[^>]*>([^<]+)</td>',
+                       matrix)
+    assert [int(index) for index, *_ in cells] == list(range(100))
+    assert [int(text) for *_, text in cells] == expected.ravel().tolist()
+    assert [(int(t), int(p)) for _, t, p, *_ in cells] == [divmod(i, 10) for i in range(100)]
+    off = expected - np.diag(np.diag(expected))
+    true, predicted = np.unravel_index(off.argmax(), off.shape)
+    at.session_state[CLICK + "errors_matrix"] = int(true * 10 + predicted)
+    at.run()
+    assert_clean(at)
+    assert at.query_params["cell"] == f"{true}-{predicted}"
+    assert f"True {true} → predicted {predicted}: {off[true, predicted]} images (mistakes)" in [
+        h.value for h in at.subheader]
+    at.radio(key="errors_norm").set_value("row shares").run()
+    matrix = next(block.value for block in at.html if "true ↓ / predicted →" in block.value)
+    shares = [float(text) for text in re.findall(r'data-index="\d+"[^>]*>([^<]+)</td>', matrix)]
+    assert np.allclose(shares, (expected / expected.sum(axis=1, keepdims=True)).ravel(), atol=0.005)
+    assert f'data-index="{true * 10 + predicted}"' in re.search(r'<td[^>]*outline[^>]*>', matrix).group(0)
 
 
 def test_picking_a_cell_updates_the_url_and_pages_through_large_cells(monkeypatch, artifact_dir, stored):
@@ -136,7 +165,8 @@ def test_two_model_gallery_shows_the_wrong_models_temperature_softmax(monkeypatc
     assert_clean(at)
     probs = softmax(b.scores.astype(np.float64) / b.temperature, axis=1)
     rows = np.flatnonzero((a.y_pred == a.y_true) & (b.y_pred != b.y_true))
-    shown = CAPTION.findall(html.unescape(at.html[0].value))
+    gallery = next(block.value for block in at.html if 'alt="test image' in block.value)
+    shown = CAPTION.findall(html.unescape(gallery))
     order = np.array([int(s[0]) for s in shown])
     assert len(order) == min(rows.size, 18) and set(order) <= set(rows)
     confidence, rest = probs[order].max(axis=1), probs[np.setdiff1d(rows, order)].max(axis=1)
@@ -263,6 +293,42 @@ def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored)
     assert [int(n) for n in re.findall(r'alt="training image (\d+)"', nearest)] == expected.tolist()
     label, share = explore.majority(data.y_train[expected])
     assert any(f"{share:.0%} of the {len(expected)} nearest are **{label}**" in m.value for m in at.markdown)
+
+
+def _drawing(image: np.ndarray) -> str:
+    """A 28x28 digit drawn at 10x on the 280x280 canvas, as the PNG data URL the canvas sends."""
+    big = np.kron(image, np.ones((10, 10), dtype=np.uint8))
+    buffer = io.BytesIO()
+    Image.fromarray(np.dstack([big, big, big, np.full_like(big, 255)])).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def test_a_drawing_gets_every_models_answer_and_undoing_it_clears_them(monkeypatch, artifact_dir, stored):
+    data, pred = stored.data(), stored.predictions("rf")
+    confident = np.flatnonzero((pred.y_pred == pred.y_true) & (pred.scores.max(axis=1) > 0.9))
+    image = data.X_test[confident[1]].reshape(data.image_shape)
+    at = open_app(monkeypatch, artifact_dir, "app_pages/draw.py")
+    at.session_state[DRAW + "draw_canvas"] = _drawing(image)
+    at.run()
+    assert_clean(at)
+    table = next(block.value for block in at.html if "data-model" in block.value)
+    answers = dict(re.findall(r'data-model="([^"]+)"><b>([^<]+)</b>', table))
+    assert answers["rf"] == str(pred.y_true[confident[1]])
+    at.session_state[DRAW + "draw_canvas"] = None
+    at.run()
+    assert any("Nothing drawn yet" in i.value for i in at.info)
+    assert not any("data-model" in block.value for block in at.html)
+
+
+def test_a_damaged_drawing_says_to_draw_again(monkeypatch, artifact_dir):
+    at = open_app(monkeypatch, artifact_dir, "app_pages/draw.py")
+    at.session_state[DRAW + "draw_canvas"] = "data:image/png;base64,bm90IGEgcG5n"
+    at.run()
+    assert_clean(at)
+    assert len(at.error) == 1
+    message = at.error[0].value
+    assert message.startswith("The drawing arrived damaged") and message.endswith("draw the digit again.")
+    assert not any("data-model" in block.value for block in at.html)
 
 
 def test_bad_upload_says_what_was_wrong(monkeypatch, artifact_dir):

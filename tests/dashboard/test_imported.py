@@ -69,7 +69,8 @@ def test_errors_page_opens_an_imported_models_confusion_cell(monkeypatch, import
     at.query_params.update({"model": "cnn", "cell": f"{true}-{predicted}"})
     at.switch_page("app_pages/errors.py").run()
     assert_clean(at)
-    shown = [int(n) for n in re.findall(r'alt="test image (\d+)"', at.html[0].value)]
+    gallery = next(block.value for block in at.html if 'alt="test image' in block.value)
+    shown = [int(n) for n in re.findall(r'alt="test image (\d+)"', gallery)]
     expected = np.flatnonzero((pred.y_true == true) & (pred.y_pred == predicted))
     assert sorted(shown) == expected.tolist()
 

@@ -117,7 +117,7 @@ def test_the_difference_matrix_cell_opens_the_images_only_one_model_puts_there(m
     at = open_app(monkeypatch, artifact_dir)
     at.query_params["model"] = "sgd"
     at.switch_page("app_pages/errors.py").run()
-    matrix = next(h.value for h in at.html if "true ↓ / predicted →" in h.value)
+    matrix = next(h.value for h in at.html if "A − B =" in h.value)
     cells = re.findall(r'data-index="(\d+)"[^>]*>([^<]+)</td>', matrix)
     assert [v for _, v in cells] == [f"{v:+d}" if v else "·" for v in diff.ravel()]
     off = np.where(np.eye(10, dtype=bool), 0, np.abs(diff))

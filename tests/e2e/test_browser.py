@@ -34,9 +34,8 @@ def assert_no_exception(page) -> None:
 def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
-    if spec.url_path != "draw":
-        page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img, "
-                     ".st-key-explore_map canvas").first.wait_for()
+    page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img, .dl-clickable td, "
+                 ".st-key-explore_map canvas, .st-key-draw_canvas canvas").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
 
@@ -62,14 +61,9 @@ def _busiest_mistake(root) -> tuple[int, int, int]:
 def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(page, e2e_artifacts):
     true, predicted, n = _busiest_mistake(e2e_artifacts)
     open_page(page, "/errors?model=rf", "Errors")
-    page.locator(".js-plotly-plot .scatterlayer path.point").first.wait_for()
-    index = page.evaluate(
-        """([t, p]) => { const d = document.querySelector('.js-plotly-plot').data[0];
-             return d.x.findIndex((x, i) => x === String(p) && d.y[i] === String(t)); }""",
-        [true, predicted],
-    )
-    assert index >= 0
-    page.locator(".js-plotly-plot .scatterlayer .trace").first.locator("path.point").nth(index).click(force=True)
+    cell = page.locator(f'.st-key-errors_matrix td[data-index="{true * 10 + predicted}"]')
+    assert cell.get_attribute("title") == f"true {true} → predicted {predicted}: {n:,} images"
+    cell.click()
     heading = f"True {true} → predicted {predicted}: {n} images (mistakes)"
     page.get_by_role("heading", name=heading).wait_for()
     page.wait_for_function(IDLE)
@@ -77,6 +71,7 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
     assert gallery.locator("img").count() == min(n, 18)
     assert gallery.get_by_text(f"true {true} → {predicted} (", exact=False).count() == min(n, 18)
     page.wait_for_url(f"**cell={true}-{predicted}**")
+    assert "outline" in page.locator(f'.st-key-errors_matrix td[data-index="{true * 10 + predicted}"]').get_attribute("style")
     assert_no_exception(page)
 
     link = page.url
@@ -89,7 +84,7 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
 def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     open_page(page, "/draw", "Draw")
     page.get_by_text("Nothing drawn yet").wait_for()
-    canvas = page.locator("canvas.upper-canvas").first
+    canvas = page.locator(".st-key-draw_canvas canvas.dl-ink").first
     canvas.wait_for()
     box = canvas.bounding_box()
     seven = [(0.28, 0.2), (0.72, 0.2), (0.62, 0.4), (0.52, 0.62), (0.45, 0.85)]

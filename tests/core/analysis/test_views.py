@@ -9,7 +9,7 @@ from sklearn.metrics import f1_score, precision_recall_curve, roc_curve
 
 from core.analysis import thresholds, views
 from core.models import REGISTRY
-from core.data.preprocess import canvas_to_mnist
+from core.data.pictures import canvas_to_mnist
 from core.models.tuning import tune
 
 

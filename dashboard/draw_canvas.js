@@ -1,0 +1,100 @@
+// The drawing canvas: white strokes on black, like MNIST. When a stroke ends (pointer released) the
+// whole canvas goes to Python at once as one PNG data URL (a few KB); there is no debounce.
+// Undo and Clear act here and send the new drawing (or null when it is empty). The strokes are
+// kept per key in the tab, so leaving the page and coming back shows the same drawing; whenever
+// Python's copy disagrees with the canvas (a fresh session, a page revisited), the canvas is sent again.
+const STROKES = (globalThis.__digitLensDrawings = globalThis.__digitLensDrawings || {});
+
+function build(parentElement, data) {
+  const root = document.createElement("div");
+  root.className = "dl-draw";
+  root.innerHTML =
+    `<canvas class="dl-ink" width="${data.size}" height="${data.size}" role="img" ` +
+    'aria-label="drawing area: draw one digit"></canvas>' +
+    '<div class="dl-draw-tools"><button type="button" data-act="undo">Undo</button>' +
+    '<button type="button" data-act="clear">Clear</button></div>';
+  parentElement.appendChild(root);
+  return root;
+}
+
+function paint(canvas, strokes, width) {
+  const ctx = canvas.getContext("2d");
+  ctx.fillStyle = "#000";
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  ctx.strokeStyle = "#fff";
+  ctx.fillStyle = "#fff";
+  ctx.lineWidth = width;
+  ctx.lineCap = "round";
+  ctx.lineJoin = "round";
+  for (const points of strokes) {
+    if (points.length === 2) {
+      ctx.beginPath();
+      ctx.arc(points[0], points[1], width / 2, 0, 2 * Math.PI);
+      ctx.fill();
+      continue;
+    }
+    ctx.beginPath();
+    ctx.moveTo(points[0], points[1]);
+    for (let i = 2; i < points.length; i += 2) ctx.lineTo(points[i], points[i + 1]);
+    ctx.stroke();
+  }
+}
+
+function listen(root) {
+  const canvas = root.querySelector("canvas.dl-ink");
+  const state = root.state;
+  const at = (event) => {
+    const box = canvas.getBoundingClientRect();
+    const scale = canvas.width / box.width;
+    return [Math.round((event.clientX - box.left) * scale), Math.round((event.clientY - box.top) * scale)];
+  };
+  const send = (root.send = () => {
+    const strokes = STROKES[state.key];
+    state.setState("image", strokes.length ? canvas.toDataURL("image/png") : null);
+  });
+  canvas.onpointerdown = (event) => {
+    canvas.setPointerCapture(event.pointerId);
+    state.current = at(event);
+    STROKES[state.key].push(state.current);
+    paint(canvas, STROKES[state.key], state.width);
+  };
+  canvas.onpointermove = (event) => {
+    if (!state.current) return;
+    state.current.push(...at(event));
+    paint(canvas, STROKES[state.key], state.width);
+  };
+  const finish = () => {
+    if (!state.current) return;
+    state.current = null;
+    send();
+  };
+  canvas.onpointerup = finish;
+  canvas.onpointercancel = finish;
+  root.querySelector(".dl-draw-tools").onclick = (event) => {
+    const act = event.target.closest("button")?.dataset.act;
+    if (!act) return;
+    const strokes = STROKES[state.key];
+    if (act === "clear") strokes.length = 0;
+    else strokes.pop();
+    paint(canvas, strokes, state.width);
+    send();
+  };
+}
+
+export default function (component) {
+  const { data, setStateValue, parentElement } = component;
+  let root = parentElement.querySelector("div.dl-draw");
+  const fresh = !root;
+  if (fresh) {
+    root = build(parentElement, data);
+    root.state = { current: null };
+  }
+  const state = root.state;
+  state.key = data.key;
+  state.width = data.stroke;
+  state.setState = setStateValue;
+  const strokes = (STROKES[data.key] = STROKES[data.key] || []);
+  paint(root.querySelector("canvas.dl-ink"), strokes, state.width);
+  if (fresh) listen(root);
+  if (Boolean(data.drawn) !== strokes.length > 0 && !state.current) root.send();
+}
