@@ -24,12 +24,14 @@ import streamlit as st
 from core.analysis import concept_views, evaluation, explore, labels, mapping, report, slices, thresholds, views
 from core.data import properties
 from core.artifacts import reviews
-from core.models import tuning
+from core.models import quick, tuning
 from dashboard import matrix
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
 from core.data.eda import DataSummary
 
+#: Test images a quick scorer must reproduce before it replaces its model (see :func:`quick_scorer`).
+QUICK_CHECK_ROWS = 8
 
 @dataclass(frozen=True, eq=False)
 class Loaded:
@@ -151,6 +153,24 @@ def model(loaded: Loaded, name: str):
         When the model cannot be trusted or read (version mismatch, checksum).
     """
     return _model(str(loaded.artifacts.root), loaded.fingerprint, name)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _quick_scorer(root: str, fingerprint: str, name: str, n_classes: int, _model, _check: np.ndarray) -> quick.Scorer:
+    return quick.quick_scorer(_model, n_classes=n_classes, check=_check)
+
+
+def quick_scorer(loaded: Loaded, name: str) -> quick.Scorer:
+    """Scores of model ``name`` for a few new rows (:func:`core.models.quick.quick_scorer`), checked once per
+    server against the model on 8 test images.
+
+    Raises
+    ------
+    core.artifacts.ArtifactError
+        When the model cannot be loaded (see :func:`model`).
+    """
+    return _quick_scorer(str(loaded.artifacts.root), loaded.fingerprint, name, len(loaded.data.class_names),
+                         model(loaded, name), loaded.data.X_test[:QUICK_CHECK_ROWS])
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -12,31 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
-from threadpoolctl import ThreadpoolController
 
 from core.models import concepts
+from core.models.quick import one_thread
 from core.analysis import thresholds
 from core.analysis.evaluation import confusion
 
 #: Share of the cross-validated scores left outside the threshold axis at each end (far outliers).
 AXIS_TAIL = 0.0005
-
-
-@cache
-def _threads() -> ThreadpoolController:
-    """The process's thread pools (OpenMP, BLAS), found once."""
-    return ThreadpoolController()
-
-
-def one_thread():
-    """Context in which numeric libraries use one thread: a k-NN query of one row is ~2 ms of work, and
-    OpenMP threads waiting for busy cores made it ~90 ms on this 2-core machine (``bench/concepts.py``)."""
-    return _threads().limit(limits=1)
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,6 +22,7 @@ import pandas as pd
 from PIL import Image
 
 from core.analysis import evaluation, thresholds
+from core.models.quick import one_thread
 from core.models.training import model_scores
 from core.data.pictures import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
 from core.models.tuning import summary_table
@@ -386,7 +387,7 @@ def scores_decide(y_pred, scores) -> bool:
 
 
 def predict_all(models: Mapping, row, *, class_names, temperatures: Mapping | None = None,
-                from_scores: Collection[str] = ()) -> Votes:
+                from_scores: Collection[str] = (), scorers: Mapping | None = None) -> Votes:
     """Ask every fitted model about one input row (``(1, n_pixels)``).
 
     Decision values are turned into probabilities by a softmax at each model's
@@ -394,17 +395,20 @@ def predict_all(models: Mapping, row, *, class_names, temperatures: Mapping | No
     :func:`core.analysis.evaluation.probabilities`. Models named in ``from_scores``
     (see :func:`scores_decide`) predict the argmax of their scores instead of
     being asked a second time through ``predict``; for an SVM or k-NN that
-    halves the time.
+    halves the time. ``scorers[name]`` (see :func:`core.models.quick.quick_scorer`)
+    gives a model's scores in place of asking the model. Numeric libraries use one
+    thread meanwhile (:func:`core.models.quick.one_thread`).
     """
-    temperatures = temperatures or {}
+    temperatures, scorers = temperatures or {}, scorers or {}
     names = [str(name) for name in class_names]
     probabilities, predicted = {}, {}
-    for name, model in models.items():
-        scores, kind = model_scores(model, row, n_classes=len(names))
-        probabilities[name] = evaluation.probabilities(scores, score_kind=kind,
-                                                       temperature=temperatures.get(name, 1.0))[0]
-        label = scores[0].argmax() if name in from_scores else np.asarray(model.predict(row))[0]
-        predicted[name] = names[int(label)]
+    with one_thread():
+        for name, model in models.items():
+            scores, kind = scorers[name](row) if name in scorers else model_scores(model, row, n_classes=len(names))
+            probabilities[name] = evaluation.probabilities(scores, score_kind=kind,
+                                                           temperature=temperatures.get(name, 1.0))[0]
+            label = scores[0].argmax() if name in from_scores else np.asarray(model.predict(row))[0]
+            predicted[name] = names[int(label)]
     table = pd.DataFrame.from_dict(probabilities, orient="index", columns=names)
     summary = pd.DataFrame({"predicted": pd.Series(predicted, dtype=object), "confidence": table.max(axis=1)})
     return Votes(probabilities=table, summary=summary, agree=summary["predicted"].nunique() <= 1)

@@ -60,7 +60,8 @@ def draw_and_predict() -> None:
             return
         votes = views.predict_all(models, row, class_names=class_names,
                                   temperatures={n: loaded.predictions[n].temperature for n in models},
-                                  from_scores=loader.decided_by_scores(loaded))
+                                  from_scores=loader.decided_by_scores(loaded),
+                                  scorers={n: loader.quick_scorer(loaded, n) for n in models})
         if votes.agree:
             st.success(f"All {len(models)} models say **{votes.summary['predicted'].iloc[0]}**.")
         else:
