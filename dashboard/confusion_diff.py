@@ -40,7 +40,7 @@ def table_html(diff: np.ndarray, *, class_names, selected: tuple[int, int] | Non
     titles = [[f"true {names[t]}, predicted {names[p]}: A − B = {int(diff[t, p]):+d}" for p in range(n)]
               for t in range(n)]
     return matrix.table_html(text, styles, titles, class_names=names, selected=selected,
-                             corner="true ↓ / predicted →")
+                             corner="true ↓ pred. →")
 
 
 def _pick(key: str, n: int, index: int) -> None:

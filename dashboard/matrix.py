@@ -29,18 +29,18 @@ def table_html(text, styles, titles, *, class_names, selected: tuple[int, int] |
     (4, True)
     """
     n = len(class_names)
-    pad = "padding:2px 6px"
+    pad = "padding:2px 3px"
     head = "".join(f'<th style="{pad}">{html.escape(str(c))}</th>' for c in class_names)
     rows = []
     for t in range(n):
         cells = "".join(
             f'<td data-index="{t * n + p}" tabindex="0" role="button" title="{html.escape(titles[t][p])}" '
-            f'style="text-align:center;min-width:2.2em;{pad};{styles[t][p]}'
+            f'style="text-align:center;min-width:2.6em;{pad};{styles[t][p]}'
             f'{";outline:2px solid #333" if selected == (t, p) else ""}">{html.escape(text[t][p])}</td>'
             for p in range(n))
         rows.append(f'<tr><th style="{pad}">{html.escape(str(class_names[t]))}</th>{cells}</tr>')
-    return ('<table style="border-collapse:separate;border-spacing:2px;font-size:0.85rem">'
-            f'<tr><th style="{pad};font-weight:400">{html.escape(corner)}</th>{head}</tr>{"".join(rows)}</table>')
+    return ('<div style="overflow-x:auto"><table style="border-collapse:separate;border-spacing:2px;font-size:0.8rem">'
+            f'<tr><th style="{pad};font-weight:400">{html.escape(corner)}</th>{head}</tr>{"".join(rows)}</table></div>')
 
 
 def shade(value: float, top: float) -> str:
@@ -69,4 +69,4 @@ def confusion_html(shown: np.ndarray, counts: np.ndarray, *, class_names, show_d
                for p in range(n)] for t in range(n)]
     titles = [[f"true {names[t]} → predicted {names[p]}: {int(counts[t, p]):,} images" for p in range(n)]
               for t in range(n)]
-    return table_html(text, styles, titles, class_names=names, selected=selected, corner="true ↓ / predicted →")
+    return table_html(text, styles, titles, class_names=names, selected=selected, corner="true ↓ pred. →")

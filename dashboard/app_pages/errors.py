@@ -47,15 +47,18 @@ def _on_matrix_click(index: int) -> None:
 
 
 def _on_cell_pick() -> None:
+    """Both digits picked: go to that cell and empty the pickers (the matrix and heading show the cell)."""
     true, predicted = st.session_state["errors_true_pick"], st.session_state["errors_pred_pick"]
     if true is not None and predicted is not None:
         _set_cell(class_names.index(true), class_names.index(predicted))
+        st.session_state["errors_true_pick"] = st.session_state["errors_pred_pick"] = None
 
 
 def _on_pair_pick() -> None:
     picked = state.parse_cell(st.session_state[PAIRS_KEY], n_classes)
     if picked is not None:
         _set_cell(*picked)
+    st.session_state[PAIRS_KEY] = None
 
 
 st.title("Errors")
@@ -67,6 +70,16 @@ normalise = top[1].radio("Cells show", ["counts", "row shares"], horizontal=True
 show_diagonal = top[2].toggle("Show diagonal", value=False, key="errors_diag")
 
 pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=class_names)
+labels = {state.format_cell(int(row.true), int(row.predicted)):
+          f"{row.true_name} → {row.predicted_name}: {row.count:,} ({row.share_of_true:.1%})"
+          for row in pairs.itertuples(index=False)}
+pickers = st.columns([4, 1, 1])
+pickers[0].pills("Most confused pairs", list(labels), format_func=labels.get, key=PAIRS_KEY, on_change=_on_pair_pick,
+                 help="true → predicted: images (share of the true digit's images)")
+pickers[1].selectbox("Or true digit", class_names, index=None, key="errors_true_pick", on_change=_on_cell_pick,
+                     placeholder="digit")
+pickers[2].selectbox("and predicted", class_names, index=None, key="errors_pred_pick", on_change=_on_cell_pick,
+                     placeholder="digit")
 
 
 def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -> None:
@@ -77,40 +90,31 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -
 
 @st.fragment
 def matrix_and_cell() -> None:
-    """The clickable matrix, the confused pairs and the selected cell's images (reruns alone on a click)."""
-    cell = _cell()
-    left, right = st.columns([3, 2])
+    """The clickable matrix and the selected cell's images, side by side (reruns alone on a click).
+
+    The pickers above stay outside: a click reruns only the matrix, heading and gallery (widgets in a
+    fragment cost the browser ~20 ms a rerun, bench/browser.py).
+    """
+    left, right = st.columns(2)
     with left:
         clickable.clicked(loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
-                                                 selected=cell), key=MATRIX_KEY, on_click=_on_matrix_click)
-        cell = _cell()
+                                                 selected=_cell()), key=MATRIX_KEY, on_click=_on_matrix_click)
         st.caption("Rows are the true digit, columns the prediction. Click a cell to see its images.")
+    cell = _cell()
     with right:
-        labels = {state.format_cell(int(row.true), int(row.predicted)):
-                  f"{row.true_name} → {row.predicted_name}: {row.count:,} ({row.share_of_true:.1%})"
-                  for row in pairs.itertuples(index=False)}
-        st.session_state[PAIRS_KEY] = state.format_cell(*cell) if cell and state.format_cell(*cell) in labels else None
-        st.pills("Most confused pairs", list(labels), format_func=labels.get, key=PAIRS_KEY,
-                 on_change=_on_pair_pick, help="true → predicted: images (share of the true digit's images)")
-        st.markdown("**Or pick a cell**")
-        st.session_state["errors_true_pick"] = class_names[cell[0]] if cell else None
-        st.session_state["errors_pred_pick"] = class_names[cell[1]] if cell else None
-        picks = st.columns(2)
-        picks[0].selectbox("True digit", class_names, index=None, key="errors_true_pick", on_change=_on_cell_pick)
-        picks[1].selectbox("Predicted digit", class_names, index=None, key="errors_pred_pick",
-                           on_change=_on_cell_pick)
-    if cell is None:
-        st.info("Click a cell of the matrix (or a confused pair) to see the test images in it.")
-        return
-    true, predicted = cell
-    rows = evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model),
-                                   true=true, predicted=predicted)
-    kind = "correct" if true == predicted else "mistakes"
-    st.subheader(f"True {class_names[true]} → predicted {class_names[predicted]}: {rows.size} images ({kind})")
-    if rows.size == 0:
-        st.info("No test image falls in this cell.")
-    else:
-        _paged_gallery(rows, pred, key=f"errors_cell_{model}_{true}_{predicted}", note="Most confident first. Click an image for its whole story.", shown_model=model)
+        if cell is None:
+            st.info("Click a cell of the matrix (or a confused pair) to see the test images in it.")
+            return
+        true, predicted = cell
+        rows = evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model),
+                                       true=true, predicted=predicted)
+        kind = "correct" if true == predicted else "mistakes"
+        st.subheader(f"True {class_names[true]} → predicted {class_names[predicted]}: {rows.size} images ({kind})")
+        if rows.size == 0:
+            st.info("No test image falls in this cell.")
+        else:
+            _paged_gallery(rows, pred, key=f"errors_cell_{model}_{true}_{predicted}",
+                           note="Most confident first. Click an image for its whole story.", shown_model=model)
 
 
 @st.fragment

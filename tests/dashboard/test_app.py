@@ -96,7 +96,6 @@ def test_cell_from_the_url_opens_its_gallery_most_confident_first(monkeypatch, a
     expected = rows[np.argsort(-pred.scores[rows].max(axis=1), kind="stable")]
     assert _gallery_rows(at)[:len(rows)] == expected[:18].tolist()
     assert at.query_params["cell"] == f"{true}-{predicted}"
-    assert at.selectbox(key="errors_true_pick").value == str(true)
 
 
 def test_the_matrix_shows_sklearns_confusion_matrix_and_a_click_opens_its_cell(monkeypatch, artifact_dir, stored):
@@ -104,7 +103,7 @@ def test_the_matrix_shows_sklearns_confusion_matrix_and_a_click_opens_its_cell(m
     expected = confusion_matrix(pred.y_true, pred.y_pred, labels=range(10))
     at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
     at.selectbox(key="errors_model_pick").set_value("rf").run()
-    matrix = next(block.value for block in at.html if "true ↓ / predicted →" in block.value)
+    matrix = next(block.value for block in at.html if "true ↓ pred. →" in block.value)
     cells = re.findall(r'data-index="(\d+)"[^>]*title="true (\d) → predicted (\d): ([\d,]+) images"[^>]*>([^<]+)</td>',
                        matrix)
     assert [int(index) for index, *_ in cells] == list(range(100))
@@ -119,10 +118,27 @@ def test_the_matrix_shows_sklearns_confusion_matrix_and_a_click_opens_its_cell(m
     assert f"True {true} → predicted {predicted}: {off[true, predicted]} images (mistakes)" in [
         h.value for h in at.subheader]
     at.radio(key="errors_norm").set_value("row shares").run()
-    matrix = next(block.value for block in at.html if "true ↓ / predicted →" in block.value)
+    matrix = next(block.value for block in at.html if "true ↓ pred. →" in block.value)
     shares = [float(text) for text in re.findall(r'data-index="\d+"[^>]*>([^<]+)</td>', matrix)]
     assert np.allclose(shares, (expected / expected.sum(axis=1, keepdims=True)).ravel(), atol=0.005)
     assert f'data-index="{true * 10 + predicted}"' in re.search(r'<td[^>]*outline[^>]*>', matrix).group(0)
+
+
+def test_a_confused_pair_opens_its_cell_and_the_pills_are_ready_for_the_next(monkeypatch, artifact_dir, stored):
+    pred = stored.predictions("rf")
+    counts = confusion_matrix(pred.y_true, pred.y_pred, labels=range(10))
+    np.fill_diagonal(counts, 0)
+    true, predicted = np.unravel_index(counts.argmax(), counts.shape)
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    at.selectbox(key="errors_model_pick").set_value("rf").run()
+    pills = at.pills(key="errors_pairs")
+    assert pills.options[0].startswith(f"{true} → {predicted}: {counts[true, predicted]:,} (")
+    pills.set_value(f"{true}-{predicted}").run()
+    assert_clean(at)
+    assert at.query_params["cell"] == f"{true}-{predicted}"
+    assert f"True {true} → predicted {predicted}: {counts[true, predicted]} images (mistakes)" in [
+        h.value for h in at.subheader]
+    assert at.pills(key="errors_pairs").value is None
 
 
 def test_picking_a_cell_updates_the_url_and_pages_through_large_cells(monkeypatch, artifact_dir, stored):
@@ -133,6 +149,7 @@ def test_picking_a_cell_updates_the_url_and_pages_through_large_cells(monkeypatc
     at.selectbox(key="errors_pred_pick").set_value("1").run()
     assert_clean(at)
     assert at.query_params["cell"] == "1-1" and at.query_params["model"] == "rf"
+    assert at.selectbox(key="errors_true_pick").value is None and at.selectbox(key="errors_pred_pick").value is None
     rows = np.flatnonzero((pred.y_true == 1) & (pred.y_pred == 1))
     assert rows.size > 18
     expected = rows[np.argsort(-pred.scores[rows].max(axis=1), kind="stable")]
