@@ -44,8 +44,8 @@ def table_html(diff: np.ndarray, *, class_names, selected: tuple[int, int] | Non
 
 
 def _pick(key: str, n: int, index: int) -> None:
-    if 0 <= index < n * n:
-        st.session_state[key] = divmod(index, n)
+    if (cell := matrix.cell_at(index, n)) is not None:
+        st.session_state[key] = cell
 
 
 def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) -> None:

@@ -43,6 +43,17 @@ def table_html(text, styles, titles, *, class_names, selected: tuple[int, int] |
             f'<tr><th style="{pad};font-weight:400">{html.escape(corner)}</th>{head}</tr>{"".join(rows)}</table></div>')
 
 
+def cell_at(index: int, n: int) -> tuple[int, int] | None:
+    """The (true, predicted) cell a clicked ``data-index`` names in an ``n x n`` table, None outside it.
+
+    Examples
+    --------
+    >>> cell_at(23, 10), cell_at(100, 10)
+    ((2, 3), None)
+    """
+    return divmod(index, n) if 0 <= index < n * n else None
+
+
 def shade(value: float, top: float) -> str:
     """Background (and text colour) of a cell holding ``value`` on a scale whose largest value is ``top``."""
     level = 0.0 if top <= 0 else min(max(value / top, 0.0), 1.0)

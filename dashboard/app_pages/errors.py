@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.analysis import evaluation, views
-from dashboard import clickable, confusion_diff, detail, label_review, loader, state, ui
+from dashboard import clickable, confusion_diff, detail, label_review, loader, matrix, state, ui
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
@@ -42,8 +42,8 @@ def _cell() -> tuple[int, int] | None:
 
 
 def _on_matrix_click(index: int) -> None:
-    if 0 <= index < n_classes * n_classes:
-        _set_cell(*divmod(index, n_classes))
+    if (cell := matrix.cell_at(index, n_classes)) is not None:
+        _set_cell(*cell)
 
 
 def _on_cell_pick() -> None:
