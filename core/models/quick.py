@@ -23,7 +23,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cache
+from functools import cache, partial
 
 import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
@@ -49,7 +49,7 @@ def quick_scorer(model, *, n_classes: int, check: np.ndarray) -> Scorer:
     check : rows (raw pixels, as the model takes them) the quick path must reproduce; when it does
         not (or the model is of another kind) the model itself is returned, wrapped.
     """
-    slow = _slow(model, n_classes)
+    slow = partial(model_scores, model, n_classes=n_classes)
     head, last = (model[:-1], model[-1]) if isinstance(model, Pipeline) and len(model) > 1 else (None, model)
     core = _forest(last) if isinstance(last, (RandomForestClassifier, ExtraTreesClassifier)) else (
         _one_vs_one(last) if _is_linear(last, OneVsOneClassifier) else (
@@ -65,12 +65,6 @@ def quick_scorer(model, *, n_classes: int, check: np.ndarray) -> Scorer:
     same = quick_kind == kind and scores.shape == expected.shape and np.allclose(scores, expected, rtol=RTOL,
                                                                                 atol=RTOL)
     return quick if same else slow
-
-
-def _slow(model, n_classes: int) -> Scorer:
-    def slow(X: np.ndarray) -> tuple[np.ndarray, str]:
-        return model_scores(model, X, n_classes=n_classes)
-    return slow
 
 
 def _forest(forest) -> Scorer:
