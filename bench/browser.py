@@ -13,6 +13,13 @@ For every interaction it prints, over repeats (median and 95th percentile):
   Streamlit app (``bench/trivial_app.py``, a slider and one metric) timed in
   the same run, interleaved, so the figures hold on a noisy machine.
 
+The Thresholds slider lives in a component that redraws in the tab, without
+the server: its ``threshold step`` is timed from the key press to the first
+paint after the panel changed (both columns), and, for the steps that asked
+Python for gallery images the tab lacked, ``threshold: answer`` from the
+panel sending the position to the last frame of Python's answer; the step's
+KiB count both.
+
 Interactions: every page opened cold (new tab) and warm (sidebar switch), a
 Thresholds slider step, a model switch, a confusion-cell click to its gallery,
 a gallery page change, a lasso on the Explore map to its gallery, a colour
@@ -196,6 +203,52 @@ async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
     return await tab.measure(lambda: slider.press(key))
 
 
+#: Before a panel step: note the first paint after the panel's next change in ``window.__painted``.
+WATCH_PAINT_JS = """
+(panel) => {
+  window.__painted = null;
+  const observer = new MutationObserver(() => {
+    observer.disconnect();
+    requestAnimationFrame(() => { window.__painted = performance.now(); });
+  });
+  observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
+}
+"""
+
+
+async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
+    """One step of the Thresholds panel's slider, which redraws in the tab without the server.
+
+    Returns the step (key press to the first paint after the panel changed; bytes until Python has
+    answered, if it was asked) and Python's answer when the step asked for gallery images (the panel
+    sending the position to the last frame of that fragment run), else None.
+    """
+    panel = tab.page.locator(".dl-thr")
+    slider = panel.locator("input[type=range]")
+    await tab.settle()
+    await slider.focus()
+    start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
+    await panel.evaluate(WATCH_PAINT_JS)
+    await slider.press(key)
+    await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
+    asked = await panel.evaluate("(e) => e.dataset.asked !== undefined")
+    if asked:
+        await panel.evaluate("(e) => new Promise((done) => { const t = setInterval(() => { "
+                             "if (e.dataset.asked === undefined) { clearInterval(t); done(); } }, 5); })")
+    await tab.settle()
+    probe = await tab.page.evaluate("window.__probe")
+    painted = await tab.page.evaluate("window.__painted")
+    t0 = max(t for _, t in probe["inputs"] if t >= mark)
+    nbytes = sum(size for _, size in probe["frames"][start:])
+    step = Sample(painted - t0, painted - t0, nbytes)
+    end = tab.tap.finished_after(start)
+    if not asked or end is None:
+        return step, None
+    sent_at = await panel.evaluate("(e) => e.sentAt")
+    last = probe["frames"][end][0] - sent_at
+    return step, Sample(last, last, nbytes)
+
+
 async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> Sample:
     """Click confusion cell (true, predicted) of the Errors page's matrix."""
     cell = tab.page.locator(f'.st-key-errors_matrix td[data-index="{true * n_classes + predicted}"]')
@@ -297,10 +350,12 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
                 results["warm open /explore"].append(sample)
 
     await tab.measure(lambda: tab.page.locator('[data-testid="stSidebarNavLink"][href$="/thresholds"]').click())
-    results["threshold step"] = []
+    results["threshold step"], results["threshold: answer"] = [], []
     for i in range(repeat if "threshold" in parts else 0):
         results["trivial slider step"].append(await slider_step(reference, rng.choice(["ArrowRight", "ArrowLeft"])))
-        results["threshold step"].append(await slider_step(tab, "ArrowRight" if i % 4 < 2 else "ArrowLeft"))
+        step, answer = await panel_step(tab, "ArrowRight" if i % 4 < 2 else "ArrowLeft")
+        results["threshold step"].append(step)
+        results["threshold: answer"] += [answer] if answer else []
 
     if "errors" in parts:
         await errors_page(tab, reference, aset, names, results, repeat, rng)
@@ -382,8 +437,9 @@ async def draw_page(tab: Tab, reference: Tab, aset, results: dict, repeat: int) 
 
 
 async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: str = "/thresholds") -> dict:
-    """``n`` tabs at once: each opens ``path`` cold, then steps its first slider ``steps`` times."""
-    opens, moves, errors = [], [], []
+    """``n`` tabs at once: each opens ``path`` cold, then steps its slider ``steps`` times (the Thresholds
+    panel's on ``/thresholds``, where Python's answers are kept apart, else the page's first slider)."""
+    opens, moves, answers, errors = [], [], [], []
     peak = [0.0]
 
     async def one(i: int) -> None:
@@ -392,7 +448,13 @@ async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: st
             opens.append(await tab.goto(path))
             for step in range(steps):
                 await asyncio.sleep(random.Random(i * 1000 + step).uniform(0.05, 0.4))
-                moves.append(await slider_step(tab, "ArrowRight" if step % 4 < 2 else "ArrowLeft"))
+                key = "ArrowRight" if step % 4 < 2 else "ArrowLeft"
+                if path == "/thresholds":
+                    move, answer = await panel_step(tab, key)
+                    answers.extend([answer] if answer else [])
+                else:
+                    move = await slider_step(tab, key)
+                moves.append(move)
             if await tab.errors():
                 errors.append(f"session {i}: exception shown")
         except Exception as exc:  # noqa: BLE001 - every failure is counted and printed, not raised
@@ -408,7 +470,7 @@ async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: st
     watcher = asyncio.create_task(watch())
     await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), timeout=600)
     watcher.cancel()
-    return {"opens": opens, "moves": moves, "errors": errors, "rss_peak": peak[0]}
+    return {"opens": opens, "moves": moves, "answers": answers, "errors": errors, "rss_peak": peak[0]}
 
 
 async def run(args, aset) -> int:
@@ -433,7 +495,8 @@ async def run(args, aset) -> int:
                 print(f"\n{args.sessions} concurrent sessions, {args.steps} slider steps each (the trivial app's "
                       "sessions first, then the dashboard's; all tabs share this machine's 2 cores with the servers):")
                 print_table({"trivial: cold open": base["opens"], "trivial: slider step": base["moves"],
-                             "cold open /thresholds": many["opens"], "threshold step": many["moves"]}, reference)
+                             "cold open /thresholds": many["opens"], "threshold step": many["moves"],
+                             "threshold: answer": many["answers"]}, reference)
                 if many["moves"]:
                     p95 = float(np.percentile([s.frame_ms for s in many["moves"]], 95))
                     print(f"threshold step p95: {p95:.0f} ms = {p95 / single_p95:.2f}x the single-session p95 "

@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import concept_views, evaluation, explore, labels, mapping, report, slices, thresholds, views
+from core.analysis import (concept_views, evaluation, explore, labels, mapping, operating_points, report, slices,
+                           thresholds, views)
 from core.data import properties
 from core.artifacts import reviews
 from core.models import quick, tuning
-from dashboard import matrix
+from dashboard import matrix, threshold_panel
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
 from core.data.eda import DataSummary
@@ -226,6 +227,30 @@ def _threshold_curves(fingerprint: str, name: str, cls: int, _ovr: thresholds.On
 def threshold_curves(loaded: Loaded, name: str, cls: int) -> views.ThresholdCurves:
     """The reduced PR, ROC and precision/recall-against-threshold curves of class ``cls`` of ``name``."""
     return _threshold_curves(loaded.fingerprint, name, int(cls), one_vs_rest(loaded, name, cls))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _slider_table(fingerprint: str, name: str, cls: int, by: str,
+                  _ovr: thresholds.OneVsRest) -> operating_points.SliderTable:
+    return operating_points.slider_table(_ovr, by=by)
+
+
+def slider_table(loaded: Loaded, name: str, cls: int, by: str) -> operating_points.SliderTable:
+    """Every operating point of the Thresholds slider set ``by`` a probability, precision or recall."""
+    return _slider_table(loaded.fingerprint, name, int(cls), by, one_vs_rest(loaded, name, cls))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _threshold_payload(fingerprint: str, name: str, cls: int, by: str, _table: operating_points.SliderTable,
+                       _pred: Predictions) -> dict:
+    decision = _table.of_nearest(_pred.scores[:, cls]) if _pred.score_kind == "decision" else None
+    return threshold_panel.table_payload(_table, decision=decision)
+
+
+def threshold_payload(loaded: Loaded, name: str, cls: int, by: str) -> dict:
+    """:func:`slider_table` as the Thresholds panel reads it (do not mutate)."""
+    return _threshold_payload(loaded.fingerprint, name, int(cls), by, slider_table(loaded, name, cls, by),
+                              loaded.predictions[name])
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)

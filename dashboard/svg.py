@@ -42,6 +42,17 @@ def _sy(y) -> np.ndarray:
     return HEIGHT - MARGIN["bottom"] - np.asarray(y, dtype=np.float64) * (HEIGHT - MARGIN["top"] - MARGIN["bottom"])
 
 
+def pixels(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """Where :func:`chart` draws data points ``(x, y)`` (both in 0..1, x range 0 to 1), in SVG pixels.
+
+    Examples
+    --------
+    >>> [float(v[0]) for v in pixels([0.0], [1.0])]
+    [46.0, 30.0]
+    """
+    return _sx(np.clip(x, 0, 1)), _sy(y)
+
+
 def _frame(x_title: str, y_title: str, x_range: tuple[float, float] = (0.0, 1.0)) -> list[str]:
     parts = []
     low, high = x_range
@@ -112,11 +123,11 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
     parts += [_polyline(Line(unit(line.x), line.y, line.colour, line.name, line.dash)) for line in lines]
     if rule is not None:
         x = float(_sx(np.clip(unit(rule), 0, 1)))
-        parts.append(f'<line x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" stroke="{POINT}" '
-                     'stroke-dasharray="5 4" stroke-width="1.5"/>')
+        parts.append(f'<line data-role="rule" x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" '
+                     f'stroke="{POINT}" stroke-dasharray="5 4" stroke-width="1.5"/>')
     if point is not None:
-        parts.append(f'<circle cx="{float(_sx(unit(point[0]))):.1f}" cy="{float(_sy(point[1])):.1f}" r="6" '
-                     f'fill="{POINT}"/>')
+        parts.append(f'<circle data-role="point" cx="{float(_sx(unit(point[0]))):.1f}" '
+                     f'cy="{float(_sy(point[1])):.1f}" r="6" fill="{POINT}"/>')
     named = [line for line in lines if line.name]
     for i, line in enumerate(named):
         x = _sx(1) - 90 * (len(named) - i)
@@ -138,7 +149,7 @@ def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Seque
     """An SVG bar chart: one cluster per group, one bar per series, optional +-error whiskers.
 
     Bars carry their value as a tooltip (``<title>``); the y axis spans 0 and every bar and whisker
-    (negative values grow downwards from 0).
+    (negative values grow downwards from 0). A NaN value (a digit without images) draws no bar.
 
     Examples
     --------
@@ -146,9 +157,9 @@ def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Seque
     >>> svg.count("<title>")
     2
     """
-    errors = errors or {}
-    top = max(float(np.max(v + errors.get(k, 0))) for k, v in series.items())
-    lowest = min(0.0, *(float(np.min(v - errors.get(k, 0))) for k, v in series.items()))
+    errors = {k: np.nan_to_num(np.asarray(v, dtype=float)) for k, v in (errors or {}).items()}
+    top = max(float(np.nanmax(np.r_[0.0, v + errors.get(k, 0)])) for k, v in series.items())
+    lowest = min(0.0, *(float(np.nanmin(np.r_[0.0, v - errors.get(k, 0)])) for k, v in series.items()))
     step = _nice_step(top - lowest)
     ticks = np.arange(np.floor(lowest / step) * step, top + step, step)
     low, high = float(ticks[0]), float(max(ticks[-1], ticks[0] + step))
@@ -169,6 +180,8 @@ def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Seque
                      f'{html.escape(str(group))}</text>')
         for i, (name, values) in enumerate(series.items()):
             x, value = x0 + i * width, float(values[g])
+            if np.isnan(value):
+                continue
             parts.append(f'<rect x="{x:.1f}" y="{float(min(sy(value), sy(0))):.1f}" width="{width * 0.92:.1f}" '
                          f'height="{float(abs(sy(0) - sy(value))):.1f}" fill="{colours[i]}"><title>{html.escape(name)} '
                          f'{html.escape(str(group))}: {format(value, fmt)}</title></rect>')

@@ -8,11 +8,10 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import evaluation, thresholds, views
-from dashboard import charts, detail, loader, svg, ui
+from dashboard import charts, detail, loader, svg, threshold_panel, ui
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
 BY = {"probability": "probability", "precision": "target precision", "recall": "target recall"}
-NEAR = 6
 
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
@@ -33,45 +32,51 @@ if mode == "ovr":
         cls = list(pred.class_names).index(cols[1].selectbox("Digit", list(pred.class_names), key="thresholds_digit"))
 
 
-def _threshold(ovr: thresholds.OneVsRest, positive: str, by: str) -> float:
-    """The threshold as the user sets it: a probability, or a precision or recall to reach."""
-    if by == "probability":
-        value = st.slider(f"Call an image '{positive}' when its probability of '{positive}' is at least",
-                          0.0, 1.0, 0.5, 0.005, key=f"thresholds_p_{model}_{cls}", format="%.3f")
-    else:
-        value = st.slider(f"Lowest {by} to accept", 0.0, 1.0, 0.9, 0.005, key=f"thresholds_{by}_{model}_{cls}",
-                          format="%.3f")
-    return views.choose_threshold(ovr, by=by, value=value)
+#: Where a fresh slider starts: probability 0.5, or a target precision or recall of 0.9.
+START = {"probability": 0.5, "precision": 0.9, "recall": 0.9}
 
 
-def _detail(ovr: thresholds.OneVsRest, threshold: float, positive: str) -> str:
-    """The threshold in the model's own terms, for the curious."""
-    text = f"Threshold: probability of '{positive}' ≥ {threshold:.4f}."
-    if pred.score_kind == "decision":
-        text += (f" This model gives decision values; probabilities are their softmax at temperature "
-                 f"{pred.temperature:.3g}, fitted on training images.")
-        first = ovr.order[min(int(ovr.sorted_scores.searchsorted(threshold)), ovr.order.size - 1)]
-        text += f" The image nearest the threshold has decision value {pred.scores[first, cls]:.3f}."
-    return text
+def _text(positive: str, by: str) -> dict:
+    """What the panel says around its numbers for class ``positive`` and a slider set ``by``."""
+    label = (f"Call an image '{positive}' when its probability of '{positive}' is at least" if by == "probability"
+             else f"Lowest {by} to accept")
+    detail = (f" This model gives decision values; probabilities are their softmax at temperature "
+              f"{pred.temperature:.3g}, fitted on training images." if pred.score_kind == "decision" else "")
+    return {"label": label, "positive": positive, "detail": detail,
+            "fpTitle": "False positives just above the threshold (raise it to drop them)",
+            "fnTitle": "False negatives just below the threshold (lower it to catch them)"}
 
 
-def _near_html(rows, title: str, proba, positive: str) -> str:
-    """A heading and the images ``rows`` captioned with their true digit and probability of ``positive``."""
-    heading = f'<p style="font-weight:600;margin:1rem 0 0.5rem">{html.escape(title)}</p>'
-    if rows.size == 0:
-        return heading + "<p>None.</p>"
+def _charts(curves: views.ThresholdCurves, positive: str, start: dict) -> list[str]:
+    """The three charts, their operating point drawn at the ``start`` row of the panel's table."""
+    sweep = [svg.Line(curves.sweep["threshold"], curves.sweep[m], charts.PALETTE[i], m)
+             for i, m in enumerate(("precision", "recall"))]
+    return [
+        svg.chart(sweep, title="Precision and recall vs threshold", rule=start["threshold"],
+                  x_title=f"threshold (probability of '{positive}')", y_title="precision, recall"),
+        svg.chart([svg.Line(curves.pr.x, curves.pr.y, charts.PALETTE[0])], point=(start["recall"], start["precision"]),
+                  title=f"Precision-recall (AP {curves.pr.area:.3f})", x_title="recall", y_title="precision"),
+        svg.chart([svg.Line(curves.roc.x, curves.roc.y, charts.PALETTE[0]),
+                   svg.Line(np.array([0.0, 1.0]), np.array([0.0, 1.0]), "#aaa", dash=True)],
+                  point=(start["fpr"], start["recall"]), title=f"ROC (AUC {curves.roc.area:.3f})",
+                  x_title="false positive rate", y_title="recall"),
+    ]
+
+
+def _images(rows: list[int], positive: str) -> dict[int, tuple[str, str]]:
+    """Test images ``rows`` with their captions: true digit and probability of ``positive``."""
+    proba = loader.probabilities(loaded, model)
     captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
                 f"p('{html.escape(positive)}') {views.percent(float(proba[i, cls]))}" for i in rows]
-    return heading + ui.tiles_html(loader.test_images(loaded, rows), captions, [f"test image {i}" for i in rows],
-                                   columns=NEAR, indexes=rows)
+    return dict(zip(rows, zip(loader.test_images(loaded, rows), captions)))
 
 
 @st.fragment
 def one_vs_rest(model: str, cls: int, by: str) -> None:
-    """Slider, curves, metrics, binary confusion and the images at the threshold, for one class against the rest.
+    """The panel of one class against the rest: slider, metrics, curves and the images at the threshold.
 
-    A slider step reruns this fragment only and sends three elements: the slider, the view as one HTML
-    element, and the fragment's container.
+    The panel moves its slider in the browser (:mod:`dashboard.threshold_panel`); a step reruns this
+    fragment only to send the gallery images around the new position that the tab lacks.
     """
     positive = pred.class_names[cls]
     ovr = loader.one_vs_rest(loaded, model, cls)
@@ -79,30 +84,18 @@ def one_vs_rest(model: str, cls: int, by: str) -> None:
         st.info(f"The test set has {ovr.n_pos} images of '{positive}' and {ovr.n_neg} of other digits; "
                 "pick a digit with both to trade precision for recall.")
         return
-    threshold = _threshold(ovr, positive, by)
-    at = ovr.at(threshold)
-    curves = loader.threshold_curves(loaded, model, cls)
-    sweep = [svg.Line(curves.sweep["threshold"], curves.sweep[m], charts.PALETTE[i], m)
-             for i, m in enumerate(("precision", "recall"))]
-    charts_html = ui.svg_row_html([
-        svg.chart(sweep, title="Precision and recall vs threshold", rule=threshold,
-                  x_title=f"threshold (probability of '{positive}')", y_title="precision, recall"),
-        svg.chart([svg.Line(curves.pr.x, curves.pr.y, charts.PALETTE[0])], point=(at.recall, at.precision),
-                  title=f"Precision-recall (AP {curves.pr.area:.3f})", x_title="recall", y_title="precision"),
-        svg.chart([svg.Line(curves.roc.x, curves.roc.y, charts.PALETTE[0]),
-                   svg.Line(np.array([0.0, 1.0]), np.array([0.0, 1.0]), "#aaa", dash=True)],
-                  point=(at.fpr, at.recall), title=f"ROC (AUC {curves.roc.area:.3f})",
-                  x_title="false positive rate", y_title="recall"),
-    ], alts=["precision and recall against the threshold", "precision-recall curve", "ROC curve"])
-    false_pos, false_neg = ovr.near(threshold, k=NEAR)
-    proba = loader.probabilities(loaded, model)
-    markup = (f'<p style="color:#777;font-size:0.875rem">{html.escape(_detail(ovr, threshold, positive))}</p>'
-              + ui.operating_point_html(at, positive) + charts_html
-              + _near_html(false_pos, "False positives just above the threshold (raise it to drop them)", proba,
-                           positive)
-              + _near_html(false_neg, "False negatives just below the threshold (lower it to catch them)", proba,
-                           positive))
-    detail.show_clickable(loaded, markup, key="thresholds_view", model=model)
+    table = loader.slider_table(loaded, model, cls, by)
+    key = f"thresholds_panel_{model}_{cls}_{by}"
+    view = f"{loaded.fingerprint[:16]}/{key}"
+    at = threshold_panel.position(key, default=table.position(START[by]), last=len(table.frame) - 1)
+    first = threshold_panel.needs_table(view)
+    rows = threshold_panel.unsent(view, table.rows_around(at, reach=threshold_panel.REACH))
+    charts_svg = _charts(loader.threshold_curves(loaded, model, cls), positive, table.frame.iloc[at]) if first else None
+    picked = threshold_panel.show(key=key, view=view, table=loader.threshold_payload(loaded, model, cls, by) if first
+                                  else None, charts=charts_svg, images=_images(rows, positive), position=at,
+                                  text=_text(positive, by))
+    if picked is not None and detail.parse_row(str(picked), len(pred.y_true)) is not None:
+        detail.request(loaded, picked, model=model)
 
 
 @st.fragment

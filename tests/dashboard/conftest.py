@@ -67,3 +67,24 @@ def canvas_from_session_state(monkeypatch):
         return None if sent is None else drawing_to_rgba(sent)
 
     monkeypatch.setattr(canvas, "draw_digit", draw_digit)
+
+
+#: Session-state key prefix under which the Thresholds panel with that key leaves what it was sent.
+PANEL = "_test_panel_"
+
+
+@pytest.fixture(autouse=True)
+def threshold_panel_in_session_state(monkeypatch):
+    """AppTest cannot run the Thresholds panel: ``at.session_state[PANEL + key]`` holds what the tab would
+    (the last ``table`` and ``charts`` sent, every image sent, the last ``position`` and ``text``) and, under
+    ``"last"``, what the last run sent. A test moves the slider by setting ``at.session_state[key] =
+    {"position": p}`` and clicks tile ``row`` with ``at.session_state[CLICK + key]``."""
+    from dashboard import threshold_panel
+
+    def show(*, key: str, **sent):
+        held = st.session_state.get(PANEL + key, {"images": {}})
+        st.session_state[PANEL + key] = {**sent, "last": sent, "images": {**held["images"], **sent["images"]},
+                                         **{k: sent[k] or held.get(k) for k in ("table", "charts")}}
+        return st.session_state.pop(CLICK + key, None)
+
+    monkeypatch.setattr(threshold_panel, "show", show)

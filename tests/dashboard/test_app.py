@@ -29,7 +29,7 @@ from core.analysis import explore, views
 from core.data import load_dataset
 from core.data.pictures import image_to_mnist
 from dashboard import registry
-from tests.dashboard.conftest import CLICK, DRAW
+from tests.dashboard.conftest import CLICK, DRAW, PANEL
 from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
                                      percent_bounds)
 
@@ -211,61 +211,97 @@ def open_thresholds(monkeypatch, root, *, model: str, digit: str):
     return at
 
 
-def test_threshold_slider_moves_the_operating_point(monkeypatch, artifact_dir, stored):
+def panel(at, key: str) -> dict:
+    """What the page sent the Thresholds panel ``key`` in the last run."""
+    assert_clean(at)
+    return at.session_state[PANEL + key]
+
+
+def test_the_panel_holds_the_operating_point_of_every_slider_position(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("rf")
     at = open_thresholds(monkeypatch, artifact_dir, model="rf", digit="3")
-    for threshold in (0.3, 0.7):
-        at.slider(key="thresholds_p_rf_3").set_value(threshold).run()
-        assert_clean(at)
-        y, positive = pred.y_true == 3, pred.scores[:, 3] >= threshold
-        shown = operating_point(at)
-        assert shown["Precision"] == f"{precision_score(y, positive, zero_division=0):.3f}"
-        assert shown["Recall"] == f"{recall_score(y, positive):.3f}"
-        assert shown["F1"] == f"{f1_score(y, positive):.3f}"
-        assert shown["False positive rate"] == f"{np.mean(positive[~y]):.4f}"
-        assert shown["Called '3'"] == f"{positive.sum():,}"
+    sent = panel(at, "thresholds_panel_rf_3_probability")
+    table = sent["table"]
+    assert sent["position"] == 100 and len(table["value"]) == 201 and "decision" not in table
+    y = pred.y_true == 3
+    for position in (0, 60, 100, 140, 200):
+        threshold = table["value"][position]
+        positive = pred.scores[:, 3] >= threshold
+        assert table["threshold"][position] == pytest.approx(position / 200)
+        assert table["precision"][position] == pytest.approx(precision_score(y, positive, zero_division=0), abs=1e-6)
+        assert table["recall"][position] == pytest.approx(recall_score(y, positive), abs=1e-6)
+        assert table["f1"][position] == pytest.approx(f1_score(y, positive, zero_division=0), abs=1e-6)
+        assert table["fpr"][position] == pytest.approx(np.mean(positive[~y]), abs=1e-6)
+        assert (table["tp"][position], table["fp"][position]) == ((positive & y).sum(), (positive & ~y).sum())
+    assert len(sent["charts"]) == 3 and all(c.startswith("<svg") for c in sent["charts"])
+
+    assert sent["last"]["table"] is not None and sent["last"]["images"]
+    at.run()
+    again = panel(at, "thresholds_panel_rf_3_probability")["last"]
+    assert again["table"] is None and again["charts"] is None and again["images"] == {}, \
+        "a rerun at the same position sends nothing the tab already holds"
 
 
-def test_threshold_galleries_show_the_mistakes_nearest_the_threshold(monkeypatch, artifact_dir, stored):
+def test_a_new_position_brings_the_mistakes_nearest_its_threshold(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("rf")
+    key = "thresholds_panel_rf_8_probability"
     at = open_thresholds(monkeypatch, artifact_dir, model="rf", digit="8")
-    at.slider(key="thresholds_p_rf_8").set_value(0.255).run()
-    assert_clean(at)
+    table = panel(at, key)["table"]
+    first = set(panel(at, key)["images"])
+    at.session_state[key] = {"position": 51}
+    at.run()
+    images = panel(at, key)["last"]["images"]
     p, y = pred.scores[:, 8], pred.y_true == 8
     false_pos = np.flatnonzero(~y & (p >= 0.255))
     false_neg = np.flatnonzero(y & (p < 0.255))
+    shown_fp, shown_fn = table["falsePos"][51], table["falseNeg"][51]
     assert false_pos.size and false_neg.size
-    view = next(block.value for block in at.html if "test image" in block.value)
-    galleries = view.split("False negatives just below the threshold")
-    assert len(galleries) == 2 and "False positives just above the threshold" in galleries[0]
-    shown = [[int(i) for i in re.findall(r'alt="test image (\d+)"', g)] for g in galleries]
-    assert sorted(p[shown[0]]) == sorted(np.sort(p[false_pos])[:6]) and set(shown[0]) <= set(false_pos)
-    assert sorted(p[shown[1]]) == sorted(np.sort(p[false_neg])[::-1][:6]) and set(shown[1]) <= set(false_neg)
+    assert sorted(p[shown_fp]) == sorted(np.sort(p[false_pos])[:6]) and set(shown_fp) <= set(false_pos)
+    assert sorted(p[shown_fn]) == sorted(np.sort(p[false_neg])[::-1][:6]) and set(shown_fn) <= set(false_neg)
+    assert set(shown_fp + shown_fn) <= first | set(images) and not first & set(images)
+    row = shown_fn[0]
+    assert images.get(row, (None, f"#{row} · true <b>8</b>"))[1].startswith(f"#{row} · true <b>8</b>")
+
+    at.session_state[key] = {"position": 999}
+    at.run()
+    assert panel(at, key)["position"] == 100, "a position outside the slider falls back to the start"
+
+
+def test_clicking_a_panel_image_opens_its_story(monkeypatch, artifact_dir):
+    key = "thresholds_panel_rf_8_probability"
+    at = open_thresholds(monkeypatch, artifact_dir, model="rf", digit="8")
+    row = panel(at, key)["table"]["falseNeg"][100][0]
+    at.session_state[CLICK + key] = row
+    at.run()
+    assert_clean(at)
+    assert any(f"**Test image #{row}**" in m.value for m in at.markdown)
 
 
 def test_target_precision_picks_the_lowest_threshold_that_reaches_it(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("sgd")
     at = open_thresholds(monkeypatch, artifact_dir, model="sgd", digit="5")
     at.segmented_control(key="thresholds_by").set_value("precision").run()
-    at.slider(key="thresholds_precision_sgd_5").set_value(0.9).run()
-    assert_clean(at)
+    sent = panel(at, "thresholds_panel_sgd_5_precision")
+    table, at_start = sent["table"], sent["position"]
+    assert table["value"][at_start] == 0.9 and "Lowest precision" in sent["text"]["label"]
     proba = softmax(pred.scores.astype(np.float64) / pred.temperature, axis=1)[:, 5]
     precision, recall, thresholds = precision_recall_curve(pred.y_true == 5, proba)
     chosen = np.argmax(precision[:-1] >= 0.9)
-    shown = operating_point(at)
-    assert float(shown["Precision"]) >= 0.9 - 5e-4
-    assert abs(float(shown["Recall"]) - recall[chosen]) <= 1 / np.sum(pred.y_true == 5) + 5e-4
+    assert table["precision"][at_start] >= 0.9 - 5e-4
+    assert abs(table["recall"][at_start] - recall[chosen]) <= 1 / np.sum(pred.y_true == 5) + 5e-4
+    nearest = np.flatnonzero(proba >= table["threshold"][at_start])
+    assert table["decision"][at_start] == pytest.approx(pred.scores[nearest[np.argmin(proba[nearest])], 5], abs=1e-3)
 
 
 def test_binary_detector_threshold_is_its_probability(monkeypatch, artifact_dir, stored):
     pred = stored.predictions("is5")
     at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
     at.selectbox(key="thresholds_model").set_value("is5").run()
-    assert_clean(at)
-    slider = at.slider(key="thresholds_p_is5_1")
-    assert (slider.value, slider.min, slider.max) == (0.5, 0.0, 1.0)
+    sent = panel(at, "thresholds_panel_is5_1_probability")
+    assert sent["table"]["value"][sent["position"]] == 0.5
     y = pred.y_true == 1
-    assert operating_point(at)["Recall"] == f"{recall_score(y, pred.scores[:, 1] >= 0):.3f}"
+    assert sent["table"]["recall"][sent["position"]] == pytest.approx(recall_score(y, pred.scores[:, 1] >= 0),
+                                                                      abs=1e-6)
 
 
 def test_abstain_threshold_keeps_the_confident_rows(monkeypatch, artifact_dir, stored):
@@ -447,11 +483,13 @@ def test_thresholds_and_errors_cope_with_a_digit_missing_from_training(monkeypat
     keep = digits.y_train != 3
     build(dataset=replace(digits, X_train=digits.X_train[keep], y_train=digits.y_train[keep]),
           artifacts_dir=tmp_path, models="sgd,rf")
-    at = open_app(monkeypatch, tmp_path, "app_pages/thresholds.py")
+    at = open_app(monkeypatch, tmp_path)
+    assert_clean(at)
+    at.switch_page("app_pages/thresholds.py").run()
+    at.selectbox(key="thresholds_digit").set_value("3").run()
     for model in ("sgd", "rf"):
         at.selectbox(key="thresholds_model").set_value(model).run()
-        at.selectbox(key="thresholds_digit").set_value("3").run()
-        assert_clean(at)
-        assert operating_point(at)["Recall"] == "0.000"
+        sent = panel(at, f"thresholds_panel_{model}_3_probability")
+        assert sent["table"]["recall"][sent["position"]] == 0.0
     at.switch_page("app_pages/errors.py").run()
     assert_clean(at)

@@ -31,6 +31,18 @@ def test_negative_bars_hang_below_the_zero_line():
 def test_the_operating_point_sits_on_the_curve():
     x = np.linspace(0, 1, 1001)
     chart = svg.chart([svg.Line(x, x ** 2, "#000")], title="t", x_title="x", y_title="y", point=(0.5, 0.25))
-    cx, cy = (float(v) for v in re.search(r'<circle cx="([\d.]+)" cy="([\d.]+)"', chart).groups())
+    cx, cy = (float(v) for v in re.search(r'<circle data-role="point" cx="([\d.]+)" cy="([\d.]+)"', chart).groups())
     points = np.array([[float(a) for a in p.split(",")] for p in re.search(r'points="([^"]+)"', chart)[1].split()])
     assert np.min(np.hypot(points[:, 0] - cx, points[:, 1] - cy)) < 1
+
+
+def test_a_digit_without_images_draws_no_bar_and_the_rest_keep_their_scale(mnist):
+    counts = np.bincount(mnist.y_train, minlength=10).astype(float)
+    means, spread = counts.copy(), np.full(10, 100.0)
+    means[3], spread[3] = np.nan, np.nan
+    chart = svg.bars([str(d) for d in range(10)], {"mean": means}, colours=["#000"], title="t", y_title="n",
+                     errors={"mean": spread})
+    bars = BAR.findall(chart)
+    assert [title.split(":")[0] for _, _, title in bars] == [f"mean {d}" for d in range(10) if d != 3]
+    heights = np.array([float(h) for _, h, _ in bars])
+    np.testing.assert_allclose(heights / heights.max(), np.delete(counts, 3) / np.nanmax(means), atol=0.01)

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from bench.wsprobe import INIT_JS, Tap
-from core.analysis import mapping
+from core.analysis import evaluation, mapping, operating_points
+from core.analysis.thresholds import OneVsRest
 from core.artifacts import open_artifacts
 from dashboard import registry
 
@@ -35,7 +36,7 @@ def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
     page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img, .dl-clickable td, "
-                 ".st-key-explore_map canvas, .st-key-draw_canvas canvas").first.wait_for()
+                 ".st-key-explore_map canvas, .st-key-draw_canvas canvas, .dl-thr svg").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
 
@@ -113,25 +114,52 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
 STEP_BUDGET = 30 * 1024
 
 
-def test_each_threshold_step_moves_the_threshold_within_its_byte_budget(page):
+def _shown_table(root, title: str, cls: int):
+    """The slider table of the model titled ``title`` for class ``cls``, as the page computes it."""
+    aset = open_artifacts(root)
+    name = next(n for n in aset.model_names if aset.model_info(n)["title"] == title)
+    pred = aset.predictions(name)
+    proba = evaluation.probabilities(pred.scores, score_kind=pred.score_kind, temperature=pred.temperature)
+    return operating_points.slider_table(OneVsRest.from_scores(pred.y_true, proba, cls=cls), by="probability")
+
+
+def test_the_threshold_panel_steps_in_the_tab_and_fetches_only_the_images_it_lacks(page, e2e_artifacts):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
     open_page(page, "/thresholds", "Thresholds")
-    page.locator("img[alt='ROC curve']").wait_for()
-    slider = page.locator('[data-testid="stSlider"] input[type="range"]').first
+    panel = page.locator(".dl-thr")
+    slider = panel.locator("input[type=range]")
+    slider.wait_for()
+    title = page.locator(".st-key-thresholds_model [role='combobox']").input_value()
+    table = _shown_table(e2e_artifacts, title, cls=0)
     slider.focus()
-    shown = []
-    for key in ("ArrowRight", "ArrowRight", "ArrowLeft", "ArrowLeft", "ArrowLeft"):
+    for key, position, quiet in (("ArrowRight", 101, True), ("ArrowLeft", 100, True), ("PageUp", 120, False)):
         before = page.evaluate("window.__probe.frames.length")
         slider.press(key)
-        page.wait_for_function(f"() => window.__probe.frames.length > {before}")
-        while tap.finished_after(before) is None:
-            page.wait_for_timeout(20)
+        panel.locator(f"output:text-is('{table.frame['value'][position]:.3f}')").wait_for()
+        page.wait_for_function("(e) => e.dataset.asked === undefined", arg=panel.element_handle())
+        if not quiet:
+            while tap.finished_after(before) is None:
+                page.wait_for_timeout(20)
         page.wait_for_function(IDLE)
+        page.wait_for_timeout(200)
         step = sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])"))
-        assert 1000 < step <= STEP_BUDGET, step
-        shown.append(page.get_by_text(re.compile(r"^Threshold: probability")).inner_text().split("≥")[1][:7])
-    assert shown == [" 0.5050", " 0.5100", " 0.5050", " 0.5000", " 0.4950"]
+        assert step == 0 if quiet else 0 < step <= STEP_BUDGET, (key, step)
+        row = table.frame.iloc[position]
+        shown = dict(zip(["Precision", "Recall", "F1", "False positive rate"],
+                         [float(panel.locator(f'[data-m="{m}"]').inner_text()) for m in ("precision", "recall", "f1",
+                                                                                          "fpr")]))
+        assert shown == pytest.approx({"Precision": row["precision"], "Recall": row["recall"], "F1": row["f1"],
+                                       "False positive rate": row["fpr"]}, abs=6e-4)
+        assert panel.locator('[data-m="fp"]').inner_text() == f"{int(row['fp']):,}"
+        rows = [r for r in np.r_[table.false_pos[position], table.false_neg[position]] if r >= 0]
+        assert panel.locator("figure img").count() == len(rows), "every tile has its image, none is loading"
+        assert sorted(int(a.split()[-1]) for a in panel.locator("figure img").evaluate_all(
+            "(images) => images.map((i) => i.alt)")) == sorted(rows)
+    assert_no_exception(page)
+
+    panel.locator("figure").first.click()
+    page.get_by_role("dialog").get_by_text("Test image #", exact=False).first.wait_for()
     assert_no_exception(page)
 
 

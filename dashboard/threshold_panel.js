@@ -1,0 +1,156 @@
+// The Thresholds panel: slider, operating point, charts and the images nearest the threshold.
+// A view's table (every slider position's counts, rates, chart pixels and gallery rows) arrives
+// once and is kept per view in the tab, so a slider step redraws here at once, without the server.
+// The position goes to Python only when the gallery images of it or a neighbour are not here yet;
+// Python answers with the images around it that the tab lacks. The tab also keeps each view's
+// position, so a revisited page shows the slider where it was. data-position, data-asked and
+// data-server on the panel tell where the slider is, which position awaits Python's answer and
+// which one Python last answered.
+const VIEWS = (globalThis.__digitLensThresholds = globalThis.__digitLensThresholds || {});
+const GAP_MS = 150;
+
+const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const count = (n) => n.toLocaleString("en-US");
+
+function build(parentElement, view, text, charts, last) {
+  const root = document.createElement("div");
+  root.className = "dl-thr";
+  const metric = (name, label) => `<div>${label}<b data-m="${name}"></b></div>`;
+  const positive = esc(text.positive);
+  root.innerHTML =
+    `<label>${esc(text.label)}<output></output></label>` +
+    `<input type="range" min="0" max="${last}" step="1" aria-label="${esc(text.label)}">` +
+    '<p class="dl-detail"></p><div class="dl-metrics">' +
+    metric("precision", "Precision") + metric("recall", "Recall") + metric("f1", "F1") +
+    metric("fpr", "False positive rate") + metric("called", `Called '${positive}'`) +
+    `<table><tr><th></th><th>called '${positive}'</th><th>not</th></tr>` +
+    `<tr><th>is '${positive}'</th><td data-m="tp"></td><td data-m="fn"></td></tr>` +
+    '<tr><th>is not</th><td data-m="fp"></td><td data-m="tn"></td></tr></table></div>' +
+    `<div class="dl-charts">${charts.join("")}</div>` +
+    `<h4>${esc(text.fpTitle)}</h4><div class="dl-tiles" data-g="fp"></div>` +
+    `<h4>${esc(text.fnTitle)}</h4><div class="dl-tiles" data-g="fn"></div>`;
+  root.view = view;
+  parentElement.replaceChildren(root);
+  return root;
+}
+
+function tiles(holder, rows, images) {
+  if (!rows.length) {
+    holder.innerHTML = "<p>None.</p>";
+    return;
+  }
+  holder.innerHTML = rows
+    .map((row) => {
+      const image = images[row];
+      const picture = image
+        ? `<img src="${image[0]}" width="84" height="84" alt="test image ${row}">`
+        : `<div style="width:84px;height:84px;background:#eee" aria-label="test image ${row}, loading"></div>`;
+      return `<figure data-index="${row}" tabindex="0" role="button">${picture}` +
+        `<figcaption>${image ? image[1] : `#${row}`}</figcaption></figure>`;
+    })
+    .join("");
+}
+
+function render(root, cache, at) {
+  const { table, text, images } = cache;
+  const set = (name, value) => { root.querySelector(`[data-m="${name}"]`).textContent = value; };
+  root.querySelector("input").value = at;
+  root.querySelector("output").textContent = table.value[at].toFixed(3);
+  let detail = `Threshold: probability of '${text.positive}' ≥ ${table.threshold[at].toFixed(4)}.${text.detail}`;
+  if (table.decision && table.decision[at] !== null) detail += ` The image nearest the threshold has decision value ${table.decision[at].toFixed(3)}.`;
+  root.querySelector(".dl-detail").textContent = detail;
+  set("precision", table.precision[at].toFixed(3));
+  set("recall", table.recall[at].toFixed(3));
+  set("f1", table.f1[at].toFixed(3));
+  set("fpr", table.fpr[at].toFixed(4));
+  set("called", count(table.tp[at] + table.fp[at]));
+  for (const name of ["tp", "fn", "fp", "tn"]) set(name, count(table[name][at]));
+  const svgs = root.querySelectorAll(".dl-charts svg");
+  const rule = svgs[0].querySelector('[data-role="rule"]');
+  rule.setAttribute("x1", table.rule[at]);
+  rule.setAttribute("x2", table.rule[at]);
+  for (const [chart, x, y] of [[svgs[1], "prX", "prY"], [svgs[2], "rocX", "rocY"]]) {
+    const point = chart.querySelector('[data-role="point"]');
+    point.setAttribute("cx", table[x][at]);
+    point.setAttribute("cy", table[y][at]);
+  }
+  tiles(root.querySelector('[data-g="fp"]'), table.falsePos[at], images);
+  tiles(root.querySelector('[data-g="fn"]'), table.falseNeg[at], images);
+  root.position = cache.position = at;
+  root.dataset.position = at;
+}
+
+function held(cache, at) {
+  const { table, images } = cache;
+  const last = table.value.length - 1;
+  for (let i = Math.max(0, at - 1); i <= Math.min(last, at + 1); i++) {
+    if (![...table.falsePos[i], ...table.falseNeg[i]].every((row) => images[row])) return false;
+  }
+  return true;
+}
+
+// Send the position when the gallery images of it or a neighbour are not here, at most every GAP_MS
+// (a drag fires many inputs); data-asked holds it until Python has answered.
+function ask(root) {
+  clearTimeout(root.timer);
+  if (held(VIEWS[root.view], root.position) || root.dataset.asked === String(root.position)) return;
+  const send = () => {
+    root.sentAt = performance.now();
+    root.dataset.asked = root.position;
+    root.setState("position", root.position);
+  };
+  const wait = (root.sentAt ?? -GAP_MS) + GAP_MS - performance.now();
+  if (wait > 0) root.timer = setTimeout(send, wait);
+  else send();
+}
+
+function listen(root) {
+  const slider = root.querySelector("input");
+  slider.oninput = () => {
+    render(root, VIEWS[root.view], Number(slider.value));
+    ask(root);
+  };
+  const pick = (event) => {
+    const tile = event.target.closest("[data-index]");
+    if (tile) root.setTrigger("picked", Number(tile.dataset.index));
+  };
+  root.onclick = pick;
+  root.onkeydown = (event) => {
+    if ((event.key === "Enter" || event.key === " ") && event.target.closest("figure")) {
+      event.preventDefault();
+      pick(event);
+    }
+  };
+}
+
+export default function (component) {
+  const { data, setStateValue, setTriggerValue, parentElement } = component;
+  const cache = (VIEWS[data.view] = VIEWS[data.view] || { images: {} });
+  if (data.table) Object.assign(cache, { table: data.table, charts: data.charts });
+  cache.text = data.text;
+  Object.assign(cache.images, data.images);
+  if (!cache.table) {
+    setTriggerValue("missing", true);
+    return;
+  }
+  let root = parentElement.querySelector("div.dl-thr");
+  const fresh = !root || root.view !== data.view;
+  if (fresh) root = build(parentElement, data.view, data.text, cache.charts, cache.table.value.length - 1);
+  root.setState = setStateValue;
+  root.setTrigger = setTriggerValue;
+  if (fresh) listen(root);
+  root.dataset.server = data.position;
+  if (root.dataset.asked === String(data.position)) delete root.dataset.asked;
+  render(root, cache, fresh ? cache.position ?? data.position : root.position);
+  if (held(cache, root.position)) return;
+  if (data.position !== root.position) {
+    ask(root);
+  } else if (root.missed !== root.position) {
+    // Python has answered this very position and still some images are not here (a lost update):
+    // ask for them, once per position.
+    root.missed = root.position;
+    const { falsePos, falseNeg } = cache.table;
+    const around = [-1, 0, 1].flatMap((d) => [...(falsePos[root.position + d] || []), ...(falseNeg[root.position + d] || [])]);
+    setTriggerValue("missing", around.filter((row) => !cache.images[row]));
+  }
+}

@@ -1,0 +1,112 @@
+"""Adapter around the Thresholds panel (``threshold_panel.js``, ``st.components.v2``, no iframe).
+
+The panel holds the threshold slider, the operating point, the three charts
+and the galleries of the images nearest the threshold. It receives a view's
+whole :class:`core.analysis.operating_points.SliderTable` once, so a slider
+step redraws in the browser at once (a Streamlit slider waits for a rerun).
+Each step then tells the server its position, as a Streamlit slider does,
+and the server answers with only the gallery images around it that the tab
+does not hold yet. Tests patch :func:`show` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from core.analysis.operating_points import SliderTable
+from dashboard import svg
+
+_CSS = """
+.dl-thr label { display: block; font-size: 0.875rem; margin-bottom: 2px; }
+.dl-thr output { font-weight: 600; margin-left: 6px; }
+.dl-thr input[type="range"] { width: 100%; accent-color: var(--st-primary-color); }
+.dl-thr .dl-detail { color: #777; font-size: 0.875rem; margin: 0.5rem 0; }
+.dl-thr .dl-metrics { display: grid; grid-template-columns: repeat(5, 1fr) 1.6fr; gap: 12px; align-items: start; }
+.dl-thr .dl-metrics b { display: block; font-size: 2rem; font-weight: 400; }
+.dl-thr .dl-metrics table { font-size: 0.85rem; }
+.dl-thr .dl-charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 16px; }
+.dl-thr .dl-charts svg { width: 100%; height: auto; }
+.dl-thr h4 { font-size: 1rem; margin: 1rem 0 0.5rem; }
+.dl-thr .dl-tiles { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 12px; }
+.dl-thr figure { margin: 0; cursor: pointer; border-radius: 4px; }
+.dl-thr figure:hover, .dl-thr figure:focus-visible { outline: 2px solid var(--st-primary-color); }
+.dl-thr figure img { image-rendering: pixelated; }
+.dl-thr figcaption { font-size: 0.8rem; color: #555; }
+"""
+_COMPONENT = st.components.v2.component("digit_lens_thresholds",
+                                        js=Path(__file__).with_name("threshold_panel.js").read_text(), css=_CSS)
+#: Session-state key of what each view has sent this session: ``{view: set of gallery rows}``.
+SENT_KEY = "thresholds_sent"
+#: Slider positions either side of the current one whose gallery images travel with a step.
+REACH = 3
+
+
+def table_payload(table: SliderTable, *, decision: np.ndarray | None) -> dict:
+    """``table`` as the panel reads it: columns as lists, chart pixels of each position's operating point,
+    and ``decision`` (the decision value of each position's nearest image) when the model gives them."""
+    frame = table.frame
+    rule_x, _ = svg.pixels(frame["threshold"].to_numpy(), np.zeros(len(frame)))
+    pr_x, pr_y = svg.pixels(frame["recall"].to_numpy(), frame["precision"].to_numpy())
+    roc_x, roc_y = svg.pixels(frame["fpr"].to_numpy(), frame["recall"].to_numpy())
+    columns = {name: frame[name].round(6).tolist() for name in ("value", "threshold", "precision", "recall", "f1",
+                                                                  "fpr")}
+    columns.update({name: frame[name].astype(int).tolist() for name in ("tp", "fp", "fn", "tn")})
+    columns.update({name: np.round(pixels, 1).tolist() for name, pixels in
+                    (("rule", rule_x), ("prX", pr_x), ("prY", pr_y), ("rocX", roc_x), ("rocY", roc_y))})
+    columns["falsePos"] = [[int(r) for r in rows if r >= 0] for rows in table.false_pos]
+    columns["falseNeg"] = [[int(r) for r in rows if r >= 0] for rows in table.false_neg]
+    if decision is not None:
+        columns["decision"] = [None if np.isnan(v) else round(float(v), 4) for v in decision]
+    return columns
+
+
+def position(key: str, *, default: int, last: int) -> int:
+    """The slider position the panel ``key`` reported, or ``default`` when it reported none or nonsense."""
+    value = st.session_state.get(key)
+    reported = value.get("position") if isinstance(value, Mapping) else None
+    return reported if isinstance(reported, int) and 0 <= reported <= last else default
+
+
+def unsent(view: str, rows: np.ndarray) -> list[int]:
+    """Those of ``rows`` whose images this session has not sent to ``view`` yet; they count as sent now."""
+    sent = st.session_state.setdefault(SENT_KEY, {}).setdefault(view, set())
+    new = [int(r) for r in rows if int(r) not in sent]
+    sent.update(new)
+    return new
+
+
+def needs_table(view: str) -> bool:
+    """True until this session has sent ``view``'s table (see :func:`unsent`, which records it)."""
+    return view not in st.session_state.get(SENT_KEY, {})
+
+
+def show(*, key: str, view: str, table: dict | None, charts: list[str] | None, images: dict[int, tuple[str, str]],
+         position: int, text: dict) -> int | None:
+    """Mount the panel of ``view``; ``table`` and ``charts`` may be None once sent, ``images`` maps a row to
+    its ``(data URL, caption HTML)``. Returns the test row of the tile clicked since the last run, else None.
+
+    ``text`` holds ``label`` (the slider's), ``positive`` (the class name), ``detail`` (said after the
+    threshold) and the gallery headings ``fpTitle`` and ``fnTitle``.
+    """
+    result = _COMPONENT(key=key, data={"view": view, "table": table, "charts": charts,
+                              "images": {str(r): list(v) for r, v in images.items()}, "position": position,
+                              "text": text},
+                        default={"position": position}, on_position_change=lambda: None,
+                        on_picked_change=lambda: None, on_missing_change=lambda: _forget(view, key))
+    row = result.get("picked")
+    return int(row) if isinstance(row, (int, float)) else None
+
+
+def _forget(view: str, key: str) -> None:
+    """The tab lacks ``view``'s table (``True``) or some gallery rows (a list): send them again."""
+    value = st.session_state.get(key)
+    missing = value.get("missing") if isinstance(value, Mapping) else None
+    sent = st.session_state.get(SENT_KEY, {})
+    if missing is True:
+        sent.pop(view, None)
+    elif isinstance(missing, list) and view in sent:
+        sent[view].difference_update(r for r in missing if isinstance(r, int))
