@@ -14,8 +14,9 @@ For every interaction it prints, over repeats (median and 95th percentile):
   the same run, interleaved, so the figures hold on a noisy machine.
 
 The Thresholds slider lives in a component that redraws in the tab, without
-the server: its ``threshold step`` is timed from the key press to the first
-paint after the panel changed (both columns), and, for the steps that asked
+the server: its ``threshold step`` is timed from the key press to the panel's
+DOM change (``frame``: the data is there, as a rerun's last frame brings it)
+and to the first paint after it (``drawn``), and, for the steps that asked
 Python for gallery images the tab lacked, ``threshold: answer`` from the
 panel sending the position to the last frame of Python's answer; the step's
 KiB count both.
@@ -203,12 +204,14 @@ async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
     return await tab.measure(lambda: slider.press(key))
 
 
-#: Before a panel step: note the first paint after the panel's next change in ``window.__painted``.
+#: Before a panel step: note when the panel's DOM next changes (``window.__changed``) and the first paint
+#: after that (``window.__painted``).
 WATCH_PAINT_JS = """
 (panel) => {
-  window.__painted = null;
+  window.__changed = window.__painted = null;
   const observer = new MutationObserver(() => {
     observer.disconnect();
+    window.__changed = performance.now();
     requestAnimationFrame(() => { window.__painted = performance.now(); });
   });
   observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
@@ -219,8 +222,8 @@ WATCH_PAINT_JS = """
 async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     """One step of the Thresholds panel's slider, which redraws in the tab without the server.
 
-    Returns the step (key press to the first paint after the panel changed; bytes until Python has
-    answered, if it was asked) and Python's answer when the step asked for gallery images (the panel
+    Returns the step (key press to the panel's DOM change, the counterpart of a rerun's last frame, and
+    to the first paint after it; bytes until Python has answered, if it was asked) and Python's answer when the step asked for gallery images (the panel
     sending the position to the last frame of that fragment run), else None.
     """
     panel = tab.page.locator(".dl-thr")
@@ -237,10 +240,10 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
                              "if (e.dataset.asked === undefined) { clearInterval(t); done(); } }, 5); })")
     await tab.settle()
     probe = await tab.page.evaluate("window.__probe")
-    painted = await tab.page.evaluate("window.__painted")
+    changed, painted = await tab.page.evaluate("[window.__changed, window.__painted]")
     t0 = max(t for _, t in probe["inputs"] if t >= mark)
     nbytes = sum(size for _, size in probe["frames"][start:])
-    step = Sample(painted - t0, painted - t0, nbytes)
+    step = Sample(changed - t0, painted - t0, nbytes)
     end = tab.tap.finished_after(start)
     if not asked or end is None:
         return step, None
@@ -437,15 +440,21 @@ async def draw_page(tab: Tab, reference: Tab, aset, results: dict, repeat: int) 
 
 
 async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: str = "/thresholds") -> dict:
-    """``n`` tabs at once: each opens ``path`` cold, then steps its slider ``steps`` times (the Thresholds
-    panel's on ``/thresholds``, where Python's answers are kept apart, else the page's first slider)."""
+    """``n`` tabs at once: each opens ``path`` cold and, once every tab has opened, steps its slider
+    ``steps`` times (the Thresholds panel's on ``/thresholds``, where Python's answers are kept apart, else
+    the page's first slider). The steps wait for all opens so that they measure ``n`` users interacting at
+    once, not one user's step against nine tabs still loading Streamlit's bundle on the same cores."""
     opens, moves, answers, errors = [], [], [], []
     peak = [0.0]
+    opened = asyncio.Barrier(n)
 
     async def one(i: int) -> None:
         tab = await Tab.open(browser, app.url, height=1400)
         try:
-            opens.append(await tab.goto(path))
+            try:
+                opens.append(await tab.goto(path))
+            finally:
+                await asyncio.wait_for(opened.wait(), timeout=300)
             for step in range(steps):
                 await asyncio.sleep(random.Random(i * 1000 + step).uniform(0.05, 0.4))
                 key = "ArrowRight" if step % 4 < 2 else "ArrowLeft"
