@@ -254,7 +254,7 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
 
 async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> Sample:
     """Click confusion cell (true, predicted) of the Errors page's matrix."""
-    cell = tab.page.locator(f'.st-key-errors_matrix td[data-index="{true * n_classes + predicted}"]')
+    cell = tab.page.locator(f'.st-key-errors_matrix td[data-cell="{true * n_classes + predicted}"]')
     await cell.wait_for()
     return await tab.measure(lambda: cell.click())
 
@@ -266,9 +266,9 @@ async def switch_model(tab: Tab, title: str) -> Sample:
 
 async def turn_gallery_page(tab: Tab) -> Sample:
     """The gallery's next page, or the previous one on its last page."""
-    button = tab.page.locator('[data-testid="stPaginationNext"]').first
+    button = tab.page.get_by_role("button", name="Next page").first
     if await button.is_disabled():
-        button = tab.page.locator('[data-testid="stPaginationPrev"]').first
+        button = tab.page.get_by_role("button", name="Previous page").first
     return await tab.measure(lambda: button.click())
 
 

@@ -1,9 +1,13 @@
-"""Adapter around the one custom component: a block of HTML whose ``[data-index]`` elements are clickable.
+"""Adapter around the clickable-HTML component: a block of HTML whose marked elements are clickable.
 
-Galleries are HTML (one element, images at their own size); this component
-shows such HTML in the page (no iframe, ``st.components.v2``) and reports the
-``data-index`` of the element a user clicks, or activates with Enter or
-Space, back to Python. Tests patch :func:`clicked` alone.
+Galleries and matrices are HTML (one element, images at their own size); this
+component shows such HTML in the page (no iframe, ``st.components.v2``) and
+reports back to Python the element a user clicks, or activates with Enter or
+Space: a ``data-index`` (a test row), a ``data-cell`` (a matrix cell) or a
+``data-page`` (a pager button). One element can hold a matrix, a pager and a
+gallery, so a click reruns a single element (``bench/browser.py``: each
+element of a rerun costs the browser a React render). Tests patch
+:func:`clicked` alone.
 """
 
 from __future__ import annotations
@@ -24,8 +28,12 @@ export default function(component) {
   }
   root.innerHTML = data;
   const pick = (event) => {
-    const target = event.target.closest("[data-index]");
-    if (target) setTriggerValue("picked", Number(target.dataset.index));
+    const target = event.target.closest("[data-index], [data-cell], [data-page]");
+    if (!target) return;
+    const { index, cell, page } = target.dataset;
+    if (page !== undefined) setTriggerValue("page", Number(page));
+    else if (cell !== undefined) setTriggerValue("cell", Number(cell));
+    else setTriggerValue("picked", Number(index));
   };
   root.onclick = pick;
   root.onkeydown = (event) => {
@@ -34,25 +42,37 @@ export default function(component) {
 }
 """
 _CSS = """
-[data-index] { cursor: pointer; border-radius: 4px; }
-[data-index]:hover, [data-index]:focus-visible { outline: 2px solid var(--st-primary-color); }
+[data-index], [data-cell] { cursor: pointer; border-radius: 4px; }
+[data-index]:hover, [data-index]:focus-visible, [data-cell]:hover, [data-cell]:focus-visible {
+  outline: 2px solid var(--st-primary-color); }
+.dl-pager { display: flex; align-items: center; gap: 8px; margin: 0.25rem 0 0.5rem; font-size: 0.875rem; }
+.dl-pager button { font: inherit; min-width: 2rem; padding: 2px 8px; border: 1px solid #ccc; border-radius: 6px;
+  background: #fff; cursor: pointer; }
+.dl-pager button:disabled { cursor: default; opacity: 0.4; }
+.dl-pager button:not(:disabled):hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
 """
 _COMPONENT = st.components.v2.component("digit_lens_clickable", js=_JS, css=_CSS)
 
 
-def clicked(html: str, *, key: str, on_click: Callable[[int], None] | None = None) -> int | None:
+def clicked(html: str, *, key: str, on_click: Callable[[int], None] | None = None,
+            on_cell: Callable[[int], None] | None = None,
+            on_page: Callable[[int], None] | None = None) -> int | None:
     """Show ``html``; the ``data-index`` of the element clicked since the last run, else None.
 
-    ``on_click(index)`` runs before the rerun a click starts (as a widget's ``on_change`` does), so
-    what the page builds in that rerun, this element included, already reflects the click.
+    ``on_click(index)``, ``on_cell(cell)`` and ``on_page(page)`` run, for a click on a ``data-index``,
+    ``data-cell`` or ``data-page`` element, before the rerun the click starts (as a widget's
+    ``on_change`` does), so what the page builds in that rerun, this element included, already
+    reflects the click.
     """
-    result = _COMPONENT(data=html, key=key, on_picked_change=partial(_dispatch, key, on_click))
+    result = _COMPONENT(data=html, key=key, on_picked_change=partial(_dispatch, key, "picked", on_click),
+                        on_cell_change=partial(_dispatch, key, "cell", on_cell),
+                        on_page_change=partial(_dispatch, key, "page", on_page))
     picked = result.get("picked")
     return int(picked) if isinstance(picked, (int, float)) else None
 
 
-def _dispatch(key: str, on_click: Callable[[int], None] | None) -> None:
+def _dispatch(key: str, event: str, handler: Callable[[int], None] | None) -> None:
     value = st.session_state.get(key)
-    picked = value.get("picked") if isinstance(value, Mapping) else None
-    if on_click is not None and isinstance(picked, (int, float)):
-        on_click(int(picked))
+    number = value.get(event) if isinstance(value, Mapping) else None
+    if handler is not None and isinstance(number, (int, float)):
+        handler(int(number))

@@ -59,7 +59,7 @@ def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) ->
     diff = compare.confusion_difference(pred_a.y_true, pred_a.y_pred, pred_b.y_pred, n_classes=n)
     key = f"errors_diff_{model}_{other}"
     clickable.clicked(table_html(diff, class_names=class_names, selected=st.session_state.get(key)),
-                      key=f"{key}_table", on_click=partial(_pick, key, n))
+                      key=f"{key}_table", on_cell=partial(_pick, key, n))
     st.caption(f"A − B: A = {loaded.title(model)}, B = {loaded.title(other)}. Blue: A does better (fewer of "
                "these confusions, or more right on the diagonal); orange: B does. Click a cell for its images.")
     cell = st.session_state.get(key)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import partial
 
 import numpy as np
 import streamlit as st
@@ -47,9 +48,7 @@ def show_clickable(loaded: loader.Loaded, markup: str, *, key: str, model: str |
 
     ``model`` is the model whose answer the gallery shows: the dialog reads the neighbour vote against it.
     """
-    picked = clickable.clicked(markup, key=key)
-    if picked is not None and parse_row(str(picked), len(loaded.data.y_test)) is not None:
-        request(loaded, picked, model=model)
+    open_story(loaded, clickable.clicked(markup, key=key), model=model)
 
 
 def from_url(loaded: loader.Loaded) -> None:
@@ -121,20 +120,43 @@ def _neighbours(loaded: loader.Loaded, row: int, *, true: int, predicted: int, m
              [f"training image {r}" for r in story.rows], columns=min(len(story.rows), 10), pixels=56)
 
 
-def paged_gallery(loaded: loader.Loaded, rows, pred, *, model: str, key: str, tiles_key: str, page_key: str,
-                  note: str, per_page: int = 18) -> None:
-    """Page through test ``rows`` (in display order) captioned with ``pred``'s answers; flagged labels carry
-    a badge and a click opens an image's story (read against ``model``)."""
-    n_pages = views.paginate(rows, page=1, per_page=per_page).n_pages
-    number = st.pagination(n_pages, key=page_key) if n_pages > 1 else 1
-    page = views.paginate(rows, page=number, per_page=per_page)
+def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page_key: str, note: str, per_page: int = 18) -> str:
+    """One page of test ``rows`` (in display order) captioned with ``pred``'s answers, as HTML: ``note``, a pager
+    (``data-page`` buttons, see :func:`dashboard.ui.pager_html`) and the tiles (``data-index``); flagged labels
+    carry a badge. The page is ``st.session_state[page_key]`` (:func:`set_page`), clipped to the pages there are."""
+    page = views.paginate(rows, page=_page_number(page_key), per_page=per_page)
     calibration = (f" Confidence is the softmax of the decision values at temperature {pred.temperature:.3g}."
                    if pred.score_kind == "decision" else "")
-    st.caption(f"{note} Page {page.page} of {page.n_pages}.{calibration}")
     captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
                              score_kind=pred.score_kind, class_names=loaded.data.class_names,
                              temperature=pred.temperature)
+    return (f'<p style="font-size:0.875rem;color:#777;margin:0 0 0.25rem">{html.escape(note)} Page {page.page} of '
+            f'{page.n_pages}.{html.escape(calibration)}</p>' + ui.pager_html(page.page, page.n_pages)
+            + ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+                              flagged=label_review.flagged_rows(loaded)))
+
+
+def _page_number(page_key: str) -> int:
+    number = st.session_state.get(page_key, 1)
+    return number if isinstance(number, int) else 1
+
+
+def set_page(page_key: str, number: int) -> None:
+    """Show page ``number`` of the gallery whose page lives under ``page_key`` (a pager's ``on_page``)."""
+    st.session_state[page_key] = int(number)
+
+
+def open_story(loaded: loader.Loaded, picked: int | None, *, model: str | None) -> None:
+    """Open the dialog of the test row a gallery reported clicked (nothing for None or a row not in the set)."""
+    if picked is not None and parse_row(str(picked), len(loaded.data.y_test)) is not None:
+        request(loaded, picked, model=model)
+
+
+def paged_gallery(loaded: loader.Loaded, rows, pred, *, model: str, key: str, tiles_key: str, page_key: str,
+                  note: str, per_page: int = 18) -> None:
+    """:func:`gallery_page_html` as one clickable element: a pager click shows another page, an image click
+    opens that image's story (read against ``model``)."""
+    markup = gallery_page_html(loaded, rows, pred, page_key=page_key, note=note, per_page=per_page)
     with st.container(key=key):
-        show_clickable(loaded, ui.gallery_html(loader.test_images(loaded, page.rows), captions,
-                                               flagged=label_review.flagged_rows(loaded)),
-                       key=tiles_key, model=model)
+        picked = clickable.clicked(markup, key=tiles_key, on_page=partial(set_page, page_key))
+    open_story(loaded, picked, model=model)

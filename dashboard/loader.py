@@ -184,16 +184,20 @@ def comparison(loaded: Loaded) -> pd.DataFrame:
     return _comparison(loaded.fingerprint, loaded.artifacts)
 
 
-@st.cache_resource(max_entries=20_000, show_spinner=False)
-def _test_image(fingerprint: str, index: int, _image: np.ndarray) -> str:
-    return views.png_data_url(_image)
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _pngs(fingerprint: str, split: str, rows: tuple[int, ...], _images: np.ndarray,
+          shape: tuple[int, int]) -> tuple[str, ...]:
+    return tuple(views.png_data_url(_images[i].reshape(shape)) for i in rows)
 
 
 def test_images(loaded: Loaded, rows) -> list[str]:
-    """Test images ``rows`` as PNG ``data:`` URLs at their own size, each encoded once per server."""
-    images = loaded.data.X_test
-    shape = loaded.data.image_shape
-    return [_test_image(loaded.fingerprint, int(i), images[int(i)].reshape(shape)) for i in rows]
+    """Test images ``rows`` as PNG ``data:`` URLs at their own size.
+
+    Cached per list of rows (a gallery page): one cache lookup costs about as much as encoding
+    three 28x28 PNGs (~90 us each), so a lookup per image cost more than it saved.
+    """
+    return list(_pngs(loaded.fingerprint, "test", tuple(int(i) for i in rows), loaded.data.X_test,
+                      tuple(loaded.data.image_shape)))
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -263,15 +267,19 @@ def confidence(loaded: Loaded, name: str) -> np.ndarray:
     return _confidence(loaded.fingerprint, name, probabilities(loaded, name))
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _confusions(fingerprint: str, name: str, _pred: Predictions) -> tuple[np.ndarray, np.ndarray]:
+    n_classes = len(_pred.class_names)
+    return (_read_only(evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes)),
+            _read_only(evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes, normalize="true")))
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def _confusion_table(fingerprint: str, name: str, normalise: bool, show_diagonal: bool,
                      selected: tuple[int, int] | None, _pred: Predictions) -> str:
-    n_classes = len(_pred.class_names)
-    counts = evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes)
-    shown = evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes,
-                                 normalize="true") if normalise else counts
-    return matrix.confusion_html(shown, counts, class_names=_pred.class_names, show_diagonal=show_diagonal,
-                                 selected=selected)
+    counts, shares = _confusions(fingerprint, name, _pred)
+    return matrix.confusion_html(shares if normalise else counts, counts, class_names=_pred.class_names,
+                                 show_diagonal=show_diagonal, selected=selected)
 
 
 def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool,
@@ -401,16 +409,10 @@ def feature_space(loaded: Loaded):
     return _feature_space(str(loaded.artifacts.root), loaded.fingerprint)
 
 
-@st.cache_resource(max_entries=20_000, show_spinner=False)
-def _train_image(fingerprint: str, index: int, _image: np.ndarray) -> str:
-    return views.png_data_url(_image)
-
-
 def train_images(loaded: Loaded, rows) -> list[str]:
-    """Training images ``rows`` as PNG ``data:`` URLs at their own size, each encoded once per server."""
-    images = explore_data(loaded).train_images
-    shape = loaded.data.image_shape
-    return [_train_image(loaded.fingerprint, int(i), images[int(i)].reshape(shape)) for i in rows]
+    """Training images ``rows`` as PNG ``data:`` URLs at their own size (cached per list, as :func:`test_images`)."""
+    return list(_pngs(loaded.fingerprint, "train", tuple(int(i) for i in rows), explore_data(loaded).train_images,
+                      tuple(loaded.data.image_shape)))
 
 
 @dataclass(frozen=True)

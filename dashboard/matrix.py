@@ -1,6 +1,6 @@
 """Confusion matrices as one clickable HTML table (shown by :mod:`dashboard.clickable`).
 
-A cell carries ``data-index`` ``true * n + predicted``. A table is about
+A cell carries ``data-cell`` ``true * n + predicted``. A table is about
 10 KB, needs no plotly serialisation on the server (which took longer than the
 rest of a click's rerun) and no plotly event round trip in the browser, and a
 click reaches Python as one number.
@@ -25,7 +25,7 @@ def table_html(text, styles, titles, *, class_names, selected: tuple[int, int] |
     --------
     >>> markup = table_html([["1", "0"], ["2", "3"]], [[""] * 2] * 2, [["a", "b"], ["c", "d"]],
     ...                     class_names=["x", "y"], selected=(1, 0), corner="true / predicted")
-    >>> markup.count('data-index="'), 'data-index="2"' in markup
+    >>> markup.count('data-cell="'), 'data-cell="2"' in markup
     (4, True)
     """
     n = len(class_names)
@@ -34,7 +34,7 @@ def table_html(text, styles, titles, *, class_names, selected: tuple[int, int] |
     rows = []
     for t in range(n):
         cells = "".join(
-            f'<td data-index="{t * n + p}" tabindex="0" role="button" title="{html.escape(titles[t][p])}" '
+            f'<td data-cell="{t * n + p}" tabindex="0" role="button" title="{html.escape(titles[t][p])}" '
             f'style="text-align:center;min-width:2.6em;{pad};{styles[t][p]}'
             f'{";outline:2px solid #333" if selected == (t, p) else ""}">{html.escape(text[t][p])}</td>'
             for p in range(n))
@@ -44,7 +44,7 @@ def table_html(text, styles, titles, *, class_names, selected: tuple[int, int] |
 
 
 def cell_at(index: int, n: int) -> tuple[int, int] | None:
-    """The (true, predicted) cell a clicked ``data-index`` names in an ``n x n`` table, None outside it.
+    """The (true, predicted) cell a clicked ``data-cell`` names in an ``n x n`` table, None outside it.
 
     Examples
     --------

@@ -81,7 +81,7 @@ def operating_point_html(at, positive: str) -> str:
             f'{metrics}{counts}</div>')
 
 
-def votes_table(votes: views.Votes, *, titles: dict[str, str]) -> None:
+def votes_html(votes: views.Votes, *, titles: dict[str, str]) -> str:
     """Every model's answer and its probability for every digit, as one HTML table.
 
     One element instead of a data grid and a heatmap chart: a drawn stroke
@@ -100,9 +100,17 @@ def votes_table(votes: views.Votes, *, titles: dict[str, str]) -> None:
         rows.append(f'<tr><th style="text-align:left">{html.escape(titles.get(name, name))}</th>'
                     f'<td data-model="{html.escape(name)}"><b>{html.escape(answer["predicted"])}</b></td>'
                     f'<td>{html.escape(views.percent(float(answer["confidence"])))}</td>{cells}</tr>')
-    st.html('<table style="font-size:0.8rem;border-collapse:collapse;text-align:center;width:100%">'
+    return ('<table style="font-size:0.8rem;border-collapse:collapse;text-align:center;width:100%">'
             f'<tr><th style="text-align:left">model</th><th>says</th><th>confidence</th>{head}</tr>'
             f'{"".join(rows)}</table>')
+
+
+def note_html(markup: str, *, good: bool) -> str:
+    """A one-line verdict in a green (``good``) or amber box, as ``st.success``/``st.warning`` draw it, for
+    views that send one HTML element (``markup`` is HTML)."""
+    colours = ("#e8f6ec", "#1d6b35") if good else ("#fff6dd", "#7a5a00")
+    return (f'<div role="status" style="background:{colours[0]};color:{colours[1]};border-radius:8px;'
+            f'padding:0.6rem 1rem;margin-bottom:0.75rem">{markup}</div>')
 
 
 def colour_map(values: np.ndarray, *, high: float, stops: list[str]) -> np.ndarray:
@@ -149,6 +157,27 @@ def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: 
 #: The caption mark of an image whose label cleanlab doubts (see the Labels page).
 LABEL_BADGE = ('<span style="background:#fde2b8;color:#8a4b00;border-radius:3px;padding:0 3px;font-size:0.7rem" '
                'title="cleanlab doubts this label (Labels page)">label?</span>')
+
+
+def pager_html(page: int, n_pages: int) -> str:
+    """Previous and next buttons (``data-page``, for :func:`dashboard.clickable.clicked`) around page ``page``
+    of ``n_pages``; empty for a single page.
+
+    Examples
+    --------
+    >>> 'data-page="2"' in pager_html(1, 3), 'data-page="0"' in pager_html(1, 3)
+    (True, False)
+    """
+    if n_pages <= 1:
+        return ""
+
+    def button(target: int, label: str, symbol: str) -> str:
+        if 1 <= target <= n_pages:
+            return f'<button type="button" data-page="{target}" aria-label="{label}">{symbol}</button>'
+        return f'<button type="button" disabled aria-label="{label}">{symbol}</button>'
+
+    return (f'<nav class="dl-pager" aria-label="gallery pages">{button(page - 1, "Previous page", "‹")}'
+            f'<span>{page} / {n_pages}</span>{button(page + 1, "Next page", "›")}</nav>')
 
 
 def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6, flagged=frozenset()) -> str:

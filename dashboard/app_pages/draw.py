@@ -26,10 +26,8 @@ if not models:
     st.stop()
 
 
-def _input_image() -> tuple[object, bool]:
+def _input_image(source: str) -> tuple[object, bool]:
     """The drawn or uploaded digit as one model input row (or None), and whether a problem was already shown."""
-    source = st.segmented_control("Input", list(SOURCES), format_func=SOURCES.get, default="draw",
-                                  key="draw_source") or "draw"
     if source == "draw":
         st.caption("Draw one digit, large and centred; white ink on black like MNIST.")
         return canvas.drawn_row(CANVAS_KEY, image_shape=image_shape), False
@@ -45,49 +43,61 @@ def _input_image() -> tuple[object, bool]:
 
 
 @st.fragment
-def draw_and_predict() -> None:
-    """Canvas or upload and what the models see on the left; every model's answer on the right."""
+def draw_and_predict(source: str) -> None:
+    """Canvas or upload on the left; on the right, as one element, what the models see, every model's answer
+    and the nearest training digits (a stroke reruns this fragment, and every element of a rerun costs the
+    browser a render, bench/browser.py)."""
     left, right = st.columns([2, 3])
     with left:
-        row, problem_shown = _input_image()
-        if row is not None:
-            ui.tiles([views.png_data_url(row.reshape(image_shape))], ["what the models see"],
-                     ["the model input"], columns=1, pixels=112)
+        row, problem_shown = _input_image(source)
     with right:
         if row is None:
             if not problem_shown:
                 st.info("Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions.")
             return
-        votes = views.predict_all(models, row, class_names=class_names,
-                                  temperatures={n: loaded.predictions[n].temperature for n in models},
-                                  from_scores=loader.decided_by_scores(loaded),
-                                  scorers={n: loader.quick_scorer(loaded, n) for n in models})
-        if votes.agree:
-            st.success(f"All {len(models)} models say **{votes.summary['predicted'].iloc[0]}**.")
-        else:
-            tally = votes.summary["predicted"].value_counts()
-            st.warning("The models disagree: " + ", ".join(f"**{d}** ({c})" for d, c in tally.items()))
-        ui.votes_table(votes, titles={n: loaded.title(n) for n in models})
-        st.caption("Each model's answer, its confidence and its probability for every digit (decision values "
-                   "through a softmax at the model's temperature); blank cells are under 0.5%.")
-    _nearest(row)
+        st.html(_answers_html(row))
 
 
-def _nearest(row) -> None:
+def _answers_html(row) -> str:
+    """What the models see, their verdict, every model's answer and the nearest training digits."""
+    votes = views.predict_all(models, row, class_names=class_names,
+                              temperatures={n: loaded.predictions[n].temperature for n in models},
+                              from_scores=loader.decided_by_scores(loaded),
+                              scorers={n: loader.quick_scorer(loaded, n) for n in models})
+    if votes.agree:
+        verdict = ui.note_html(f"All {len(models)} models say <b>{html.escape(str(votes.summary['predicted'].iloc[0]))}"
+                               "</b>.", good=True)
+    else:
+        tally = votes.summary["predicted"].value_counts()
+        verdict = ui.note_html("The models disagree: " + ", ".join(
+            f"<b>{html.escape(str(d))}</b> ({c})" for d, c in tally.items()), good=False)
+    seen = ui.tiles_html([views.png_data_url(row.reshape(image_shape))], ["what the models see"],
+                         ["the model input"], columns=1, pixels=112)
+    caption = ('<p style="font-size:0.875rem;color:#777">Each model\'s answer, its confidence and its probability '
+               "for every digit (decision values through a softmax at the model's temperature); blank cells are "
+               "under 0.5%.</p>")
+    return (f'<div style="display:grid;grid-template-columns:128px minmax(0,1fr);gap:16px"><div>{seen}</div>'
+            f'<div>{verdict}</div></div>' + ui.votes_html(votes, titles={n: loaded.title(n) for n in models})
+            + caption + _nearest_html(row))
+
+
+def _nearest_html(row) -> str:
     """The training digits nearest to the drawn one, and what their labels say."""
     try:
         found = explore.nearest_training(loader.feature_space(loaded), loader.explore_data(loaded).index, row)
     except ArtifactError as exc:
-        st.caption(f"Nearest training digits are not available: {exc}")
-        return
+        return (f'<p style="font-size:0.875rem;color:#777">Nearest training digits are not available: '
+                f'{html.escape(str(exc))}</p>')
     rows, distances = found.indices[0], found.distances[0]
     labels = loaded.data.y_train[rows]
     label, share = explore.majority(labels)
-    st.markdown(f"**Nearest training digits**: {share:.0%} of the {len(rows)} nearest are "
-                f"**{html.escape(class_names[label])}**.")
-    ui.tiles(loader.train_images(loaded, rows),
-             [f"<b>{html.escape(class_names[label])}</b> · d {d:.2f}" for label, d in zip(labels, distances)],
-             [f"training image {r}" for r in rows], columns=len(rows), pixels=56)
+    return (f"<p><b>Nearest training digits</b>: {share:.0%} of the {len(rows)} nearest are "
+            f"<b>{html.escape(class_names[label])}</b>.</p>"
+            + ui.tiles_html(loader.train_images(loaded, rows),
+                            [f"<b>{html.escape(class_names[n])}</b> · d {d:.2f}" for n, d in zip(labels, distances)],
+                            [f"training image {r}" for r in rows], columns=len(rows), pixels=56))
 
 
-draw_and_predict()
+source = st.segmented_control("Input", list(SOURCES), format_func=SOURCES.get, default="draw",
+                              key="draw_source") or "draw"
+draw_and_predict(source)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+from functools import partial
+
 import streamlit as st
 
 from core.analysis import evaluation, views
@@ -88,33 +91,41 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -
                          page_key=f"{key}_page", note=note, per_page=PER_PAGE)
 
 
+def _cell_html(cell: tuple[int, int] | None) -> str:
+    """The right half of the matrix view: the selected cell's heading and a page of its images."""
+    if cell is None:
+        return "<p>Click a cell of the matrix (or a confused pair) to see the test images in it.</p>"
+    true, predicted = cell
+    rows = evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model), true=true,
+                                   predicted=predicted)
+    kind = "correct" if true == predicted else "mistakes"
+    heading = (f'<h3 style="margin:0 0 0.5rem">True {html.escape(class_names[true])} → predicted '
+               f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>')
+    if rows.size == 0:
+        return heading + "<p>No test image falls in this cell.</p>"
+    return heading + detail.gallery_page_html(loaded, rows, pred, page_key=_page_key(cell), per_page=PER_PAGE,
+                                              note="Most confident first. Click an image for its whole story.")
+
+
+def _page_key(cell: tuple[int, int] | None) -> str:
+    return f"errors_cell_{model}_{cell[0]}_{cell[1]}_page" if cell else "errors_cell_page"
+
+
 @st.fragment
 def matrix_and_cell() -> None:
-    """The clickable matrix and the selected cell's images, side by side (reruns alone on a click).
-
-    The pickers above stay outside: a click reruns only the matrix, heading and gallery (widgets in a
-    fragment cost the browser ~20 ms a rerun, bench/browser.py).
-    """
-    left, right = st.columns(2)
-    with left:
-        clickable.clicked(loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
-                                                 selected=_cell()), key=MATRIX_KEY, on_click=_on_matrix_click)
-        st.caption("Rows are the true digit, columns the prediction. Click a cell to see its images.")
+    """The clickable matrix and the selected cell's images side by side, as one element: a cell click, a page
+    turn or an image click reruns this fragment alone, and it sends one element back (each element of a
+    rerun costs the browser a React render, bench/browser.py)."""
     cell = _cell()
-    with right:
-        if cell is None:
-            st.info("Click a cell of the matrix (or a confused pair) to see the test images in it.")
-            return
-        true, predicted = cell
-        rows = evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model),
-                                       true=true, predicted=predicted)
-        kind = "correct" if true == predicted else "mistakes"
-        st.subheader(f"True {class_names[true]} → predicted {class_names[predicted]}: {rows.size} images ({kind})")
-        if rows.size == 0:
-            st.info("No test image falls in this cell.")
-        else:
-            _paged_gallery(rows, pred, key=f"errors_cell_{model}_{true}_{predicted}",
-                           note="Most confident first. Click an image for its whole story.", shown_model=model)
+    matrix_html = loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
+                                         selected=cell)
+    markup = ('<div style="display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:24px;'
+              f'align-items:start"><div>{matrix_html}<p style="font-size:0.875rem;color:#777">Rows are the true '
+              f'digit, columns the prediction. Click a cell to see its images.</p></div><div>{_cell_html(cell)}'
+              '</div></div>')
+    picked = clickable.clicked(markup, key=MATRIX_KEY, on_cell=_on_matrix_click,
+                               on_page=partial(detail.set_page, _page_key(cell)))
+    detail.open_story(loaded, picked, model=model)
 
 
 @st.fragment

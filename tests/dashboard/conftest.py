@@ -20,23 +20,25 @@ def ablation_dir(tmp_path_factory):
     return build_ablation_set(tmp_path_factory.getbasetemp() / "dashboard-ablation")
 
 
-#: Session-state key prefix a test sets to click a tile of the clickable element with that key.
-CLICK = "_test_click_"
+#: Session-state key prefixes a test sets to click a tile (``data-index``), a matrix cell (``data-cell``) or a
+#: pager button (``data-page``) of the clickable element with that key.
+CLICK, CELL, PAGE = "_test_click_", "_test_cell_", "_test_page_"
 
 
 @pytest.fixture(autouse=True)
 def clickable_as_html(monkeypatch):
     """AppTest cannot render custom components: the clickable element becomes ``st.html`` (so tests read its
-    markup), and a test clicks its tile ``row`` by setting ``at.session_state[CLICK + key] = row``; ``on_click``
-    then runs during the render, after the markup was built, where a real click runs it before the run."""
+    markup), and a test clicks by setting ``at.session_state[CLICK + key] = row`` (or ``CELL``, ``PAGE``). A
+    click with a handler runs it and then the app again, as a real click runs it before the rerun."""
     from dashboard import clickable
 
-    def clicked(html: str, *, key: str, on_click=None):
+    def clicked(html: str, *, key: str, on_click=None, on_cell=None, on_page=None):
         st.html(html)
-        picked = st.session_state.pop(CLICK + key, None)
-        if picked is not None and on_click is not None:
-            on_click(picked)
-        return picked
+        for prefix, handler in ((CLICK, on_click), (CELL, on_cell), (PAGE, on_page)):
+            if handler is not None and (value := st.session_state.pop(prefix + key, None)) is not None:
+                handler(value)
+                st.rerun()
+        return st.session_state.pop(CLICK + key, None)
 
     monkeypatch.setattr(clickable, "clicked", clicked)
 

@@ -15,7 +15,7 @@ from core.analysis import compare, evaluation, labels, slices, views
 from core.data import properties
 from core.artifacts import open_artifacts, reviews
 from tests.dashboard.apptest import assert_clean, open_app
-from tests.dashboard.conftest import CLICK
+from tests.dashboard.conftest import CELL, CLICK
 
 SHOWN = re.compile(r'alt="test image (\d+)"')
 
@@ -118,11 +118,11 @@ def test_the_difference_matrix_cell_opens_the_images_only_one_model_puts_there(m
     at.query_params["model"] = "sgd"
     at.switch_page("app_pages/errors.py").run()
     matrix = next(h.value for h in at.html if "A − B =" in h.value)
-    cells = re.findall(r'data-index="(\d+)"[^>]*>([^<]+)</td>', matrix)
+    cells = re.findall(r'data-cell="(\d+)"[^>]*>([^<]+)</td>', matrix)
     assert [v for _, v in cells] == [f"{v:+d}" if v else "·" for v in diff.ravel()]
     off = np.where(np.eye(10, dtype=bool), 0, np.abs(diff))
     true, predicted = np.unravel_index(off.argmax(), off.shape)
-    at.session_state[CLICK + "errors_diff_sgd_rf_table"] = int(true * 10 + predicted)
+    at.session_state[CELL + "errors_diff_sgd_rf_table"] = int(true * 10 + predicted)
     at.run()
     assert_clean(at)
     cell = compare.cell_images(a.y_true, a.y_pred, b.y_pred, true=true, predicted=predicted)

@@ -62,17 +62,22 @@ def _busiest_mistake(root) -> tuple[int, int, int]:
 def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(page, e2e_artifacts):
     true, predicted, n = _busiest_mistake(e2e_artifacts)
     open_page(page, "/errors?model=rf", "Errors")
-    cell = page.locator(f'.st-key-errors_matrix td[data-index="{true * 10 + predicted}"]')
+    cell = page.locator(f'.st-key-errors_matrix td[data-cell="{true * 10 + predicted}"]')
     assert cell.get_attribute("title") == f"true {true} → predicted {predicted}: {n:,} images"
     cell.click()
     heading = f"True {true} → predicted {predicted}: {n} images (mistakes)"
     page.get_by_role("heading", name=heading).wait_for()
     page.wait_for_function(IDLE)
-    gallery = page.locator(f".st-key-errors_cell_rf_{true}_{predicted}")
+    gallery = page.locator(".st-key-errors_matrix")
     assert gallery.locator("img").count() == min(n, 18)
     assert gallery.get_by_text(f"true {true} → {predicted} (", exact=False).count() == min(n, 18)
     page.wait_for_url(f"**cell={true}-{predicted}**")
-    assert "outline" in page.locator(f'.st-key-errors_matrix td[data-index="{true * 10 + predicted}"]').get_attribute("style")
+    assert "outline" in page.locator(f'.st-key-errors_matrix td[data-cell="{true * 10 + predicted}"]').get_attribute("style")
+    if n > 18:
+        page.get_by_role("button", name="Next page").first.click()
+        page.get_by_text(f"Page 2 of {-(-n // 18)}.", exact=False).wait_for()
+        page.wait_for_function(IDLE)
+        assert gallery.locator("img").count() == min(n - 18, 18)
     assert_no_exception(page)
 
     link = page.url
@@ -96,7 +101,7 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
         page.mouse.move(x, y, steps=8)
     page.mouse.up()
     page.get_by_text("what the models see").wait_for()
-    verdict = page.locator('[data-testid="stAlertContentSuccess"], [data-testid="stAlertContentWarning"]')
+    verdict = page.locator('[data-testid="stHtml"] [role="status"]')
     verdict.first.wait_for()
     page.wait_for_function(IDLE)
     assert page.get_by_text("Nothing drawn yet").count() == 0
