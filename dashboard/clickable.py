@@ -6,8 +6,10 @@ reports back to Python the element a user clicks, or activates with Enter or
 Space: a ``data-index`` (a test row), a ``data-cell`` (a matrix cell) or a
 ``data-page`` (a pager button). One element can hold a matrix, a pager and a
 gallery, so a click reruns a single element (``bench/browser.py``: each
-element of a rerun costs the browser a React render). Tests patch
-:func:`clicked` alone.
+element of a rerun costs the browser a React render). :func:`html_block` shows
+HTML through the same component without listening: ``st.html`` sanitises its
+markup in the browser first, which cost the Draw page's 15 KB answer ~15 ms
+(``bench/browser.py``). Tests patch :func:`clicked` and :func:`html_block`.
 """
 
 from __future__ import annotations
@@ -76,3 +78,9 @@ def _dispatch(key: str, event: str, handler: Callable[[int], None] | None) -> No
     number = value.get(event) if isinstance(value, Mapping) else None
     if handler is not None and isinstance(number, (int, float)):
         handler(int(number))
+
+
+def html_block(html: str, *, key: str) -> None:
+    """Show ``html``, markup the dashboard built with every outside string escaped, as one element that the
+    browser does not sanitise again (a click on a marked element is ignored)."""
+    _COMPONENT(data=html, key=key)

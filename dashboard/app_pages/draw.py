@@ -9,7 +9,7 @@ import streamlit as st
 from core.analysis import explore, views
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
-from dashboard import canvas, loader, ui
+from dashboard import canvas, clickable, loader, ui
 
 CANVAS_KEY = "draw_canvas"
 SOURCES = {"draw": "Draw", "upload": "Upload a picture"}
@@ -55,7 +55,7 @@ def draw_and_predict(source: str) -> None:
             if not problem_shown:
                 st.info("Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions.")
             return
-        st.html(_answers_html(row))
+        clickable.html_block(_answers_html(row), key="draw_answers")
 
 
 def _answers_html(row) -> str:

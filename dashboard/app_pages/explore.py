@@ -10,7 +10,7 @@ import streamlit as st
 
 from core.analysis import mapping
 from core.artifacts import ArtifactError
-from dashboard import detail, loader, map_canvas, state, ui
+from dashboard import clickable, detail, loader, map_canvas, state, ui
 
 PER_PAGE = 18
 MAP_KEY = "explore_map"
@@ -128,7 +128,7 @@ def map_and_selection() -> None:
             st.info("Draw a lasso or a box on the map to see the images inside (wheel to zoom, Pan to move).")
         else:
             rows = mapping.select_region(data.grid, region)
-            st.html(_summary_html(rows))
+            clickable.html_block(_summary_html(rows), key="explore_summary")
             st.button("Clear the selection", key="explore_clear", on_click=_set_region, args=(None,))
     point = st.session_state.pop("explore_point", None)
     if point is not None:

@@ -41,6 +41,7 @@ def clickable_as_html(monkeypatch):
         return st.session_state.pop(CLICK + key, None)
 
     monkeypatch.setattr(clickable, "clicked", clicked)
+    monkeypatch.setattr(clickable, "html_block", lambda html, *, key: st.html(html))
 
 
 @pytest.fixture(autouse=True)

@@ -101,7 +101,7 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
         page.mouse.move(x, y, steps=8)
     page.mouse.up()
     page.get_by_text("what the models see").wait_for()
-    verdict = page.locator('[data-testid="stHtml"] [role="status"]')
+    verdict = page.locator('.st-key-draw_answers [role="status"]')
     verdict.first.wait_for()
     page.wait_for_function(IDLE)
     assert page.get_by_text("Nothing drawn yet").count() == 0
@@ -206,7 +206,9 @@ def test_a_lasso_on_the_map_shows_the_images_inside_it_and_opens_one_images_stor
     dialog = page.get_by_role("dialog")
     dialog.get_by_text(f"Test image #{shown[0]}").wait_for()
     page.wait_for_url(f"**image={shown[0]}**")
-    assert dialog.locator("img[alt^='training image']").count() == 10
+    neighbours = dialog.locator("img[alt^='training image']")
+    neighbours.nth(9).wait_for()
+    assert neighbours.count() == 10
     assert_no_exception(page)
 
 
