@@ -19,7 +19,8 @@ DOM change (``frame``: the data is there, as a rerun's last frame brings it)
 and to the first paint after it (``drawn``), and, for the steps that asked
 Python for gallery images the tab lacked, ``threshold: answer`` from the
 panel sending the position to the last frame of Python's answer; the step's
-KiB count both.
+KiB count both. Arrow-key steps stay among the images the tab holds; jumps of
+20 positions (PageUp/PageDown) need Python's answer.
 
 Interactions: every page opened cold (new tab) and warm (sidebar switch), a
 Thresholds slider step, a model switch, a confusion-cell click to its gallery,
@@ -232,12 +233,12 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     await slider.focus()
     start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
     await panel.evaluate(WATCH_PAINT_JS)
+    sent_before = await panel.evaluate("(e) => e.sentAt ?? null")
     await slider.press(key)
     await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
-    asked = await panel.evaluate("(e) => e.dataset.asked !== undefined")
-    if asked:
-        await panel.evaluate("(e) => new Promise((done) => { const t = setInterval(() => { "
-                             "if (e.dataset.asked === undefined) { clearInterval(t); done(); } }, 5); })")
+    await panel.evaluate("(e) => new Promise((done) => { const t = setInterval(() => { "
+                         "if (e.dataset.asked === undefined) { clearInterval(t); done(); } }, 5); })")
+    asked = await panel.evaluate("(e) => e.sentAt ?? null") != sent_before
     await tab.settle()
     probe = await tab.page.evaluate("window.__probe")
     changed, painted = await tab.page.evaluate("[window.__changed, window.__painted]")
@@ -358,6 +359,11 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
         results["trivial slider step"].append(await slider_step(reference, rng.choice(["ArrowRight", "ArrowLeft"])))
         step, answer = await panel_step(tab, "ArrowRight" if i % 4 < 2 else "ArrowLeft")
         results["threshold step"].append(step)
+        results["threshold: answer"] += [answer] if answer else []
+    results["threshold jump (PageUp/Down)"] = []
+    for i in range(min(repeat, 10) if "threshold" in parts else 0):
+        step, answer = await panel_step(tab, "PageUp" if i % 4 < 2 else "PageDown")
+        results["threshold jump (PageUp/Down)"].append(step)
         results["threshold: answer"] += [answer] if answer else []
 
     if "errors" in parts:
