@@ -120,10 +120,12 @@ def _neighbours(loaded: loader.Loaded, row: int, *, true: int, predicted: int, m
              [f"training image {r}" for r in story.rows], columns=min(len(story.rows), 10), pixels=56)
 
 
-def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page_key: str, note: str, per_page: int = 18) -> str:
+def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page_key: str, note: str, per_page: int = 18,
+                      columns: int = 6) -> str:
     """One page of test ``rows`` (in display order) captioned with ``pred``'s answers, as HTML: ``note``, a pager
     (``data-page`` buttons, see :func:`dashboard.ui.pager_html`) and the tiles (``data-index``); flagged labels
-    carry a badge. The page is ``st.session_state[page_key]`` (:func:`set_page`), clipped to the pages there are."""
+    carry a badge, ``columns`` to a row. The page is ``st.session_state[page_key]`` (:func:`set_page`), clipped to
+    the pages there are."""
     page = views.paginate(rows, page=_page_number(page_key), per_page=per_page)
     calibration = (f" Confidence is the softmax of the decision values at temperature {pred.temperature:.3g}."
                    if pred.score_kind == "decision" else "")
@@ -132,7 +134,7 @@ def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page_key: str, note:
                              temperature=pred.temperature)
     return (f'<p style="font-size:0.875rem;color:#777;margin:0 0 0.25rem">{html.escape(note)} Page {page.page} of '
             f'{page.n_pages}.{html.escape(calibration)}</p>' + ui.pager_html(page.page, page.n_pages)
-            + ui.gallery_html(loader.test_images(loaded, page.rows), captions,
+            + ui.gallery_html(loader.test_images(loaded, page.rows), captions, columns=columns,
                               flagged=label_review.flagged_rows(loaded)))
 
 

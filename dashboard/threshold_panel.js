@@ -30,7 +30,9 @@ function build(parentElement, view, text, charts, last) {
     `<h4>${esc(text.fpTitle)}</h4><div class="dl-tiles" data-g="fp"></div>` +
     `<h4>${esc(text.fnTitle)}</h4><div class="dl-tiles" data-g="fn"></div>`;
   root.view = view;
-  parentElement.replaceChildren(root);
+  // Streamlit keeps the component's <style> in parentElement: swap the panel only.
+  parentElement.querySelector("div.dl-thr")?.remove();
+  parentElement.appendChild(root);
   return root;
 }
 

@@ -95,7 +95,7 @@ def _nearest_html(row) -> str:
             f"<b>{html.escape(class_names[label])}</b>.</p>"
             + ui.tiles_html(loader.train_images(loaded, rows),
                             [f"<b>{html.escape(class_names[n])}</b> · d {d:.2f}" for n, d in zip(labels, distances)],
-                            [f"training image {r}" for r in rows], columns=len(rows), pixels=56))
+                            [f"training image {r}" for r in rows], columns=5, pixels=56))
 
 
 source = st.segmented_control("Input", list(SOURCES), format_func=SOURCES.get, default="draw",

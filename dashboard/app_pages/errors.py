@@ -104,7 +104,8 @@ def _cell_html(cell: tuple[int, int] | None) -> str:
     if rows.size == 0:
         return heading + "<p>No test image falls in this cell.</p>"
     return heading + detail.gallery_page_html(loaded, rows, pred, page_key=_page_key(cell), per_page=PER_PAGE,
-                                              note="Most confident first. Click an image for its whole story.")
+                                              note="Most confident first. Click an image for its whole story.",
+                                              columns=4)
 
 
 def _page_key(cell: tuple[int, int] | None) -> str:

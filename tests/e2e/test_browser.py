@@ -137,6 +137,8 @@ def test_the_threshold_panel_steps_in_the_tab_and_fetches_only_the_images_it_lac
     slider.wait_for()
     title = page.locator(".st-key-thresholds_model [role='combobox']").input_value()
     table = _shown_table(e2e_artifacts, title, cls=0)
+    tops = [round(box["y"]) for box in (svg.bounding_box() for svg in panel.locator(".dl-charts svg").all())]
+    assert len(tops) == 3 and len(set(tops)) == 1, f"the panel's style puts its three charts in a row: {tops}"
     slider.focus()
     for key, position, quiet in (("ArrowRight", 101, True), ("ArrowLeft", 100, True), ("PageUp", 120, False)):
         before = page.evaluate("window.__probe.frames.length")
