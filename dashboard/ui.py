@@ -160,24 +160,25 @@ LABEL_BADGE = ('<span style="background:#fde2b8;color:#8a4b00;border-radius:3px;
 
 
 def pager_html(page: int, n_pages: int) -> str:
-    """Previous and next buttons (``data-page``, for :func:`dashboard.clickable.clicked`) around page ``page``
-    of ``n_pages``; empty for a single page.
+    """First, previous, next and last buttons (``data-page``, for :func:`dashboard.clickable.clicked`) around
+    page ``page`` of ``n_pages``; empty for a single page.
 
     Examples
     --------
-    >>> 'data-page="2"' in pager_html(1, 3), 'data-page="0"' in pager_html(1, 3)
-    (True, False)
+    >>> 'data-page="2"' in pager_html(1, 3), 'data-page="3"' in pager_html(1, 3), 'data-page="1"' in pager_html(1, 3)
+    (True, True, False)
     """
     if n_pages <= 1:
         return ""
 
     def button(target: int, label: str, symbol: str) -> str:
-        if 1 <= target <= n_pages:
+        if 1 <= target <= n_pages and target != page:
             return f'<button type="button" data-page="{target}" aria-label="{label}">{symbol}</button>'
         return f'<button type="button" disabled aria-label="{label}">{symbol}</button>'
 
-    return (f'<nav class="dl-pager" aria-label="gallery pages">{button(page - 1, "Previous page", "‹")}'
-            f'<span>{page} / {n_pages}</span>{button(page + 1, "Next page", "›")}</nav>')
+    return (f'<nav class="dl-pager" aria-label="gallery pages">{button(1, "First page", "«")}'
+            f'{button(page - 1, "Previous page", "‹")}<span>{page} / {n_pages}</span>'
+            f'{button(page + 1, "Next page", "›")}{button(n_pages, "Last page", "»")}</nav>')
 
 
 def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6, flagged=frozenset()) -> str:
