@@ -92,10 +92,9 @@ def show(*, key: str, view: str, table: dict | None, charts: list[str] | None, i
     ``text`` holds ``label`` (the slider's), ``positive`` (the class name), ``detail`` (said after the
     threshold) and the gallery headings ``fpTitle`` and ``fnTitle``.
     """
-    result = _COMPONENT(key=key, data={"view": view, "table": table, "charts": charts,
-                              "images": {str(r): list(v) for r, v in images.items()}, "position": position,
-                              "text": text},
-                        default={"position": position}, on_position_change=lambda: None,
+    data = {"view": view, "table": table, "charts": charts, "images": {str(r): list(v) for r, v in images.items()},
+            "position": position, "text": text}
+    result = _COMPONENT(key=key, data=data, default={"position": position}, on_position_change=lambda: None,
                         on_picked_change=lambda: None, on_missing_change=lambda: _forget(view, key))
     row = result.get("picked")
     return int(row) if isinstance(row, (int, float)) else None
