@@ -82,20 +82,21 @@ function render(root, cache, at) {
   root.dataset.position = at;
 }
 
-function held(cache, at) {
+// The gallery rows of position at and its two neighbours whose images the tab does not hold.
+function lacking(cache, at) {
   const { table, images } = cache;
-  const last = table.value.length - 1;
-  for (let i = Math.max(0, at - 1); i <= Math.min(last, at + 1); i++) {
-    if (![...table.falsePos[i], ...table.falseNeg[i]].every((row) => images[row])) return false;
+  const rows = [];
+  for (let i = Math.max(0, at - 1); i <= Math.min(table.value.length - 1, at + 1); i++) {
+    rows.push(...table.falsePos[i], ...table.falseNeg[i]);
   }
-  return true;
+  return rows.filter((row) => !images[row]);
 }
 
 // Send the position when the gallery images of it or a neighbour are not here, at most every GAP_MS
 // (a drag fires many inputs); data-asked holds it until Python has answered.
 function ask(root) {
   clearTimeout(root.timer);
-  if (held(VIEWS[root.view], root.position) || root.dataset.asked === String(root.position)) return;
+  if (!lacking(VIEWS[root.view], root.position).length || root.dataset.asked === String(root.position)) return;
   const send = () => {
     root.sentAt = performance.now();
     root.dataset.asked = root.position;
@@ -144,15 +145,14 @@ export default function (component) {
   root.dataset.server = data.position;
   if (root.dataset.asked === String(data.position)) delete root.dataset.asked;
   render(root, cache, fresh ? cache.position ?? data.position : root.position);
-  if (held(cache, root.position)) return;
+  const missing = lacking(cache, root.position);
+  if (!missing.length) return;
   if (data.position !== root.position) {
     ask(root);
   } else if (root.missed !== root.position) {
     // Python has answered this very position and still some images are not here (a lost update):
     // ask for them, once per position.
     root.missed = root.position;
-    const { falsePos, falseNeg } = cache.table;
-    const around = [-1, 0, 1].flatMap((d) => [...(falsePos[root.position + d] || []), ...(falseNeg[root.position + d] || [])]);
-    setTriggerValue("missing", around.filter((row) => !cache.images[row]));
+    setTriggerValue("missing", missing);
   }
 }
