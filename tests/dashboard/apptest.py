@@ -34,7 +34,8 @@ OPERATING_POINT = re.compile(r'<div style="font-size:0.875rem">([^<]+)</div><div
 
 
 def operating_point(at: AppTest) -> dict[str, str]:
-    """The labelled figures of the Thresholds page's operating point (one HTML element)."""
+    """The labelled figures of an operating point drawn by ``ui.operating_point_html`` (the Concepts page's
+    detector; the Thresholds panel draws its own in the browser)."""
     for block in at.html:
         found = OPERATING_POINT.findall(block.value)
         if found:

@@ -30,8 +30,7 @@ from core.data import load_dataset
 from core.data.pictures import image_to_mnist
 from dashboard import registry
 from tests.dashboard.conftest import CELL, CLICK, DRAW, PAGE, PANEL
-from tests.dashboard.apptest import (ENTRY, TIMEOUT, assert_clean, metrics, open_app, operating_point,
-                                     percent_bounds)
+from tests.dashboard.apptest import ENTRY, TIMEOUT, assert_clean, metrics, open_app, percent_bounds
 
 @pytest.fixture(scope="module")
 def stored(artifact_dir):
