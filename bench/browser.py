@@ -22,6 +22,13 @@ panel sending the position to the last frame of Python's answer; the step's
 KiB count both. Arrow-key steps stay among the images the tab holds; jumps of
 20 positions (PageUp/PageDown) need Python's answer.
 
+The Errors page's matrix panel holds the first gallery page of a model's
+likeliest cells (and every page it was sent): ``cell click -> gallery`` is
+timed from the mouse release to the panel showing the cell's images (at once
+for a page in the tab, else with Python's answer) and to the paint after;
+``cell: Python's answer`` to the last frame of the rerun each click starts,
+which confirms the cell (the URL) or brings the page.
+
 Interactions: every page opened cold (new tab) and warm (sidebar switch), a
 Thresholds slider step, a model switch, a confusion-cell click to its gallery,
 a gallery page change, a lasso on the Explore map to its gallery, a colour
@@ -253,11 +260,61 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     return step, Sample(last, last, nbytes)
 
 
-async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> Sample:
-    """Click confusion cell (true, predicted) of the Errors page's matrix."""
-    cell = tab.page.locator(f'.st-key-errors_matrix td[data-cell="{true * n_classes + predicted}"]')
+#: Before a matrix-panel click: note when the panel shows ``cell`` with its images (``window.__changed``) and the
+#: first paint after that (``window.__painted``).
+WATCH_CELL_JS = """
+(panel, cell) => {
+  window.__changed = window.__painted = null;
+  const right = panel.querySelector(".dl-cell");
+  const observer = new MutationObserver(() => {
+    if (panel.dataset.cell !== String(cell) || right.hasAttribute("aria-busy")) return;
+    observer.disconnect();
+    window.__changed = performance.now();
+    requestAnimationFrame(() => { window.__painted = performance.now(); });
+  });
+  observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
+}
+"""
+
+
+#: Whether the tab holds the gallery page a click on ``cell`` would show.
+HELD_JS = """
+(panel, cell) => {
+  const view = globalThis.__digitLensCells[panel.view];
+  return view.pages[`${cell}:${view.at[cell] ?? 1}`] !== undefined;
+}
+"""
+
+
+async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> tuple[Sample, Sample, bool]:
+    """Click confusion cell (true, predicted) of the Errors page's matrix panel (not the cell shown).
+
+    Returns the click (to the panel showing the cell's images: at once when the tab holds its page, else with
+    Python's answer; and to the first paint after), Python's answer (the click to the last frame of the rerun
+    it starts; both count its bytes) and whether the tab held the page.
+    """
+    index = true * n_classes + predicted
+    panel = tab.page.locator(".st-key-errors_matrix .dl-cells")
+    cell = panel.locator(f'td[data-cell="{index}"]')
     await cell.wait_for()
-    return await tab.measure(lambda: cell.click())
+    await tab.settle()
+    start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
+    held = await panel.evaluate(HELD_JS, index)
+    await panel.evaluate(WATCH_CELL_JS, index)
+    await cell.click()
+    await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while (end := tab.tap.finished_after(start)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError("no script_finished frame within the time limit")
+        await tab.page.wait_for_timeout(5)
+    await tab.settle()
+    probe = await tab.page.evaluate("window.__probe")
+    changed, painted = await tab.page.evaluate("[window.__changed, window.__painted]")
+    t0 = max(t for _, t in probe["inputs"] if t >= mark)
+    nbytes = sum(size for _, size in probe["frames"][start:])
+    last = probe["frames"][end][0] - t0
+    return Sample(changed - t0, painted - t0, nbytes), Sample(last, last, nbytes), held
 
 
 async def switch_model(tab: Tab, title: str) -> Sample:
@@ -381,16 +438,26 @@ async def single_session(browser, app: Server, trivial: Server, aset, repeat: in
 async def errors_page(tab: Tab, reference: Tab, aset, names: list[str], results: dict, repeat: int, rng) -> None:
     model = "rf" if "rf" in names else names[0]
     await tab.goto(f"/errors?model={model}")
+    await tab.page.locator('.st-key-errors_matrix .dl-cells[data-ahead="sent"]').wait_for()
     pred = aset.predictions(model)
     counts = confusion(pred.y_true, pred.y_pred, n_classes=len(pred.class_names))
     cells = [tuple(c) for c in np.argwhere(counts > 0)]
-    results["cell click -> gallery"] = []
+    for name in ("cell click -> gallery", "cell: page in the tab", "cell: page from Python", "cell: Python's answer"):
+        results[name] = []
+    shown = None
     for _ in range(repeat):
         results["trivial slider step"].append(await slider_step(reference))
         true, predicted = cells[rng.randrange(len(cells))]
-        results["cell click -> gallery"].append(await click_cell(tab, int(true), int(predicted), counts.shape[0]))
+        while (true, predicted) == shown:
+            true, predicted = cells[rng.randrange(len(cells))]
+        click, answer, held = await click_cell(tab, int(true), int(predicted), counts.shape[0])
+        shown = (true, predicted)
+        results["cell click -> gallery"].append(click)
+        results["cell: page in the tab" if held else "cell: page from Python"].append(click)
+        results["cell: Python's answer"].append(answer)
     busiest = int(np.argmax(np.diag(counts)))
-    await click_cell(tab, busiest, busiest, counts.shape[0])
+    if (busiest, busiest) != shown:
+        await click_cell(tab, busiest, busiest, counts.shape[0])
     results["gallery page change"] = []
     for _ in range(min(repeat, 10)):
         results["gallery page change"].append(await turn_gallery_page(tab))

@@ -1,4 +1,4 @@
-"""Adapter around the drawing canvas (``draw_canvas.js``, ``st.components.v2``, no iframe).
+"""Adapter around the drawing canvas (``static/draw_canvas.js``, ``st.components.v2``, no iframe).
 
 The canvas sends the whole drawing as one PNG data URL the moment a stroke
 ends (streamlit-drawable-canvas waited 200 ms after every stroke before
@@ -10,13 +10,13 @@ the dashboard only sees an RGBA array (or ``None``), so tests patch
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from core.analysis.views import digit_row
 from core.data.pictures import ImageError, drawing_to_rgba
+from dashboard import components
 
 CANVAS_PIXELS = 280
 STROKE_WIDTH = 20
@@ -28,8 +28,7 @@ _CSS = """
 .dl-draw-tools button:hover, .dl-draw-tools button:focus-visible { border-color: var(--st-primary-color);
   color: var(--st-primary-color); }
 """
-_COMPONENT = st.components.v2.component("digit_lens_draw", js=Path(__file__).with_name("draw_canvas.js").read_text(),
-                                        css=_CSS)
+_COMPONENT = components.define("digit_lens_draw", script="draw_canvas.js", css=_CSS)
 
 
 def draw_digit(key: str, *, size: int = CANVAS_PIXELS) -> np.ndarray | None:

@@ -19,30 +19,8 @@ from functools import partial
 
 import streamlit as st
 
-_JS = """
-export default function(component) {
-  const { data, setTriggerValue, parentElement } = component;
-  let root = parentElement.querySelector("div.dl-clickable");
-  if (!root) {
-    root = document.createElement("div");
-    root.className = "dl-clickable";
-    parentElement.appendChild(root);
-  }
-  root.innerHTML = data;
-  const pick = (event) => {
-    const target = event.target.closest("[data-index], [data-cell], [data-page]");
-    if (!target) return;
-    const { index, cell, page } = target.dataset;
-    if (page !== undefined) setTriggerValue("page", Number(page));
-    else if (cell !== undefined) setTriggerValue("cell", Number(cell));
-    else setTriggerValue("picked", Number(index));
-  };
-  root.onclick = pick;
-  root.onkeydown = (event) => {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pick(event); }
-  };
-}
-"""
+from dashboard import components
+
 _CSS = """
 [data-index], [data-cell] { cursor: pointer; border-radius: 4px; }
 [data-index]:hover, [data-index]:focus-visible, [data-cell]:hover, [data-cell]:focus-visible {
@@ -53,7 +31,7 @@ _CSS = """
 .dl-pager button:disabled { cursor: default; opacity: 0.4; }
 .dl-pager button:not(:disabled):hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
 """
-_COMPONENT = st.components.v2.component("digit_lens_clickable", js=_JS, css=_CSS)
+_COMPONENT = components.define("digit_lens_clickable", script="clickable.js", css=_CSS)
 
 
 def clicked(html: str, *, key: str, on_click: Callable[[int], None] | None = None,

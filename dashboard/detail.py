@@ -120,13 +120,12 @@ def _neighbours(loaded: loader.Loaded, row: int, *, true: int, predicted: int, m
              [f"training image {r}" for r in story.rows], columns=min(len(story.rows), 10), pixels=56)
 
 
-def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page_key: str, note: str, per_page: int = 18,
+def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page: int, note: str, per_page: int = 18,
                       columns: int = 6) -> str:
-    """One page of test ``rows`` (in display order) captioned with ``pred``'s answers, as HTML: ``note``, a pager
-    (``data-page`` buttons, see :func:`dashboard.ui.pager_html`) and the tiles (``data-index``); flagged labels
-    carry a badge, ``columns`` to a row. The page is ``st.session_state[page_key]`` (:func:`set_page`), clipped to
-    the pages there are."""
-    page = views.paginate(rows, page=_page_number(page_key), per_page=per_page)
+    """Page ``page`` (clipped to the pages there are) of test ``rows`` (in display order) captioned with
+    ``pred``'s answers, as HTML: ``note``, a pager (``data-page`` buttons, see :func:`dashboard.ui.pager_html`)
+    and the tiles (``data-index``); flagged labels carry a badge, ``columns`` to a row."""
+    page = views.paginate(rows, page=page, per_page=per_page)
     calibration = (f" Confidence is the softmax of the decision values at temperature {pred.temperature:.3g}."
                    if pred.score_kind == "decision" else "")
     captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
@@ -138,7 +137,8 @@ def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page_key: str, note:
                               flagged=label_review.flagged_rows(loaded)))
 
 
-def _page_number(page_key: str) -> int:
+def page_number(page_key: str) -> int:
+    """The gallery page kept under ``page_key`` (:func:`set_page`), 1 before any."""
     number = st.session_state.get(page_key, 1)
     return number if isinstance(number, int) else 1
 
@@ -158,7 +158,7 @@ def paged_gallery(loaded: loader.Loaded, rows, pred, *, model: str, key: str, ti
                   note: str, per_page: int = 18) -> None:
     """:func:`gallery_page_html` as one clickable element: a pager click shows another page, an image click
     opens that image's story (read against ``model``)."""
-    markup = gallery_page_html(loaded, rows, pred, page_key=page_key, note=note, per_page=per_page)
+    markup = gallery_page_html(loaded, rows, pred, page=page_number(page_key), note=note, per_page=per_page)
     with st.container(key=key):
         picked = clickable.clicked(markup, key=tiles_key, on_page=partial(set_page, page_key))
     open_story(loaded, picked, model=model)

@@ -12,7 +12,7 @@ modification time and size, so a re-tune is picked up too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -287,6 +287,27 @@ def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal
     """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.matrix.confusion_html`),
     with ``selected`` (true, predicted) outlined."""
     return _confusion_table(loaded.fingerprint, name, normalise, show_diagonal, selected, loaded.predictions[name])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _cell_pages(fingerprint: str, name: str, budget: int, _pred: Predictions,
+                _render: Callable[[int, int], str]) -> Mapping[str, str]:
+    counts, _ = _confusions(fingerprint, name, _pred)
+    n, pages, size = counts.shape[0], {}, 0
+    for true, predicted in evaluation.cells_by_interest(counts).tolist():
+        markup = _render(true, predicted)
+        size += len(markup)
+        if size > budget:
+            break
+        pages[f"{true * n + predicted}:1"] = markup
+    return MappingProxyType(pages)
+
+
+def cell_pages(loaded: Loaded, name: str, *, budget: int, render: Callable[[int, int], str]) -> Mapping[str, str]:
+    """The first gallery page of model ``name``'s confusion cells, ``"cell:1"`` to ``render(true, predicted)``,
+    for the cells a reader is likely to open (:func:`core.analysis.evaluation.cells_by_interest`) while
+    their markup stays within ``budget`` characters. ``render`` must depend on the model alone."""
+    return _cell_pages(loaded.fingerprint, name, budget, loaded.predictions[name], render)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,4 +1,4 @@
-"""Adapter around the Explore map component (``map_canvas.js``, ``st.components.v2``, no iframe).
+"""Adapter around the Explore map component (``static/map_canvas.js``, ``st.components.v2``, no iframe).
 
 The map draws every test image as a dot on a canvas with lasso, box, pan and
 wheel zoom. Plotly's own selection costs the browser 110-150 ms on 10,000
@@ -13,12 +13,12 @@ sends neither again. Tests patch
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 from plotly.colors import sample_colorscale
 
+from dashboard import components
 from dashboard.charts import LOSS, PALETTE
 
 _CSS = """
@@ -33,8 +33,7 @@ _CSS = """
 .dl-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; margin-top: 4px; }
 .dl-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; }
 """
-_COMPONENT = st.components.v2.component("digit_lens_map", js=(Path(__file__).with_name("map_canvas.js")).read_text(),
-                                        css=_CSS)
+_COMPONENT = components.define("digit_lens_map", script="map_canvas.js", css=_CSS)
 #: Grey for a right answer.
 RIGHT = "#b8b8b8"
 

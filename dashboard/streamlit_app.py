@@ -15,11 +15,13 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import build_panel, detail, loader, registry, state  # noqa: E402
+from dashboard import build_panel, components, detail, loader, registry, state  # noqa: E402
 
 st.set_page_config(page_title="Digit Lens", page_icon=REPO_ROOT / "dashboard" / "icon.png", layout="wide")
 
 page = st.navigation(registry.st_pages())
+if not components.served():
+    st.error(components.NOT_SERVED)
 status = loader.status()
 if status.loaded is None:
     build_panel.render(status)

@@ -1,4 +1,4 @@
-"""Adapter around the Thresholds panel (``threshold_panel.js``, ``st.components.v2``, no iframe).
+"""Adapter around the Thresholds panel (``static/threshold_panel.js``, ``st.components.v2``, no iframe).
 
 The panel holds the threshold slider, the operating point, the three charts
 and the galleries of the images nearest the threshold. It receives a view's
@@ -12,13 +12,12 @@ does not hold yet. Tests patch :func:`show` alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from core.analysis.operating_points import SliderTable
-from dashboard import svg
+from dashboard import components, sent, svg
 
 _CSS = """
 .dl-thr label { display: block; font-size: 0.875rem; margin-bottom: 2px; }
@@ -37,8 +36,7 @@ _CSS = """
 .dl-thr figure img { image-rendering: pixelated; }
 .dl-thr figcaption { font-size: 0.8rem; color: #555; }
 """
-_COMPONENT = st.components.v2.component("digit_lens_thresholds",
-                                        js=Path(__file__).with_name("threshold_panel.js").read_text(), css=_CSS)
+_COMPONENT = components.define("digit_lens_thresholds", script="threshold_panel.js", css=_CSS)
 #: Session-state key of what each view has sent this session: ``{view: set of gallery rows}``.
 SENT_KEY = "thresholds_sent"
 #: Slider positions either side of the current one whose gallery images travel with a step.
@@ -73,15 +71,12 @@ def position(key: str, *, default: int, last: int) -> int:
 
 def unsent(view: str, rows: np.ndarray) -> list[int]:
     """Those of ``rows`` whose images this session has not sent to ``view`` yet; they count as sent now."""
-    sent = st.session_state.setdefault(SENT_KEY, {}).setdefault(view, set())
-    new = [int(r) for r in rows if int(r) not in sent]
-    sent.update(new)
-    return new
+    return sent.unsent(SENT_KEY, view, (int(r) for r in rows))
 
 
 def needs_table(view: str) -> bool:
     """True until this session has sent ``view``'s table (see :func:`unsent`, which records it)."""
-    return view not in st.session_state.get(SENT_KEY, {})
+    return not sent.holds(SENT_KEY, view)
 
 
 def show(*, key: str, view: str, table: dict | None, charts: list[str] | None, images: dict[int, tuple[str, str]],
@@ -104,8 +99,7 @@ def _forget(view: str, key: str) -> None:
     """The tab lacks ``view``'s table (``True``) or some gallery rows (a list): send them again."""
     value = st.session_state.get(key)
     missing = value.get("missing") if isinstance(value, Mapping) else None
-    sent = st.session_state.get(SENT_KEY, {})
     if missing is True:
-        sent.pop(view, None)
-    elif isinstance(missing, list) and view in sent:
-        sent[view].difference_update(r for r in missing if isinstance(r, int))
+        sent.forget(SENT_KEY, view)
+    elif isinstance(missing, list):
+        sent.forget(SENT_KEY, view, [r for r in missing if isinstance(r, int)])

@@ -230,6 +230,26 @@ def cell_indices(y_true, y_pred, confidence, *, true, predicted) -> np.ndarray:
     return rows[np.argsort(-np.asarray(confidence)[rows], kind="stable")]
 
 
+def cells_by_interest(counts) -> np.ndarray:
+    """The non-empty cells of confusion ``counts`` in the order a reader opens them: the mistakes,
+    largest first, then the correct cells, largest first (ties by row, then column).
+
+    Returns
+    -------
+    np.ndarray
+        ``(k, 2)`` integer rows of ``(true, predicted)``.
+
+    Examples
+    --------
+    >>> cells_by_interest(np.array([[5, 1], [3, 0]])).tolist()
+    [[1, 0], [0, 1], [0, 0]]
+    """
+    counts = np.asarray(counts)
+    true, predicted = np.nonzero(counts)
+    order = np.lexsort((predicted, true, -counts[true, predicted], true == predicted))
+    return np.column_stack([true[order], predicted[order]])
+
+
 def hardest(y_true, scores, *, score_kind, n=20, temperature: float = 1.0) -> pd.DataFrame:
     """Rows with the smallest margin on the probability scale.
 

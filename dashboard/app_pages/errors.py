@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import html
-from functools import partial
 
 import streamlit as st
 
 from core.analysis import evaluation, views
-from dashboard import clickable, confusion_diff, detail, label_review, loader, matrix, state, ui
+from dashboard import cell_panel, confusion_diff, detail, label_review, loader, matrix, state, ui
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
+#: Session key of the stamp of the last matrix-panel click Python took (see dashboard.cell_panel.show).
+ANSWERED_KEY = "errors_answered"
+HINT = "<p>Click a cell of the matrix (or a confused pair) to see the test images in it.</p>"
 PAIRS_KEY = "errors_pairs"
 OUTCOMES = {"a_right_b_wrong": "A right, B wrong", "b_right_a_wrong": "B right, A wrong",
             "both_wrong_differently": "both wrong, differently", "both_wrong_same": "both wrong, alike",
@@ -44,9 +46,14 @@ def _cell() -> tuple[int, int] | None:
                             n_classes)
 
 
-def _on_matrix_click(index: int) -> None:
-    if (cell := matrix.cell_at(index, n_classes)) is not None:
+def _on_select() -> None:
+    """A click in the matrix panel: go to the cell and page it reports (the panel may show them already)."""
+    if (reported := cell_panel.selection(MATRIX_KEY, n_cells=n_classes * n_classes)) is not None:
+        index, page, stamp = reported
+        cell = matrix.cell_at(index, n_classes)
         _set_cell(*cell)
+        detail.set_page(_page_key(cell), page)
+        st.session_state[ANSWERED_KEY] = stamp
 
 
 def _on_cell_pick() -> None:
@@ -91,41 +98,61 @@ def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -
                          page_key=f"{key}_page", note=note, per_page=PER_PAGE)
 
 
-def _cell_html(cell: tuple[int, int] | None) -> str:
-    """The right half of the matrix view: the selected cell's heading and a page of its images."""
-    if cell is None:
-        return "<p>Click a cell of the matrix (or a confused pair) to see the test images in it.</p>"
+def _cell_rows(cell: tuple[int, int]):
+    return evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model), true=cell[0],
+                                   predicted=cell[1])
+
+
+def _cell_html(cell: tuple[int, int], page: int) -> str:
+    """The right half of the matrix view: cell ``cell``'s heading and its gallery page ``page``."""
     true, predicted = cell
-    rows = evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model), true=true,
-                                   predicted=predicted)
+    rows = _cell_rows(cell)
     kind = "correct" if true == predicted else "mistakes"
     heading = (f'<h3 style="margin:0 0 0.5rem">True {html.escape(class_names[true])} → predicted '
                f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>')
     if rows.size == 0:
         return heading + "<p>No test image falls in this cell.</p>"
-    return heading + detail.gallery_page_html(loaded, rows, pred, page_key=_page_key(cell), per_page=PER_PAGE,
+    return heading + detail.gallery_page_html(loaded, rows, pred, page=page, per_page=PER_PAGE,
                                               note="Most confident first. Click an image for its whole story.",
                                               columns=4)
 
 
-def _page_key(cell: tuple[int, int] | None) -> str:
-    return f"errors_cell_{model}_{cell[0]}_{cell[1]}_page" if cell else "errors_cell_page"
+def _first_page(true: int, predicted: int) -> str:
+    return _cell_html((true, predicted), 1)
+
+
+def _page_key(cell: tuple[int, int]) -> str:
+    return f"errors_cell_{model}_{cell[0]}_{cell[1]}_page"
 
 
 @st.fragment
 def matrix_and_cell() -> None:
-    """The clickable matrix and the selected cell's images side by side, as one element: a cell click, a page
-    turn or an image click reruns this fragment alone, and it sends one element back (each element of a
-    rerun costs the browser a React render, bench/browser.py)."""
+    """The matrix panel (:mod:`dashboard.cell_panel`): the matrix and the selected cell's images side by side,
+    as one element. Once the tab shows a model's matrix it asks for the first page of its likeliest cells, so
+    a click on one shows it at once; a click then reruns this fragment alone, which sends only what the tab
+    lacks."""
     cell = _cell()
-    matrix_html = loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
-                                         selected=cell)
-    markup = ('<div style="display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:24px;'
-              f'align-items:start"><div>{matrix_html}<p style="font-size:0.875rem;color:#777">Rows are the true '
-              f'digit, columns the prediction. Click a cell to see its images.</p></div><div>{_cell_html(cell)}'
-              '</div></div>')
-    picked = clickable.clicked(markup, key=MATRIX_KEY, on_cell=_on_matrix_click,
-                               on_page=partial(detail.set_page, _page_key(cell)))
+    view = f"{loaded.fingerprint[:16]}/{model}"
+    matrix_key = f"{view}/{'shares' if normalise else 'counts'}/{'diagonal' if show_diagonal else 'mistakes'}"
+    selected = page = None
+    keys = []
+    if cell is not None:
+        selected = cell[0] * n_classes + cell[1]
+        page = views.paginate(_cell_rows(cell), page=detail.page_number(_page_key(cell)), per_page=PER_PAGE).page
+        keys.append(cell_panel.page_key(selected, page))
+    ahead = (loader.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, render=_first_page)
+             if cell_panel.ahead_wanted(MATRIX_KEY, view) else {})
+    pages = {key: ahead.get(key) or _cell_html(cell, page) for key in cell_panel.unsent(view, keys + list(ahead))}
+    matrix_html = None
+    if cell_panel.matrix_unsent(matrix_key):
+        matrix_html = (loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
+                                              selected=None)
+                       + '<p style="font-size:0.875rem;color:#777">Rows are the true digit, columns the prediction. '
+                         'Click a cell to see its images.</p>')
+    picked = cell_panel.show(key=MATRIX_KEY, view=view, matrix_key=matrix_key, matrix=matrix_html, pages=pages,
+                             ahead=cell_panel.holds_ahead(view),
+                             selected=selected, page=page or 1, answered=st.session_state.get(ANSWERED_KEY, 0.0),
+                             hint=HINT, on_select=_on_select)
     detail.open_story(loaded, picked, model=model)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import streamlit as st
 
@@ -91,3 +93,34 @@ def threshold_panel_in_session_state(monkeypatch):
         return st.session_state.pop(CLICK + key, None)
 
     monkeypatch.setattr(threshold_panel, "show", show)
+
+
+@pytest.fixture(autouse=True)
+def cell_panel_as_html(monkeypatch):
+    """AppTest cannot run the Errors page's matrix panel: it becomes ``st.html`` of what the tab would show (the
+    matrix with the selected cell ``aria-pressed``, and that cell's page or the hint), and
+    ``at.session_state[PANEL + key]`` holds what the tab was sent (``"last"``: the last run's payload;
+    ``"pages"`` and ``"matrices"``: all of them; ``"at"``: the page each cell was last shown at). A test clicks
+    cell ``c`` with ``at.session_state[CELL + key] = c`` (shown at the page it was left on, as the tab does), a
+    pager button with ``PAGE + key`` and a tile with ``CLICK + key``."""
+    from dashboard import cell_panel
+
+    def show(*, key: str, on_select, **sent):
+        held = st.session_state.get(PANEL + key, {"pages": {}, "matrices": {}, "at": {}})
+        pages = {**held["pages"], **sent["pages"]}
+        matrices = {**held["matrices"], **({sent["matrix_key"]: sent["matrix"]} if sent["matrix"] else {})}
+        selected, matrix = sent["selected"], matrices[sent["matrix_key"]]
+        shown_at = {**held["at"], **({} if selected is None else {selected: sent["page"]})}
+        st.session_state[PANEL + key] = {"last": sent, "pages": pages, "matrices": matrices, "at": shown_at}
+        if selected is not None:
+            matrix = matrix.replace(f'data-cell="{selected}"', f'data-cell="{selected}" aria-pressed="true"')
+        st.html(matrix + (sent["hint"] if selected is None else pages[cell_panel.page_key(selected, sent["page"])]))
+        for prefix in (CELL, PAGE):
+            if (value := st.session_state.pop(prefix + key, None)) is not None:
+                cell, page = (value, shown_at.get(value, 1)) if prefix == CELL else (selected, value)
+                st.session_state[key] = {"select": [cell, page, time.time()]}
+                on_select()
+                st.rerun()
+        return st.session_state.pop(CLICK + key, None)
+
+    monkeypatch.setattr(cell_panel, "show", show)

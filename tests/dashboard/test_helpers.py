@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import shlex
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ import pytest
 from PIL import Image
 
 from core.analysis import views
-from dashboard import build_panel, state
+from dashboard import build_panel, components, state
 
 
 @pytest.mark.parametrize("cell", [(0, 0), (5, 3), (9, 1)])
@@ -44,3 +46,17 @@ def test_png_data_url_round_trips_a_digit(mnist_small):
     decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
     assert np.array_equal(decoded, digit)
     assert len(url) < 1000
+
+
+def test_every_component_script_is_served_by_the_repos_config_and_versioned_by_its_content(tmp_path, monkeypatch):
+    root = Path(components.__file__).resolve().parents[1]
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["enableStaticServing"] is True
+    sources = "".join(path.read_text() for path in (root / "dashboard").glob("*.py"))
+    scripts = sorted(path.name for path in components.STATIC.glob("*.js"))
+    assert scripts and all(f'script="{name}"' in sources for name in scripts), "every script has its component"
+    url = re.search(r"'(app/static/[^']+)'", components.loader_module(scripts[0])).group(1)
+    assert url.startswith(f"app/static/{scripts[0]}?v=")
+    (tmp_path / scripts[0]).write_text((components.STATIC / scripts[0]).read_text() + "\n// changed\n")
+    monkeypatch.setattr(components, "STATIC", tmp_path)
+    assert re.search(r"'(app/static/[^']+)'", components.loader_module(scripts[0])).group(1) != url

@@ -35,7 +35,7 @@ def assert_no_exception(page) -> None:
 def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
-    page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img, .dl-clickable td, "
+    page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img, .dl-cells td, "
                  ".st-key-explore_map canvas, .st-key-draw_canvas canvas, .dl-thr svg").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
@@ -72,7 +72,8 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
     assert gallery.locator("img").count() == min(n, 18)
     assert gallery.get_by_text(f"true {true} → {predicted} (", exact=False).count() == min(n, 18)
     page.wait_for_url(f"**cell={true}-{predicted}**")
-    assert "outline" in page.locator(f'.st-key-errors_matrix td[data-cell="{true * 10 + predicted}"]').get_attribute("style")
+    assert page.locator(f'.st-key-errors_matrix td[data-cell="{true * 10 + predicted}"]').get_attribute(
+        "aria-pressed") == "true"
     if n > 18:
         page.get_by_role("button", name="Next page").first.click()
         page.get_by_text(f"Page 2 of {-(-n // 18)}.", exact=False).wait_for()
@@ -84,6 +85,36 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
     page.goto("about:blank")
     page.goto(link)
     page.get_by_role("heading", name=heading).wait_for()
+    assert_no_exception(page)
+
+
+#: What a click on a cell whose page the tab holds may cost on the wire: Python's answer, which only confirms the
+#: cell (the URL, the panel's arguments), with no image.
+HELD_CELL_BUDGET = 4 * 1024
+
+
+def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_image(page, e2e_artifacts):
+    page.context.add_init_script(INIT_JS)
+    tap = Tap(page)
+    true, predicted, n = _busiest_mistake(e2e_artifacts)
+    open_page(page, "/errors?model=rf", "Errors")
+    panel = page.locator('.st-key-errors_matrix .dl-cells[data-ahead="sent"]')
+    panel.wait_for()
+    page.wait_for_function(IDLE)
+    before = page.evaluate("window.__probe.frames.length")
+    shown = panel.locator(f'td[data-cell="{true * 10 + predicted}"]').evaluate("""(cell) => {
+        cell.click();
+        const right = cell.closest(".dl-cells").querySelector(".dl-cell");
+        return [right.querySelector("h3")?.textContent ?? null, right.querySelectorAll("img").length,
+                right.getAttribute("aria-busy")];
+    }""")
+    assert shown == [f"True {true} → predicted {predicted}: {n} images (mistakes)", min(n, 18), None]
+    while tap.finished_after(before) is None:
+        page.wait_for_timeout(20)
+    page.wait_for_function(IDLE)
+    page.wait_for_url(f"**cell={true}-{predicted}**")
+    assert panel.get_attribute("data-asked") is None
+    assert 0 < sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])")) <= HELD_CELL_BUDGET
     assert_no_exception(page)
 
 

@@ -1,0 +1,109 @@
+"""Adapter around the Errors page's matrix panel (``static/cell_panel.js``, ``st.components.v2``, no iframe).
+
+The panel shows a confusion matrix (``data-cell`` cells, see
+:mod:`dashboard.matrix`) and the selected cell's gallery page beside it. With
+the matrix the tab receives the first gallery page of the cells a reader is
+likely to open (:func:`dashboard.loader.cell_pages`), and it keeps every page
+it is sent, so a click on such a cell, or on a page it has seen, shows the
+images at once, in the tab. Each click then tells Python the cell and page
+(``select``: ``[cell, page, stamp]``), as a widget reports its value, so the
+URL and the session follow; Python answers with only what the tab lacks. A
+tile click reports its test row (``picked``). Tests patch :func:`show` alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import streamlit as st
+
+from dashboard import components, sent
+
+_CSS = """
+.dl-cells { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; align-items: start; }
+.dl-cells [data-index], .dl-cells [data-cell] { cursor: pointer; border-radius: 4px; }
+.dl-cells [data-index]:hover, .dl-cells [data-index]:focus-visible, .dl-cells [data-cell]:hover,
+.dl-cells [data-cell]:focus-visible { outline: 2px solid var(--st-primary-color); }
+.dl-cells td[aria-pressed="true"] { outline: 2px solid #333; }
+.dl-cells .dl-cell[aria-busy="true"] { opacity: 0.5; }
+.dl-pager { display: flex; align-items: center; gap: 8px; margin: 0.25rem 0 0.5rem; font-size: 0.875rem; }
+.dl-pager button { font: inherit; min-width: 2rem; padding: 2px 8px; border: 1px solid #ccc; border-radius: 6px;
+  background: #fff; cursor: pointer; }
+.dl-pager button:disabled { cursor: default; opacity: 0.4; }
+.dl-pager button:not(:disabled):hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
+"""
+_COMPONENT = components.define("digit_lens_cells", script="cell_panel.js", css=_CSS)
+#: Session-state key of what this session has sent: ``{view: {"cell:page", ...}, MATRICES: {matrix key, ...}}``.
+SENT_KEY = "errors_sent"
+#: The record's entry for the matrices (one per model, counts or shares, diagonal shown or not).
+MATRICES = "matrices"
+#: Characters of gallery markup sent ahead of clicks, once the tab shows a model's matrix (about 350 28x28
+#: images with captions).
+AHEAD_CHARS = 256 * 1024
+#: The item of a view's record that says its pages went ahead.
+AHEAD = "ahead"
+
+
+def page_key(cell: int, page: int) -> str:
+    """The key of ``cell``'s gallery page ``page`` in a payload: ``"cell:page"``."""
+    return f"{cell}:{page}"
+
+
+def unsent(view: str, keys) -> list[str]:
+    """Those page ``keys`` of ``view`` this session has not sent yet; they count as sent now."""
+    return sent.unsent(SENT_KEY, view, keys)
+
+
+def ahead_wanted(key: str, view: str) -> bool:
+    """True, once per view, when the panel ``key`` asked for the pages sent ahead (it does so when idle after
+    showing a view without them); they count as sent now."""
+    value = st.session_state.get(key)
+    asked = isinstance(value, Mapping) and value.get("ahead") is True
+    return asked and bool(sent.unsent(SENT_KEY, view, [AHEAD]))
+
+
+def holds_ahead(view: str) -> bool:
+    """True once this session has sent ``view``'s pages ahead (see :func:`ahead_wanted`)."""
+    return AHEAD in st.session_state.get(SENT_KEY, {}).get(view, ())
+
+
+def matrix_unsent(matrix_key: str) -> bool:
+    """True, once, for a matrix this session has not sent (it counts as sent now)."""
+    return bool(sent.unsent(SENT_KEY, MATRICES, [matrix_key]))
+
+
+def selection(key: str, *, n_cells: int) -> tuple[int, int, float] | None:
+    """The ``(cell, page, stamp)`` the panel ``key`` last reported, None for none or nonsense."""
+    value = st.session_state.get(key)
+    reported = value.get("select") if isinstance(value, Mapping) else None
+    if not (isinstance(reported, list) and len(reported) == 3):
+        return None
+    cell, page, stamp = reported
+    if not (isinstance(cell, int) and 0 <= cell < n_cells and isinstance(page, int) and page >= 1
+            and isinstance(stamp, (int, float))):
+        return None
+    return cell, page, float(stamp)
+
+
+def show(*, key: str, view: str, matrix_key: str, matrix: str | None, pages: dict[str, str], ahead: bool,
+         selected: int | None, page: int, answered: float, hint: str, on_select: Callable[[], None]) -> int | None:
+    """Mount the panel of ``view`` (one model's cells); ``matrix`` (HTML, None once sent) is the matrix of
+    ``matrix_key``, ``pages`` maps :func:`page_key` to gallery HTML the tab lacks; without ``ahead`` (the
+    view's pages sent ahead) the tab asks for them when idle. The tab shows ``selected``
+    (a ``data-cell`` number, or None for ``hint``) at ``page`` unless a later click of its own, stamped after
+    ``answered`` (the stamp of the last click Python took), awaits its answer. ``on_select`` runs for a click
+    before the rerun it starts (read it with :func:`selection`). Returns the test row of the tile clicked since
+    the last run, else None."""
+    data = {"view": view, "matrixKey": matrix_key, "matrix": matrix, "pages": pages, "ahead": ahead,
+            "selected": selected, "page": page, "answered": answered, "hint": hint}
+    result = _COMPONENT(key=key, data=data, on_select_change=on_select, on_picked_change=lambda: None,
+                        on_ahead_change=lambda: None,
+                        on_missing_change=lambda: _forget(view, matrix_key))
+    row = result.get("picked")
+    return int(row) if isinstance(row, (int, float)) else None
+
+
+def _forget(view: str, matrix_key: str) -> None:
+    """The tab lacks the matrix or the page it was told to show: send the view again."""
+    sent.forget(SENT_KEY, view)
+    sent.forget(SENT_KEY, MATRICES, [matrix_key])
