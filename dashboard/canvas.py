@@ -2,9 +2,12 @@
 
 The canvas sends the whole drawing as one PNG data URL the moment a stroke
 ends (streamlit-drawable-canvas waited 200 ms after every stroke before
-sending); Undo and Clear live in the component, so clearing needs no new key. The rest of
-the dashboard only sees an RGBA array (or ``None``), so tests patch
-:func:`draw_digit` alone.
+sending); Undo and Clear live in the component, so clearing needs no new key. The
+drawing is in the session before the canvas is shown (:func:`drawing`), so the
+Draw page shows its answer inside the canvas's own element (:func:`show`):
+a stroke's rerun sends that one element, and the browser has nothing else to
+draw while the models answer. The rest of the dashboard only sees an RGBA
+array (or ``None``) and HTML, so tests patch :func:`drawing` and :func:`show`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from dashboard import components
 CANVAS_PIXELS = 280
 STROKE_WIDTH = 20
 _CSS = """
+.dl-draw.dl-with-beside { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 1.5rem;
+  align-items: start; }
+.dl-draw-caption { font-size: 0.875rem; color: #777; margin: 0 0 0.5rem; }
+.dl-draw-caption:empty { display: none; }
 .dl-draw canvas { display: block; border-radius: 6px; touch-action: none; cursor: crosshair; max-width: 100%; }
 .dl-draw-tools { display: flex; gap: 6px; margin-top: 6px; }
 .dl-draw-tools button { font: inherit; padding: 2px 12px; border: 1px solid #ccc; border-radius: 6px;
@@ -31,40 +38,44 @@ _CSS = """
 _COMPONENT = components.define("digit_lens_draw", script="draw_canvas.js", css=_CSS)
 
 
-def draw_digit(key: str, *, size: int = CANVAS_PIXELS) -> np.ndarray | None:
-    """Show a square drawing canvas (white ink on black, like MNIST) with Undo and Clear.
-
-    Parameters
-    ----------
-    key : str
-        Widget key; the drawing lives under it for the session.
-    size : int
-        Canvas side in pixels.
-
-    Returns
-    -------
-    numpy.ndarray or None
-        ``(size, size, 4)`` uint8 RGBA image, or ``None`` while nothing is drawn.
+def drawing(key: str) -> np.ndarray | None:
+    """The drawing the canvas ``key`` last sent, as an ``(h, w, 4)`` uint8 RGBA array, or ``None`` while nothing
+    is drawn. It is in the session before the canvas is shown, so a page can draw the answer beside it in the
+    same element (:func:`show`).
 
     Raises
     ------
     core.data.pictures.ImageError
         When what arrived is not the canvas's PNG (the message says to draw again).
     """
-    previous = st.session_state.get(key)
-    drawn = isinstance(previous, Mapping) and previous.get("image") is not None
-    result = _COMPONENT(key=key, data={"key": key, "size": size, "stroke": STROKE_WIDTH, "drawn": drawn},
-                        default={"image": None}, on_image_change=lambda: None)
-    image = result.get("image")
+    sent = st.session_state.get(key)
+    image = sent.get("image") if isinstance(sent, Mapping) else None
     return None if image is None else drawing_to_rgba(image)
+
+
+def show(key: str, *, caption: str = "", beside: str | None = None, size: int = CANVAS_PIXELS) -> None:
+    """Show a square drawing canvas (white ink on black, like MNIST) with Undo and Clear, ``caption`` above it
+    and, to its right, ``beside``: HTML the dashboard built with every outside string escaped (the answer to
+    the drawing). One element, so a stroke's rerun sends one element back.
+    """
+    data = {"key": key, "size": size, "stroke": STROKE_WIDTH, "drawn": drawing_sent(key), "caption": caption,
+            "beside": beside}
+    _COMPONENT(key=key, data=data, default={"image": None}, on_image_change=lambda: None)
+
+
+def drawing_sent(key: str) -> bool:
+    """True when the session holds a drawing of the canvas ``key`` (the canvas resends one it lacks)."""
+    sent = st.session_state.get(key)
+    return isinstance(sent, Mapping) and sent.get("image") is not None
 
 
 def drawn_row(key: str, *, image_shape: tuple[int, int]) -> np.ndarray | None:
     """Show the canvas and return the drawing as one model input row for ``image_shape`` (see
     :func:`core.analysis.views.digit_row`), or None while nothing is drawn; a damaged drawing is
     reported in the page in one line."""
+    show(key)
     try:
-        rgba = draw_digit(key)
+        rgba = drawing(key)
     except ImageError as exc:
         st.error(str(exc))
         return None

@@ -108,8 +108,21 @@ def votes_html(votes: views.Votes, *, titles: dict[str, str]) -> str:
 def note_html(markup: str, *, good: bool) -> str:
     """A one-line verdict in a green (``good``) or amber box, as ``st.success``/``st.warning`` draw it, for
     views that send one HTML element (``markup`` is HTML)."""
-    colours = ("#e8f6ec", "#1d6b35") if good else ("#fff6dd", "#7a5a00")
-    return (f'<div role="status" style="background:{colours[0]};color:{colours[1]};border-radius:8px;'
+    return _box(markup, ("#e8f6ec", "#1d6b35") if good else ("#fff6dd", "#7a5a00"), role="status")
+
+
+def info_html(markup: str) -> str:
+    """:func:`note_html`'s blue box, as ``st.info`` draws it (``markup`` is HTML)."""
+    return _box(markup, ("#e8f0fb", "#1c4e8a"), role="note")
+
+
+def error_html(markup: str) -> str:
+    """:func:`note_html`'s red box, as ``st.error`` draws it (``markup`` is HTML)."""
+    return _box(markup, ("#fdecea", "#9b1c1c"), role="alert")
+
+
+def _box(markup: str, colours: tuple[str, str], *, role: str) -> str:
+    return (f'<div role="{role}" style="background:{colours[0]};color:{colours[1]};border-radius:8px;'
             f'padding:0.6rem 1rem;margin-bottom:0.75rem">{markup}</div>')
 
 

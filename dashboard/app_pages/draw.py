@@ -26,36 +26,49 @@ if not models:
     st.stop()
 
 
-def _input_image(source: str) -> tuple[object, bool]:
-    """The drawn or uploaded digit as one model input row (or None), and whether a problem was already shown."""
-    if source == "draw":
-        st.caption("Draw one digit, large and centred; white ink on black like MNIST.")
-        return canvas.drawn_row(CANVAS_KEY, image_shape=image_shape), False
-    upload = st.file_uploader("A picture of one digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-                              key="draw_upload")
-    if upload is None:
-        return None, False
+NOTHING_YET = "Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions."
+DRAW_CAPTION = "Draw one digit, large and centred; white ink on black like MNIST."
+
+
+def _drawn_answer() -> str:
+    """What goes beside the canvas: the answers to the drawing, a note while nothing is drawn, or why the
+    drawing could not be read."""
     try:
-        return views.digit_row(image_to_mnist(upload.getvalue()), image_shape=image_shape), False
+        rgba = canvas.drawing(CANVAS_KEY)
     except ImageError as exc:
-        st.error(str(exc))
-        return None, True
+        return ui.error_html(html.escape(str(exc)))
+    if rgba is None:
+        return ui.info_html(html.escape(NOTHING_YET))
+    return _answers_html(views.digit_row(rgba, image_shape=image_shape))
+
+
+def _uploaded() -> None:
+    """The uploader on the left; what the models say about the picture on the right."""
+    left, right = st.columns([2, 3])
+    with left:
+        upload = st.file_uploader("A picture of one digit", type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+                                  key="draw_upload")
+    with right:
+        if upload is None:
+            st.info(NOTHING_YET)
+            return
+        try:
+            row = views.digit_row(image_to_mnist(upload.getvalue()), image_shape=image_shape)
+        except ImageError as exc:
+            st.error(str(exc))
+            return
+        clickable.html_block(_answers_html(row), key="draw_answers")
 
 
 @st.fragment
 def draw_and_predict(source: str) -> None:
-    """Canvas or upload on the left; on the right, as one element, what the models see, every model's answer
-    and the nearest training digits (a stroke reruns this fragment, and every element of a rerun costs the
-    browser a render, bench/browser.py)."""
-    left, right = st.columns([2, 3])
-    with left:
-        row, problem_shown = _input_image(source)
-    with right:
-        if row is None:
-            if not problem_shown:
-                st.info("Nothing drawn yet: draw a digit on the canvas (or upload a picture) to see the predictions.")
-            return
-        clickable.html_block(_answers_html(row), key="draw_answers")
+    """The canvas with what every model says about the drawing beside it, as one element (a stroke reruns
+    this fragment, and every element of a rerun costs the browser a render, bench/browser.py); or the upload
+    and its answer."""
+    if source == "draw":
+        canvas.show(CANVAS_KEY, caption=DRAW_CAPTION, beside=_drawn_answer())
+    else:
+        _uploaded()
 
 
 def _answers_html(row) -> str:
@@ -63,7 +76,7 @@ def _answers_html(row) -> str:
     votes = views.predict_all(models, row, class_names=class_names,
                               temperatures={n: loaded.predictions[n].temperature for n in models},
                               from_scores=loader.decided_by_scores(loaded),
-                              scorers={n: loader.quick_scorer(loaded, n) for n in models})
+                              scorers=loader.quick_scorers(loaded, models))
     if votes.agree:
         verdict = ui.note_html(f"All {len(models)} models say <b>{html.escape(str(votes.summary['predicted'].iloc[0]))}"
                                "</b>.", good=True)

@@ -3,16 +3,19 @@
 // Undo and Clear act here and send the new drawing (or null when it is empty). The strokes are
 // kept per key in the tab, so leaving the page and coming back shows the same drawing; whenever
 // Python's copy disagrees with the canvas (a fresh session, a page revisited), the canvas is sent again.
+// data.caption goes above the canvas; data.beside (HTML the dashboard built, outside strings escaped; the
+// Draw page's answer) to its right, in this same element, so a stroke's rerun redraws one element.
 const STROKES = (globalThis.__digitLensDrawings = globalThis.__digitLensDrawings || {});
 
 function build(parentElement, data) {
   const root = document.createElement("div");
   root.className = "dl-draw";
   root.innerHTML =
+    '<div><p class="dl-draw-caption"></p>' +
     `<canvas class="dl-ink" width="${data.size}" height="${data.size}" role="img" ` +
     'aria-label="drawing area: draw one digit"></canvas>' +
     '<div class="dl-draw-tools"><button type="button" data-act="undo">Undo</button>' +
-    '<button type="button" data-act="clear">Clear</button></div>';
+    '<button type="button" data-act="clear">Clear</button></div></div><div class="dl-beside"></div>';
   parentElement.appendChild(root);
   return root;
 }
@@ -90,6 +93,15 @@ export default function (component) {
     root.state = { current: null };
   }
   const state = root.state;
+  if (root.caption !== data.caption) {
+    root.caption = data.caption;
+    root.querySelector(".dl-draw-caption").textContent = data.caption;
+  }
+  if (root.beside !== data.beside) {
+    root.beside = data.beside;
+    root.classList.toggle("dl-with-beside", data.beside !== null);
+    root.querySelector(".dl-beside").innerHTML = data.beside ?? "";
+  }
   state.key = data.key;
   state.width = data.stroke;
   state.setState = setStateValue;

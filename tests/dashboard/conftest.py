@@ -63,15 +63,21 @@ DRAW = "_test_draw_"
 @pytest.fixture(autouse=True)
 def canvas_from_session_state(monkeypatch):
     """AppTest cannot run the drawing component: a test draws by setting ``at.session_state[DRAW + key]``
-    to the PNG data URL the component would send, which goes through the real decoding."""
+    to the PNG data URL the component would send, which goes through the real decoding; what the page puts
+    beside the canvas is shown as ``st.html``."""
     from core.data.pictures import drawing_to_rgba
     from dashboard import canvas
 
-    def draw_digit(key: str, **_):
+    def drawing(key: str):
         sent = st.session_state.get(DRAW + key)
         return None if sent is None else drawing_to_rgba(sent)
 
-    monkeypatch.setattr(canvas, "draw_digit", draw_digit)
+    def show(key: str, *, caption: str = "", beside: str | None = None, **_):
+        if beside is not None:
+            st.html(beside)
+
+    monkeypatch.setattr(canvas, "drawing", drawing)
+    monkeypatch.setattr(canvas, "show", show)
 
 
 #: Session-state key prefix under which the Thresholds panel with that key leaves what it was sent.

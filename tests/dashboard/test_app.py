@@ -332,8 +332,9 @@ def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored)
     confident = np.flatnonzero((pred.y_pred == pred.y_true) & (pred.scores.max(axis=1) > 0.9))
     image = data.X_test[confident[0]].reshape(data.image_shape)
     at = open_app(monkeypatch, artifact_dir, "app_pages/draw.py")
-    assert any("Nothing drawn yet" in i.value for i in at.info)
+    assert any('role="note"' in block.value and "Nothing drawn yet" in block.value for block in at.html)
     at.segmented_control(key="draw_source").set_value("upload").run()
+    assert any("Nothing drawn yet" in i.value for i in at.info)
     at.file_uploader(key="draw_upload").set_value(("digit.png", _png(image), "image/png")).run()
     assert_clean(at)
     table = next(block.value for block in at.html if "data-model" in block.value)
@@ -372,7 +373,7 @@ def test_a_drawing_gets_every_models_answer_and_undoing_it_clears_them(monkeypat
     assert answers["rf"] == str(pred.y_true[confident[1]])
     at.session_state[DRAW + "draw_canvas"] = None
     at.run()
-    assert any("Nothing drawn yet" in i.value for i in at.info)
+    assert any("Nothing drawn yet" in block.value for block in at.html)
     assert not any("data-model" in block.value for block in at.html)
 
 
@@ -381,8 +382,9 @@ def test_a_damaged_drawing_says_to_draw_again(monkeypatch, artifact_dir):
     at.session_state[DRAW + "draw_canvas"] = "data:image/png;base64,bm90IGEgcG5n"
     at.run()
     assert_clean(at)
-    assert len(at.error) == 1
-    message = at.error[0].value
+    alerts = [block.value for block in at.html if 'role="alert"' in block.value]
+    assert len(alerts) == 1
+    message = re.sub(r"<[^>]+>", "", alerts[0])
     assert message.startswith("The drawing arrived damaged") and message.endswith("draw the digit again.")
     assert not any("data-model" in block.value for block in at.html)
 

@@ -119,6 +119,8 @@ def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_
 
 
 def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
+    page.context.add_init_script(INIT_JS)
+    tap = Tap(page)
     open_page(page, "/draw", "Draw")
     page.get_by_text("Nothing drawn yet").wait_for()
     canvas = page.locator(".st-key-draw_canvas canvas.dl-ink").first
@@ -126,13 +128,14 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     box = canvas.bounding_box()
     seven = [(0.28, 0.2), (0.72, 0.2), (0.62, 0.4), (0.52, 0.62), (0.45, 0.85)]
     points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in seven]
+    before = page.evaluate("window.__probe.frames.length")
     page.mouse.move(*points[0])
     page.mouse.down()
     for x, y in points[1:]:
         page.mouse.move(x, y, steps=8)
     page.mouse.up()
     page.get_by_text("what the models see").wait_for()
-    verdict = page.locator('.st-key-draw_answers [role="status"]')
+    verdict = page.locator('.st-key-draw_canvas [role="status"]')
     verdict.first.wait_for()
     page.wait_for_function(IDLE)
     assert page.get_by_text("Nothing drawn yet").count() == 0
@@ -140,8 +143,12 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     assert re.search(r"models say 7\b|disagree: 7 \(", verdict.inner_text()), verdict.inner_text()
     assert_no_exception(page)
 
+    before = page.evaluate("window.__probe.frames.length")
     page.get_by_role("button", name="Clear", exact=True).click()
     page.get_by_text("Nothing drawn yet").wait_for()
+    while tap.finished_after(before) is None:
+        page.wait_for_timeout(20)
+    assert tap.kinds[before:].count("delta") == 2, "a drawing's rerun sends the fragment and its one element"
     assert page.get_by_text("what the models see").count() == 0
     assert_no_exception(page)
 

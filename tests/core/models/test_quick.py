@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.decomposition import PCA
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from core.data.features import GradientHistogram, VirtualSVClassifier
 from core.data.preprocess import Deskew, PixelScaler
+from core.models import quick
 from core.models.quick import quick_scorer
 from core.models.training import model_scores
 
@@ -32,12 +35,15 @@ MODELS = {
     "virtual_svc_hog": lambda: make_pipeline(Deskew(), VirtualSVClassifier(
         estimator=make_pipeline(GradientHistogram(), SVC(C=5.0, gamma=1.5)))),
     "logreg": lambda: make_pipeline(PixelScaler(), LogisticRegression(max_iter=200)),
+    "knn": lambda: make_pipeline(PixelScaler(), PCA(n_components=40, random_state=0),
+                                 KNeighborsClassifier(n_neighbors=4, weights="distance", algorithm="kd_tree")),
+    "knn_uniform": lambda: make_pipeline(PixelScaler(), KNeighborsClassifier(n_neighbors=5)),
 }
 
 
 #: Models whose quick path reproduces them to float32 on any data (a linear one-vs-rest model's decision
 #: values in the thousands can differ by more than the check's tolerance, and logistic regression has none).
-ALWAYS_QUICK = {"rf", "extra_trees", "sgd_ovo", "svc", "virtual_svc_hog"}
+ALWAYS_QUICK = {"rf", "extra_trees", "sgd_ovo", "svc", "virtual_svc_hog", "knn", "knn_uniform"}
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +84,36 @@ def test_a_model_the_quick_path_cannot_reproduce_is_asked_itself(mnist_small):
     mean_of_trees = np.mean([t.predict_proba(PixelScaler().fit_transform(row)) for t in model[-1].estimators_], axis=0)
     assert not np.allclose(expected, mean_of_trees, atol=1e-3)
 
+
+
+def test_a_k_nn_query_whose_neighbours_tie_beyond_the_candidates_is_left_to_the_model(mnist_small):
+    """Forty copies of one training image are all at the k-th distance: the quick query cannot tell which of
+    them the model's own query keeps, so it asks the model, and the scores stay the model's."""
+    X, y = mnist_small.X_train[:1000].astype(np.float64), mnist_small.y_train[:1000]
+    copies = np.repeat(X[:1], 40, axis=0)
+    labels = np.r_[y, np.resize(np.unique(y), 40)]
+    model = KNeighborsClassifier(n_neighbors=3).fit(np.vstack([X, copies]), labels)
+    score = quick_scorer(model, n_classes=10, check=mnist_small.X_test[:8])
+    assert not isinstance(score, partial)
+    asked = []
+    own = model.predict_proba
+    model.predict_proba = lambda rows: asked.append(len(rows)) or own(rows)
+    other = mnist_small.X_test[8:9]
+    assert np.array_equal(score(other)[0], model_scores(model, other, n_classes=10)[0]) and asked == [1]
+    row = X[:1] + 1.0
+    expected, _ = model_scores(model, row, n_classes=10)
+    assert np.array_equal(score(row)[0], expected) and asked == [1, 1, 1], "the tie went to the model"
+
+
+def test_models_sharing_a_stateless_transform_compute_it_once_per_input(mnist_small, fitted, monkeypatch):
+    scorers = [quick_scorer(fitted[name], n_classes=10, check=mnist_small.X_test[:8]) for name in ("rf", "svc", "knn")]
+    quick._SHARED.__dict__.clear()
+    calls = []
+    original = PixelScaler.transform
+    monkeypatch.setattr(PixelScaler, "transform", lambda self, X: calls.append(len(X)) or original(self, X))
+    first, second = mnist_small.X_test[30:31], mnist_small.X_test[31:32]
+    answers = [score(first)[0] for score in scorers]
+    assert calls == [1], "three models scaled the same row once"
+    assert [score(second)[0].argmax() for score in scorers] and calls == [1, 1]
+    for name, got in zip(("rf", "svc", "knn"), answers):
+        np.testing.assert_allclose(got, model_scores(fitted[name], first, n_classes=10)[0], rtol=1e-5, atol=1e-6)
