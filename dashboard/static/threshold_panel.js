@@ -10,7 +10,8 @@ const VIEWS = (globalThis.__digitLensThresholds = globalThis.__digitLensThreshol
 const GAP_MS = 150;
 
 const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const count = (n) => n.toLocaleString("en-US");
+// Thousands with commas, as toLocaleString("en-US") writes them, without Intl's cost on every step.
+const count = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 
 function build(parentElement, view, text, charts, last) {
   const root = document.createElement("div");
@@ -30,54 +31,73 @@ function build(parentElement, view, text, charts, last) {
     `<h4>${esc(text.fpTitle)}</h4><div class="dl-tiles" data-g="fp"></div>` +
     `<h4>${esc(text.fnTitle)}</h4><div class="dl-tiles" data-g="fn"></div>`;
   root.view = view;
+  const svgs = root.querySelectorAll(".dl-charts svg");
+  root.refs = {
+    input: root.querySelector("input"), output: root.querySelector("output"),
+    detail: root.querySelector(".dl-detail"), rule: svgs[0].querySelector('[data-role="rule"]'),
+    prPoint: svgs[1].querySelector('[data-role="point"]'), rocPoint: svgs[2].querySelector('[data-role="point"]'),
+    fp: root.querySelector('[data-g="fp"]'), fn: root.querySelector('[data-g="fn"]'),
+    metrics: Object.fromEntries([...root.querySelectorAll("[data-m]")].map((e) => [e.dataset.m, e])),
+  };
   // Streamlit keeps the component's <style> in parentElement: swap the panel only.
   parentElement.querySelector("div.dl-thr")?.remove();
   parentElement.appendChild(root);
   return root;
 }
 
+// A gallery's tiles for rows, kept per row: a step rebuilds only the tiles whose row or image changed,
+// so a move of one position (the nearest mistakes shift by a row or two) parses and decodes little.
 function tiles(holder, rows, images) {
   if (!rows.length) {
-    holder.innerHTML = "<p>None.</p>";
+    if (holder.dataset.rows !== "") holder.innerHTML = "<p>None.</p>";
+    holder.dataset.rows = "";
     return;
   }
-  holder.innerHTML = rows
-    .map((row) => {
-      const image = images[row];
-      const picture = image
-        ? `<img src="${image[0]}" width="84" height="84" alt="test image ${row}">`
-        : `<div style="width:84px;height:84px;background:#eee" aria-label="test image ${row}, loading"></div>`;
-      return `<figure data-index="${row}" tabindex="0" role="button">${picture}` +
-        `<figcaption>${image ? image[1] : `#${row}`}</figcaption></figure>`;
-    })
-    .join("");
+  const held = new Map([...holder.querySelectorAll("figure")].map((figure) => [figure.dataset.index, figure]));
+  const figures = rows.map((row) => {
+    const image = images[row];
+    const kept = held.get(String(row));
+    if (kept && kept.dataset.loaded === String(Boolean(image))) return kept;
+    const figure = document.createElement("figure");
+    figure.dataset.index = row;
+    figure.dataset.loaded = String(Boolean(image));
+    figure.tabIndex = 0;
+    figure.setAttribute("role", "button");
+    figure.innerHTML = (image
+      ? `<img src="${image[0]}" width="84" height="84" alt="test image ${row}">`
+      : `<div style="width:84px;height:84px;background:#eee" aria-label="test image ${row}, loading"></div>`) +
+      `<figcaption>${image ? image[1] : `#${row}`}</figcaption>`;
+    return figure;
+  });
+  const key = rows.join(",");
+  if (holder.dataset.rows === key && figures.every((figure, i) => holder.children[i] === figure)) return;
+  holder.replaceChildren(...figures);
+  holder.dataset.rows = key;
 }
 
 function render(root, cache, at) {
   const { table, text, images } = cache;
-  const set = (name, value) => { root.querySelector(`[data-m="${name}"]`).textContent = value; };
-  root.querySelector("input").value = at;
-  root.querySelector("output").textContent = table.value[at].toFixed(3);
+  const refs = root.refs;
+  const set = (name, value) => { refs.metrics[name].textContent = value; };
+  refs.input.value = at;
+  refs.output.textContent = table.value[at].toFixed(3);
   let detail = `Threshold: probability of '${text.positive}' ≥ ${table.threshold[at].toFixed(4)}.${text.detail}`;
   if (table.decision && table.decision[at] !== null) detail += ` The image nearest the threshold has decision value ${table.decision[at].toFixed(3)}.`;
-  root.querySelector(".dl-detail").textContent = detail;
+  refs.detail.textContent = detail;
   set("precision", table.precision[at].toFixed(3));
   set("recall", table.recall[at].toFixed(3));
   set("f1", table.f1[at].toFixed(3));
   set("fpr", table.fpr[at].toFixed(4));
   set("called", count(table.tp[at] + table.fp[at]));
   for (const name of ["tp", "fn", "fp", "tn"]) set(name, count(table[name][at]));
-  const svgs = root.querySelectorAll(".dl-charts svg");
-  const rule = svgs[0].querySelector('[data-role="rule"]');
-  rule.setAttribute("x1", table.rule[at]);
-  rule.setAttribute("x2", table.rule[at]);
-  for (const [chart, x, y] of [[svgs[1], "prX", "prY"], [svgs[2], "rocX", "rocY"]]) {
-    const point = chart.querySelector('[data-role="point"]');
+  refs.rule.setAttribute("x1", table.rule[at]);
+  refs.rule.setAttribute("x2", table.rule[at]);
+  for (const [point, x, y] of [[refs.prPoint, "prX", "prY"], [refs.rocPoint, "rocX", "rocY"]]) {
     point.setAttribute("cx", table[x][at]);
     point.setAttribute("cy", table[y][at]);
   }
-  tiles(root.querySelector('[data-g="fp"]'), table.falsePos[at], images);
-  tiles(root.querySelector('[data-g="fn"]'), table.falseNeg[at], images);
+  tiles(refs.fp, table.falsePos[at], images);
+  tiles(refs.fn, table.falseNeg[at], images);
   root.position = cache.position = at;
   root.dataset.position = at;
 }
