@@ -17,20 +17,12 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from dashboard import components, sent
+from dashboard import clickable, components, sent
 
-_CSS = """
+_CSS = clickable.CSS + """
 .dl-cells { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; align-items: start; }
-.dl-cells [data-index], .dl-cells [data-cell] { cursor: pointer; border-radius: 4px; }
-.dl-cells [data-index]:hover, .dl-cells [data-index]:focus-visible, .dl-cells [data-cell]:hover,
-.dl-cells [data-cell]:focus-visible { outline: 2px solid var(--st-primary-color); }
 .dl-cells td[aria-pressed="true"] { outline: 2px solid #333; }
 .dl-cells .dl-cell[aria-busy="true"] { opacity: 0.5; }
-.dl-pager { display: flex; align-items: center; gap: 8px; margin: 0.25rem 0 0.5rem; font-size: 0.875rem; }
-.dl-pager button { font: inherit; min-width: 2rem; padding: 2px 8px; border: 1px solid #ccc; border-radius: 6px;
-  background: #fff; cursor: pointer; }
-.dl-pager button:disabled { cursor: default; opacity: 0.4; }
-.dl-pager button:not(:disabled):hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
 """
 _COMPONENT = components.define("digit_lens_cells", script="cell_panel.js", css=_CSS)
 #: Session-state key of what this session has sent: ``{view: {"cell:page", ...}, MATRICES: {matrix key, ...}}``.

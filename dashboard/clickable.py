@@ -21,7 +21,9 @@ import streamlit as st
 
 from dashboard import components
 
-_CSS = """
+#: The style of clickable marks and of the pager (shared with the Errors matrix panel; each component's style
+#: lives in its own shadow root).
+CSS = """
 [data-index], [data-cell] { cursor: pointer; border-radius: 4px; }
 [data-index]:hover, [data-index]:focus-visible, [data-cell]:hover, [data-cell]:focus-visible {
   outline: 2px solid var(--st-primary-color); }
@@ -31,7 +33,7 @@ _CSS = """
 .dl-pager button:disabled { cursor: default; opacity: 0.4; }
 .dl-pager button:not(:disabled):hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
 """
-_COMPONENT = components.define("digit_lens_clickable", script="clickable.js", css=_CSS)
+_COMPONENT = components.define("digit_lens_clickable", script="clickable.js", css=CSS)
 
 
 def clicked(html: str, *, key: str, on_click: Callable[[int], None] | None = None,
