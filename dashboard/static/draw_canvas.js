@@ -43,6 +43,25 @@ function paint(canvas, strokes, width) {
   }
 }
 
+// The drawing as a PNG data URL: the box around the ink with MARGIN black pixels each side when that box
+// stays inside the canvas (Python reads the background from the picture's border, black either way, so
+// the digit it makes is the same; the PNG to decode is a third of the canvas), else the whole canvas.
+const MARGIN = 4;
+
+function picture(canvas, strokes, width) {
+  const xs = strokes.flatMap((points) => points.filter((_, i) => i % 2 === 0));
+  const ys = strokes.flatMap((points) => points.filter((_, i) => i % 2 === 1));
+  const reach = Math.ceil(width / 2) + MARGIN;
+  const left = Math.min(...xs) - reach, top = Math.min(...ys) - reach;
+  const right = Math.max(...xs) + reach, bottom = Math.max(...ys) + reach;
+  if (left < 0 || top < 0 || right >= canvas.width || bottom >= canvas.height) return canvas.toDataURL("image/png");
+  const box = document.createElement("canvas");
+  box.width = right - left + 1;
+  box.height = bottom - top + 1;
+  box.getContext("2d").putImageData(canvas.getContext("2d").getImageData(left, top, box.width, box.height), 0, 0);
+  return box.toDataURL("image/png");
+}
+
 function listen(root) {
   const canvas = root.querySelector("canvas.dl-ink");
   const state = root.state;
@@ -53,7 +72,7 @@ function listen(root) {
   };
   const send = (root.send = () => {
     const strokes = STROKES[state.key];
-    state.setState("image", strokes.length ? canvas.toDataURL("image/png") : null);
+    state.setState("image", strokes.length ? picture(canvas, strokes, state.width) : null);
   });
   canvas.onpointerdown = (event) => {
     canvas.setPointerCapture(event.pointerId);

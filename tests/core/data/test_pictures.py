@@ -214,6 +214,18 @@ def test_a_drawing_sent_as_a_png_data_url_round_trips_to_its_digit(mnist_small, 
     assert (knn.predict(np.stack(rows).reshape(len(rows), -1)) == y).mean() >= 0.9
 
 
+def test_the_ink_box_the_canvas_sends_gives_the_digit_of_the_whole_canvas(mnist_small):
+    """The canvas sends the box around the ink with 4 black pixels each side when it stays inside the canvas
+    (dashboard/static/draw_canvas.js): the digit must be the one the whole canvas makes, to the pixel."""
+    for image in mnist_small.X_test[:60]:
+        canvas = white_rgba(np.pad(upscaled(image.reshape(28, 28), factor=8), 28))
+        rows, cols = np.nonzero(canvas[:, :, 0])
+        box = canvas[rows.min() - 4:rows.max() + 5, cols.min() - 4:cols.max() + 5]
+        sent = drawing_to_rgba(data_url(png_bytes(box)))
+        assert sent.shape[0] * sent.shape[1] < canvas.shape[0] * canvas.shape[1]
+        np.testing.assert_array_equal(canvas_to_mnist(sent), canvas_to_mnist(canvas))
+
+
 def test_drawing_to_rgba_keeps_every_pixel():
     rng = np.random.default_rng(0)
     rgba = rng.integers(0, 256, size=(30, 20, 4), dtype=np.uint8)
