@@ -182,13 +182,18 @@ class Tab:
                 raise TimeoutError("no script_finished frame within the time limit")
             await self.page.wait_for_timeout(5)
         await self.page.wait_for_function(DRAWN_JS, arg=QUIET_MS, polling=50, timeout=TIMEOUT_MS)
-        probe = await self.page.evaluate("window.__probe")
-        frames = probe["frames"]
-        inputs = [t for _, t in probe["inputs"] if t >= mark]
+        probe = await self.since(start, mark)
+        inputs = [t for _, t in probe["inputs"]]
         t0 = 0.0 if cold else (max(inputs) if inputs else mark)
-        last = frames[end][0]
+        last = probe["frames"][end - start][0]
         return Sample(frame_ms=last - t0, drawn_ms=max(last, probe["lastMutation"]) - t0,
-                      nbytes=sum(size for _, size in frames[start:]))
+                      nbytes=sum(size for _, size in probe["frames"]))
+
+    async def since(self, start: int, mark: float) -> dict:
+        """What the probe recorded from frame ``start`` and page time ``mark`` on (``frames[0]`` is frame
+        ``start``), with ``window.__changed``/``__painted``: only that travels, so measuring ten tabs does not
+        serialise every tab's whole history on every step."""
+        return await self.page.evaluate(SINCE_JS, [start, mark])
 
     async def goto(self, path: str) -> Sample:
         """Open ``path`` in this tab; timed from navigation start."""
@@ -210,6 +215,16 @@ async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
     slider = tab.page.locator(SLIDER).first
     await slider.focus()
     return await tab.measure(lambda: slider.press(key))
+
+
+#: The probe's frames from index ``start`` and inputs from page time ``mark`` on, with the watched change and
+#: paint times (see :meth:`Tab.since`).
+SINCE_JS = """
+([start, mark]) => ({frames: window.__probe.frames.slice(start),
+                     inputs: window.__probe.inputs.filter(([, t]) => t >= mark),
+                     lastMutation: window.__probe.lastMutation,
+                     changed: window.__changed ?? null, painted: window.__painted ?? null})
+"""
 
 
 #: Before a panel step: note when the panel's DOM next changes (``window.__changed``) and the first paint
@@ -247,16 +262,15 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
                          "if (e.dataset.asked === undefined) { clearInterval(t); done(); } }, 5); })")
     asked = await panel.evaluate("(e) => e.sentAt ?? null") != sent_before
     await tab.settle()
-    probe = await tab.page.evaluate("window.__probe")
-    changed, painted = await tab.page.evaluate("[window.__changed, window.__painted]")
-    t0 = max(t for _, t in probe["inputs"] if t >= mark)
-    nbytes = sum(size for _, size in probe["frames"][start:])
-    step = Sample(changed - t0, painted - t0, nbytes)
+    probe = await tab.since(start, mark)
+    t0 = max(t for _, t in probe["inputs"])
+    nbytes = sum(size for _, size in probe["frames"])
+    step = Sample(probe["changed"] - t0, probe["painted"] - t0, nbytes)
     end = tab.tap.finished_after(start)
     if not asked or end is None:
         return step, None
     sent_at = await panel.evaluate("(e) => e.sentAt")
-    last = probe["frames"][end][0] - sent_at
+    last = probe["frames"][end - start][0] - sent_at
     return step, Sample(last, last, nbytes)
 
 
@@ -309,12 +323,11 @@ async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> tup
             raise TimeoutError("no script_finished frame within the time limit")
         await tab.page.wait_for_timeout(5)
     await tab.settle()
-    probe = await tab.page.evaluate("window.__probe")
-    changed, painted = await tab.page.evaluate("[window.__changed, window.__painted]")
-    t0 = max(t for _, t in probe["inputs"] if t >= mark)
-    nbytes = sum(size for _, size in probe["frames"][start:])
-    last = probe["frames"][end][0] - t0
-    return Sample(changed - t0, painted - t0, nbytes), Sample(last, last, nbytes), held
+    probe = await tab.since(start, mark)
+    t0 = max(t for _, t in probe["inputs"])
+    nbytes = sum(size for _, size in probe["frames"])
+    last = probe["frames"][end - start][0] - t0
+    return Sample(probe["changed"] - t0, probe["painted"] - t0, nbytes), Sample(last, last, nbytes), held
 
 
 async def switch_model(tab: Tab, title: str) -> Sample:

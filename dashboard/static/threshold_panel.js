@@ -127,11 +127,29 @@ function ask(root) {
   else send();
 }
 
+// The keys of a range input and the positions they move it by (Chromium's: a tenth of the range for
+// PageUp/PageDown), handled in the keydown itself: the input event of the browser's own handling comes
+// in a later task, which under load waited for other work (p95 4.6 ms with ten tabs on two cores).
+function keyMove(key, at, last) {
+  const big = Math.max(1, Math.round(last / 10));
+  const moves = { ArrowRight: 1, ArrowUp: 1, ArrowLeft: -1, ArrowDown: -1, PageUp: big, PageDown: -big };
+  if (key === "Home") return 0;
+  if (key === "End") return last;
+  return key in moves ? Math.min(last, Math.max(0, at + moves[key])) : null;
+}
+
 function listen(root) {
   const slider = root.querySelector("input");
-  slider.oninput = () => {
-    render(root, VIEWS[root.view], Number(slider.value));
+  const move = (at) => {
+    render(root, VIEWS[root.view], at);
     ask(root);
+  };
+  slider.oninput = () => move(Number(slider.value));
+  slider.onkeydown = (event) => {
+    const at = keyMove(event.key, root.position, Number(slider.max));
+    if (at === null || event.altKey || event.ctrlKey || event.metaKey) return;
+    event.preventDefault();
+    if (at !== root.position) move(at);
   };
   const pick = (event) => {
     const tile = event.target.closest("[data-index]");
