@@ -117,6 +117,12 @@ def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_
     assert 0 < sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])")) <= HELD_CELL_BUDGET
     assert_no_exception(page)
 
+    first = panel.locator(".dl-cell figure").first
+    row = first.get_attribute("data-index")
+    first.click()
+    page.get_by_role("dialog").get_by_text(f"Test image #{row}", exact=False).first.wait_for()
+    assert_no_exception(page)
+
 
 def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     page.context.add_init_script(INIT_JS)
