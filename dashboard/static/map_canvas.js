@@ -217,21 +217,32 @@ export default function (component) {
     setTriggerValue("missing", true);
     return;
   }
+  // A rerun that only moved the region (a lasso, a page of its gallery) redraws the overlay alone: setting a
+  // canvas's size clears it, and the 10,000 dots took the main thread while the rerun's other frames waited.
+  const look = JSON.stringify([data.key, data.layer, data.palette]);
+  const side = Math.max(240, Math.min(data.side, parentElement.clientWidth || data.side));
+  const resized = state.side !== side;
+  const dots = fresh || resized || state.look !== look;
   state.coords = CACHE[data.key];
   [state.colours, state.sizes] = CACHE[data.layer];
   state.palette = data.palette;
   state.region = data.region;
-  const side = Math.max(240, Math.min(data.side, parentElement.clientWidth || data.side));
-  root.querySelectorAll("canvas").forEach((canvas) => {
-    canvas.width = side;
-    canvas.height = side;
-  });
+  state.look = look;
+  if (resized) {
+    root.querySelectorAll("canvas").forEach((canvas) => {
+      canvas.width = side;
+      canvas.height = side;
+    });
+  }
   const pad = 8;
   state.home = { k: (side - 2 * pad) / GRID, ox: pad, oy: side - pad };
-  if (fresh || !state.view || state.side !== side) state.view = state.home;
+  if (fresh || !state.view || resized) state.view = state.home;
   state.side = side;
-  legend(root, data.legend);
+  const entries = JSON.stringify(data.legend);
+  if (state.legend !== entries) legend(root, data.legend);
+  state.legend = entries;
   state.setTrigger = setTriggerValue;
   if (fresh) listen(root);
-  redraw(root);
+  if (dots) redraw(root);
+  else drawOverlay(root);
 }

@@ -214,6 +214,34 @@ def test_the_threshold_panel_steps_in_the_tab_and_fetches_only_the_images_it_lac
     assert_no_exception(page)
 
 
+def test_the_map_redraws_its_dots_for_another_colouring_and_keeps_them_through_a_lasso(page):
+    open_page(page, "/explore?model=rf", "Explore")
+    dots = page.locator(".st-key-explore_map canvas.dl-points")
+    dots.wait_for()
+    picture = "(canvas) => canvas.toDataURL()"
+    outcome = dots.evaluate(picture)
+    page.locator(".st-key-explore_colour_pick").get_by_role("radio", name="true digit", exact=True).click()
+    page.wait_for_url("**colour=true**")
+    page.wait_for_function(IDLE)
+    page.wait_for_function("([canvas, before]) => canvas.toDataURL() !== before", arg=[dots.element_handle(), outcome])
+    coloured = dots.evaluate(picture)
+    area = page.locator(".st-key-explore_map canvas.dl-overlay")
+    box = area.bounding_box()
+    corners = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.7), (0.2, 0.7), (0.2, 0.2)]
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    page.wait_for_url("**region=**")
+    page.locator(".st-key-explore_gallery img").first.wait_for()
+    page.wait_for_function(IDLE)
+    assert dots.evaluate(picture) == coloured, "a selection keeps the dots as they were drawn"
+    assert area.evaluate("(c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v > 0)")
+    assert_no_exception(page)
+
+
 #: What a map selection may cost the tab on the wire: the summary and a gallery page (the coordinates travelled
 #: with the page and are not sent again).
 SELECTION_BUDGET = 40 * 1024
