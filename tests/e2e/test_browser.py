@@ -229,16 +229,26 @@ def test_the_map_redraws_its_dots_for_another_colouring_and_keeps_them_through_a
     box = area.bounding_box()
     corners = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.7), (0.2, 0.7), (0.2, 0.2)]
     points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(x, y, steps=6)
-    page.mouse.up()
-    page.wait_for_url("**region=**")
-    page.locator(".st-key-explore_gallery img").first.wait_for()
-    page.wait_for_function(IDLE)
+
+    def lasso():
+        page.mouse.move(*points[0])
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(x, y, steps=6)
+        page.mouse.up()
+        page.wait_for_url("**region=**")
+        page.locator(".st-key-explore_gallery img").first.wait_for()
+        page.wait_for_function(IDLE)
+
+    lasso()
     assert dots.evaluate(picture) == coloured, "a selection keeps the dots as they were drawn"
     assert area.evaluate("(c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v > 0)")
+    region = parse_qs(urlparse(page.url).query)["region"][0]
+    page.get_by_role("button", name="Clear the selection").click()
+    page.get_by_text("Draw a lasso or a box on the map").wait_for()
+    assert "region=" not in page.url
+    lasso()
+    assert parse_qs(urlparse(page.url).query)["region"][0] == region, "the same lasso drawn again selects again"
     assert_no_exception(page)
 
 
