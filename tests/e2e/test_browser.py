@@ -214,6 +214,21 @@ def test_the_threshold_panel_steps_in_the_tab_and_fetches_only_the_images_it_lac
     assert_no_exception(page)
 
 
+def _lasso(page) -> None:
+    """Draw a lasso round the middle-left of the Explore map and wait until its images are shown."""
+    box = page.locator(".st-key-explore_map canvas.dl-overlay").bounding_box()
+    corners = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.7), (0.2, 0.7), (0.2, 0.2)]
+    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
+    page.mouse.move(*points[0])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(x, y, steps=6)
+    page.mouse.up()
+    page.wait_for_url("**region=**")
+    page.locator(".st-key-explore_gallery img").first.wait_for()
+    page.wait_for_function(IDLE)
+
+
 def test_the_map_redraws_its_dots_for_another_colouring_and_keeps_them_through_a_lasso(page):
     open_page(page, "/explore?model=rf", "Explore")
     dots = page.locator(".st-key-explore_map canvas.dl-points")
@@ -226,28 +241,14 @@ def test_the_map_redraws_its_dots_for_another_colouring_and_keeps_them_through_a
     page.wait_for_function("([canvas, before]) => canvas.toDataURL() !== before", arg=[dots.element_handle(), outcome])
     coloured = dots.evaluate(picture)
     area = page.locator(".st-key-explore_map canvas.dl-overlay")
-    box = area.bounding_box()
-    corners = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.7), (0.2, 0.7), (0.2, 0.2)]
-    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
-
-    def lasso():
-        page.mouse.move(*points[0])
-        page.mouse.down()
-        for x, y in points[1:]:
-            page.mouse.move(x, y, steps=6)
-        page.mouse.up()
-        page.wait_for_url("**region=**")
-        page.locator(".st-key-explore_gallery img").first.wait_for()
-        page.wait_for_function(IDLE)
-
-    lasso()
+    _lasso(page)
     assert dots.evaluate(picture) == coloured, "a selection keeps the dots as they were drawn"
     assert area.evaluate("(c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v > 0)")
     region = parse_qs(urlparse(page.url).query)["region"][0]
     page.get_by_role("button", name="Clear the selection").click()
     page.get_by_text("Draw a lasso or a box on the map").wait_for()
     assert "region=" not in page.url
-    lasso()
+    _lasso(page)
     assert parse_qs(urlparse(page.url).query)["region"][0] == region, "the same lasso drawn again selects again"
     assert_no_exception(page)
 
@@ -260,21 +261,11 @@ SELECTION_BUDGET = 40 * 1024
 def test_a_lasso_on_the_map_shows_the_images_inside_it_and_opens_one_images_story(page, e2e_artifacts):
     page.context.add_init_script(INIT_JS)
     open_page(page, "/explore?model=rf", "Explore")
-    area = page.locator(".st-key-explore_map canvas.dl-overlay")
-    area.wait_for()
-    box = area.bounding_box()
-    corners = [(0.2, 0.2), (0.6, 0.2), (0.6, 0.7), (0.2, 0.7), (0.2, 0.2)]
-    points = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in corners]
+    page.locator(".st-key-explore_map canvas.dl-overlay").wait_for()
     before = page.evaluate("window.__probe.frames.length")
-    page.mouse.move(*points[0])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(x, y, steps=6)
-    page.mouse.up()
-    page.wait_for_url("**region=l**")
+    _lasso(page)
+    assert "region=l" in page.url
     gallery = page.locator(".st-key-explore_gallery")
-    gallery.locator("img").first.wait_for()
-    page.wait_for_function(IDLE)
     assert sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])")) <= SELECTION_BUDGET
 
     region = mapping.parse_region(parse_qs(urlparse(page.url).query)["region"][0])
