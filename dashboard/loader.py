@@ -282,18 +282,16 @@ def _confusions(fingerprint: str, name: str, _pred: Predictions) -> tuple[np.nda
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _confusion_table(fingerprint: str, name: str, normalise: bool, show_diagonal: bool,
-                     selected: tuple[int, int] | None, _pred: Predictions) -> str:
+def _confusion_table(fingerprint: str, name: str, normalise: bool, show_diagonal: bool, _pred: Predictions) -> str:
     counts, shares = _confusions(fingerprint, name, _pred)
     return matrix.confusion_html(shares if normalise else counts, counts, class_names=_pred.class_names,
-                                 show_diagonal=show_diagonal, selected=selected)
+                                 show_diagonal=show_diagonal)
 
 
-def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool,
-                    selected: tuple[int, int] | None) -> str:
-    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.matrix.confusion_html`),
-    with ``selected`` (true, predicted) outlined."""
-    return _confusion_table(loaded.fingerprint, name, normalise, show_diagonal, selected, loaded.predictions[name])
+def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool) -> str:
+    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.matrix.confusion_html`); the
+    Errors matrix panel marks the selected cell in the browser."""
+    return _confusion_table(loaded.fingerprint, name, normalise, show_diagonal, loaded.predictions[name])
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -61,8 +61,7 @@ def shade(value: float, top: float) -> str:
     return f"background:rgb({r},{g},{b}){';color:#fff' if level > 0.7 else ''}"
 
 
-def confusion_html(shown: np.ndarray, counts: np.ndarray, *, class_names, show_diagonal: bool,
-                   selected: tuple[int, int] | None) -> str:
+def confusion_html(shown: np.ndarray, counts: np.ndarray, *, class_names, show_diagonal: bool) -> str:
     """The confusion matrix ``shown`` (counts or row shares) as a clickable table; ``counts`` for the titles.
 
     When ``show_diagonal`` is false the diagonal is greyed and left out of the colour scale, so the
@@ -80,4 +79,4 @@ def confusion_html(shown: np.ndarray, counts: np.ndarray, *, class_names, show_d
                for p in range(n)] for t in range(n)]
     titles = [[f"true {names[t]} → predicted {names[p]}: {int(counts[t, p]):,} images" for p in range(n)]
               for t in range(n)]
-    return table_html(text, styles, titles, class_names=names, selected=selected, corner="true ↓ pred. →")
+    return table_html(text, styles, titles, class_names=names, selected=None, corner="true ↓ pred. →")

@@ -145,8 +145,7 @@ def matrix_and_cell() -> None:
     pages = {key: ahead.get(key) or _cell_html(cell, page) for key in cell_panel.unsent(view, keys + list(ahead))}
     matrix_html = None
     if cell_panel.matrix_unsent(matrix_key):
-        matrix_html = (loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal,
-                                              selected=None)
+        matrix_html = (loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal)
                        + '<p style="font-size:0.875rem;color:#777">Rows are the true digit, columns the prediction. '
                          'Click a cell to see its images.</p>')
     picked = cell_panel.show(key=MATRIX_KEY, view=view, matrix_key=matrix_key, matrix=matrix_html, pages=pages,
