@@ -103,10 +103,9 @@ def _cell_rows(cell: tuple[int, int]):
                                    predicted=cell[1])
 
 
-def _cell_html(cell: tuple[int, int], page: int) -> str:
-    """The right half of the matrix view: cell ``cell``'s heading and its gallery page ``page``."""
+def _cell_html(cell: tuple[int, int], rows, page: int) -> str:
+    """The right half of the matrix view: cell ``cell``'s heading and page ``page`` of its ``rows``."""
     true, predicted = cell
-    rows = _cell_rows(cell)
     kind = "correct" if true == predicted else "mistakes"
     heading = (f'<h3 style="margin:0 0 0.5rem">True {html.escape(class_names[true])} → predicted '
                f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>')
@@ -118,7 +117,7 @@ def _cell_html(cell: tuple[int, int], page: int) -> str:
 
 
 def _first_page(true: int, predicted: int) -> str:
-    return _cell_html((true, predicted), 1)
+    return _cell_html((true, predicted), _cell_rows((true, predicted)), 1)
 
 
 def _page_key(cell: tuple[int, int]) -> str:
@@ -134,15 +133,16 @@ def matrix_and_cell() -> None:
     cell = _cell()
     view = f"{loaded.fingerprint[:16]}/{model}"
     matrix_key = f"{view}/{'shares' if normalise else 'counts'}/{'diagonal' if show_diagonal else 'mistakes'}"
-    selected = page = None
+    selected = page = rows = None
     keys = []
     if cell is not None:
-        selected = cell[0] * n_classes + cell[1]
-        page = views.paginate(_cell_rows(cell), page=detail.page_number(_page_key(cell)), per_page=PER_PAGE).page
+        selected, rows = cell[0] * n_classes + cell[1], _cell_rows(cell)
+        page = views.paginate(rows, page=detail.page_number(_page_key(cell)), per_page=PER_PAGE).page
         keys.append(cell_panel.page_key(selected, page))
     ahead = (loader.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, render=_first_page)
              if cell_panel.ahead_wanted(MATRIX_KEY, view) else {})
-    pages = {key: ahead.get(key) or _cell_html(cell, page) for key in cell_panel.unsent(view, keys + list(ahead))}
+    pages = {key: ahead.get(key) or _cell_html(cell, rows, page)
+             for key in cell_panel.unsent(view, keys + list(ahead))}
     matrix_html = None
     if cell_panel.matrix_unsent(matrix_key):
         matrix_html = (loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal)
