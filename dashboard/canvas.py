@@ -48,8 +48,7 @@ def drawing(key: str) -> np.ndarray | None:
     core.data.pictures.ImageError
         When what arrived is not the canvas's PNG (the message says to draw again).
     """
-    sent = st.session_state.get(key)
-    image = sent.get("image") if isinstance(sent, Mapping) else None
+    image = _sent_image(key)
     return None if image is None else drawing_to_rgba(image)
 
 
@@ -58,15 +57,15 @@ def show(key: str, *, caption: str = "", beside: str | None = None, size: int = 
     and, to its right, ``beside``: HTML the dashboard built with every outside string escaped (the answer to
     the drawing). One element, so a stroke's rerun sends one element back.
     """
-    data = {"key": key, "size": size, "stroke": STROKE_WIDTH, "drawn": drawing_sent(key), "caption": caption,
-            "beside": beside}
+    data = {"key": key, "size": size, "stroke": STROKE_WIDTH, "drawn": _sent_image(key) is not None,
+            "caption": caption, "beside": beside}
     _COMPONENT(key=key, data=data, default={"image": None}, on_image_change=lambda: None)
 
 
-def drawing_sent(key: str) -> bool:
-    """True when the session holds a drawing of the canvas ``key`` (the canvas resends one it lacks)."""
+def _sent_image(key: str) -> str | None:
+    """The PNG data URL the canvas ``key`` last sent (the canvas resends one the session lacks), or None."""
     sent = st.session_state.get(key)
-    return isinstance(sent, Mapping) and sent.get("image") is not None
+    return sent.get("image") if isinstance(sent, Mapping) else None
 
 
 def drawn_row(key: str, *, image_shape: tuple[int, int]) -> np.ndarray | None:
