@@ -56,7 +56,7 @@ def ahead_wanted(key: str, view: str) -> bool:
 
 def holds_ahead(view: str) -> bool:
     """True once this session has sent ``view``'s pages ahead (see :func:`ahead_wanted`)."""
-    return AHEAD in st.session_state.get(SENT_KEY, {}).get(view, ())
+    return sent.has(SENT_KEY, view, AHEAD)
 
 
 def matrix_unsent(matrix_key: str) -> bool:

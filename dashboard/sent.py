@@ -36,6 +36,11 @@ def holds(record: str, view: str) -> bool:
     return view in st.session_state.get(record, {})
 
 
+def has(record: str, view: str, item: Hashable) -> bool:
+    """True once the record ``record`` has sent ``item`` of ``view``."""
+    return item in st.session_state.get(record, {}).get(view, ())
+
+
 def forget(record: str, view: str, items: Iterable[Hashable] | None = None) -> None:
     """The tab lacks ``items`` of ``view`` (every item of it for None): the next run sends them again."""
     sent = st.session_state.get(record, {})
