@@ -21,8 +21,8 @@ import streamlit as st
 
 from dashboard import components
 
-#: The style of clickable marks and of the pager (shared with the Errors matrix panel; each component's style
-#: lives in its own shadow root).
+#: The style of clickable marks and of the pager (shared with the Errors matrix and Thresholds panels; each
+#: component's style lives in its own shadow root).
 CSS = """
 [data-index], [data-cell] { cursor: pointer; border-radius: 4px; }
 [data-index]:hover, [data-index]:focus-visible, [data-cell]:hover, [data-cell]:focus-visible {

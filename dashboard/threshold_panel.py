@@ -17,9 +17,9 @@ import numpy as np
 import streamlit as st
 
 from core.analysis.operating_points import SliderTable
-from dashboard import components, sent, svg
+from dashboard import clickable, components, sent, svg
 
-_CSS = """
+_CSS = clickable.CSS + """
 .dl-thr label { display: block; font-size: 0.875rem; margin-bottom: 2px; }
 .dl-thr output { font-weight: 600; margin-left: 6px; }
 .dl-thr input[type="range"] { width: 100%; accent-color: var(--st-primary-color); }
@@ -31,8 +31,7 @@ _CSS = """
 .dl-thr .dl-charts svg { width: 100%; height: auto; }
 .dl-thr h4 { font-size: 1rem; margin: 1rem 0 0.5rem; }
 .dl-thr .dl-tiles { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 12px; }
-.dl-thr figure { margin: 0; cursor: pointer; border-radius: 4px; }
-.dl-thr figure:hover, .dl-thr figure:focus-visible { outline: 2px solid var(--st-primary-color); }
+.dl-thr figure { margin: 0; }
 .dl-thr figure img { image-rendering: pixelated; }
 .dl-thr figcaption { font-size: 0.8rem; color: #555; }
 """
