@@ -25,7 +25,7 @@ function mark(root, cell) {
   if (cell !== null) root.querySelector(`td[data-cell="${cell}"]`)?.setAttribute("aria-pressed", "true");
 }
 
-// Show cell's page if the tab holds it (else dim the old one until Python's answer); true if shown.
+// Show cell's page if the tab holds it, else dim the old one until Python's answer.
 function show(root, cell, page) {
   const view = VIEWS[root.view];
   const right = root.querySelector(".dl-cell");
@@ -36,18 +36,16 @@ function show(root, cell, page) {
   const markup = cell === null ? root.hint : view.pages[`${cell}:${page}`];
   if (markup === undefined) {
     right.setAttribute("aria-busy", "true");
-    return false;
+    return;
   }
   right.removeAttribute("aria-busy");
   right.innerHTML = markup;
   if (cell !== null) view.at[cell] = page;
-  return true;
 }
 
 function select(root, cell, page) {
   show(root, cell, page);
   root.stamp = Math.max(Date.now(), (root.stamp ?? 0) + 1);
-  root.sentAt = performance.now();
   root.dataset.asked = `${cell}:${page}`;
   root.setTrigger("select", [cell, page, root.stamp]);
 }

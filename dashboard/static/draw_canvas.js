@@ -1,5 +1,5 @@
 // The drawing canvas: white strokes on black, like MNIST. When a stroke ends (pointer released) the
-// whole canvas goes to Python at once as one PNG data URL (a few KB); there is no debounce.
+// drawing goes to Python at once as one PNG data URL (a few KB, see picture()); there is no debounce.
 // Undo and Clear act here and send the new drawing (or null when it is empty). The strokes are
 // kept per key in the tab, so leaving the page and coming back shows the same drawing; whenever
 // Python's copy disagrees with the canvas (a fresh session, a page revisited), the canvas is sent again.

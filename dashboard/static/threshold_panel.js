@@ -139,7 +139,7 @@ function keyMove(key, at, last) {
 }
 
 function listen(root) {
-  const slider = root.querySelector("input");
+  const slider = root.refs.input;
   const move = (at) => {
     render(root, VIEWS[root.view], at);
     ask(root);
