@@ -176,11 +176,7 @@ class Tab:
             await self.settle()
             start, mark = await self.page.evaluate("[window.__probe.frames.length, performance.now()]")
         await act()
-        deadline = time.monotonic() + TIMEOUT_MS / 1000
-        while (end := self.tap.finished_after(start)) is None:
-            if time.monotonic() > deadline:
-                raise TimeoutError("no script_finished frame within the time limit")
-            await self.page.wait_for_timeout(5)
+        end = await self.finished(start)
         await self.page.wait_for_function(DRAWN_JS, arg=QUIET_MS, polling=50, timeout=TIMEOUT_MS)
         probe = await self.since(start, mark)
         inputs = [t for _, t in probe["inputs"]]
@@ -188,6 +184,15 @@ class Tab:
         last = probe["frames"][end - start][0]
         return Sample(frame_ms=last - t0, drawn_ms=max(last, probe["lastMutation"]) - t0,
                       nbytes=sum(size for _, size in probe["frames"]))
+
+    async def finished(self, start: int) -> int:
+        """Wait for the ``script_finished`` frame at or after frame ``start``; its index."""
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while (end := self.tap.finished_after(start)) is None:
+            if time.monotonic() > deadline:
+                raise TimeoutError("no script_finished frame within the time limit")
+            await self.page.wait_for_timeout(5)
+        return end
 
     async def since(self, start: int, mark: float) -> dict:
         """What the probe recorded from frame ``start`` and page time ``mark`` on (``frames[0]`` is frame
@@ -227,12 +232,16 @@ SINCE_JS = """
 """
 
 
-#: Before a panel step: note when the panel's DOM next changes (``window.__changed``) and the first paint
-#: after that (``window.__painted``).
-WATCH_PAINT_JS = """
-(panel) => {
+#: Before an interaction a panel answers in the tab: note when the panel's DOM next changes
+#: (``window.__changed``) and the first paint after that (``window.__painted``). With ``cell`` (the Errors
+#: matrix panel) only a change that leaves that cell shown with its images counts.
+WATCH_JS = """
+(panel, cell) => {
   window.__changed = window.__painted = null;
+  const shown = () => cell === null
+    || (panel.dataset.cell === String(cell) && !panel.querySelector(".dl-cell").hasAttribute("aria-busy"));
   const observer = new MutationObserver(() => {
+    if (!shown()) return;
     observer.disconnect();
     window.__changed = performance.now();
     requestAnimationFrame(() => { window.__painted = performance.now(); });
@@ -246,15 +255,16 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     """One step of the Thresholds panel's slider, which redraws in the tab without the server.
 
     Returns the step (key press to the panel's DOM change, the counterpart of a rerun's last frame, and
-    to the first paint after it; bytes until Python has answered, if it was asked) and Python's answer when the step asked for gallery images (the panel
-    sending the position to the last frame of that fragment run), else None.
+    to the first paint after it; bytes until Python has answered, if it was asked) and Python's answer
+    when the step asked for gallery images (the panel sending the position to the last frame of that
+    fragment run), else None.
     """
     panel = tab.page.locator(".dl-thr")
     slider = panel.locator("input[type=range]")
     await tab.settle()
     await slider.focus()
     start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
-    await panel.evaluate(WATCH_PAINT_JS)
+    await panel.evaluate(WATCH_JS, None)
     sent_before = await panel.evaluate("(e) => e.sentAt ?? null")
     await slider.press(key)
     await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
@@ -272,23 +282,6 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     sent_at = await panel.evaluate("(e) => e.sentAt")
     last = probe["frames"][end - start][0] - sent_at
     return step, Sample(last, last, nbytes)
-
-
-#: Before a matrix-panel click: note when the panel shows ``cell`` with its images (``window.__changed``) and the
-#: first paint after that (``window.__painted``).
-WATCH_CELL_JS = """
-(panel, cell) => {
-  window.__changed = window.__painted = null;
-  const right = panel.querySelector(".dl-cell");
-  const observer = new MutationObserver(() => {
-    if (panel.dataset.cell !== String(cell) || right.hasAttribute("aria-busy")) return;
-    observer.disconnect();
-    window.__changed = performance.now();
-    requestAnimationFrame(() => { window.__painted = performance.now(); });
-  });
-  observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
-}
-"""
 
 
 #: Whether the tab holds the gallery page a click on ``cell`` would show.
@@ -314,14 +307,10 @@ async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> tup
     await tab.settle()
     start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
     held = await panel.evaluate(HELD_JS, index)
-    await panel.evaluate(WATCH_CELL_JS, index)
+    await panel.evaluate(WATCH_JS, index)
     await cell.click()
     await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
-    deadline = time.monotonic() + TIMEOUT_MS / 1000
-    while (end := tab.tap.finished_after(start)) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError("no script_finished frame within the time limit")
-        await tab.page.wait_for_timeout(5)
+    end = await tab.finished(start)
     await tab.settle()
     probe = await tab.since(start, mark)
     t0 = max(t for _, t in probe["inputs"])
