@@ -37,6 +37,9 @@ every model's answer and an upload.
 ``--sessions N`` then runs N tabs at once (each its own session) that open the
 Thresholds page and step its slider, and prints p50/p95, errors and the
 server's memory. Everything talks to 127.0.0.1 only and every wait is bounded.
+The waits are promises in the page, answered in one round trip, not polls: the
+instrument's own work in ten tabs (a poll every 5 ms, eight round trips a step)
+took as much CPU as the steps it timed and made the ten-session p95 its own.
 
 Usage::
 
@@ -83,6 +86,16 @@ TARGETS = {"threshold step": "<= 1.5x trivial, <= 30 KiB", "cell click -> galler
            "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms",
            "warm open /explore": "frame <= 1,500 ms", "map selection -> gallery": "<= 3x trivial",
            "map colour switch": "<= 150 KiB"}
+
+
+#: The promise of :data:`DRAWN_JS`: the probe's frame count once the page is drawn.
+QUIET_JS = """
+(quiet) => new Promise((resolve) => {
+  const drawn = %s;
+  const check = () => (drawn(quiet) ? resolve(window.__probe.frames.length) : setTimeout(check, 50));
+  check();
+})
+""" % DRAWN_JS.strip()
 
 
 @dataclass(frozen=True)
@@ -162,11 +175,22 @@ class Tab:
     async def close(self) -> None:
         await self.context.close()
 
+    async def drawn(self) -> int:
+        """Wait until the page is drawn (:data:`DRAWN_JS`, checked in the page every 50 ms); the probe's frame
+        count then."""
+        return await self.promised(QUIET_JS, QUIET_MS)
+
     async def settle(self) -> None:
         """Wait until the page is drawn and no frame is in flight."""
-        await self.page.wait_for_function(DRAWN_JS, arg=QUIET_MS, polling=50, timeout=TIMEOUT_MS)
-        while len(self.tap.kinds) < await self.page.evaluate("window.__probe.frames.length"):
-            await self.page.wait_for_timeout(10)
+        await self.caught_up(await self.drawn())
+
+    async def caught_up(self, count: int) -> None:
+        """Wait until this side has decoded the ``count`` frames the page received."""
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while len(self.tap.kinds) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count - len(self.tap.kinds)} websocket frames not seen within the time limit")
+            await asyncio.sleep(0.005)
 
     async def measure(self, act, *, cold: bool = False) -> Sample:
         """Run ``act()`` and time it from the user's input (or navigation start) to the end of its rerun."""
@@ -177,7 +201,7 @@ class Tab:
             start, mark = await self.page.evaluate("[window.__probe.frames.length, performance.now()]")
         await act()
         end = await self.finished(start)
-        await self.page.wait_for_function(DRAWN_JS, arg=QUIET_MS, polling=50, timeout=TIMEOUT_MS)
+        await self.drawn()
         probe = await self.since(start, mark)
         inputs = [t for _, t in probe["inputs"]]
         t0 = 0.0 if cold else (max(inputs) if inputs else mark)
@@ -191,14 +215,18 @@ class Tab:
         while (end := self.tap.finished_after(start)) is None:
             if time.monotonic() > deadline:
                 raise TimeoutError("no script_finished frame within the time limit")
-            await self.page.wait_for_timeout(5)
+            await asyncio.sleep(0.005)
         return end
 
     async def since(self, start: int, mark: float) -> dict:
         """What the probe recorded from frame ``start`` and page time ``mark`` on (``frames[0]`` is frame
-        ``start``), with ``window.__changed``/``__painted``: only that travels, so measuring ten tabs does not
-        serialise every tab's whole history on every step."""
+        ``start``): only that travels, so measuring ten tabs does not serialise every tab's whole history on
+        every step."""
         return await self.page.evaluate(SINCE_JS, [start, mark])
+
+    async def promised(self, script: str, arg=None):
+        """What the promise ``script`` returns resolves to, within the time limit."""
+        return await asyncio.wait_for(self.page.evaluate(script, arg), TIMEOUT_MS / 1000)
 
     async def goto(self, path: str) -> Sample:
         """Open ``path`` in this tab; timed from navigation start."""
@@ -222,33 +250,73 @@ async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
     return await tab.measure(lambda: slider.press(key))
 
 
-#: The probe's frames from index ``start`` and inputs from page time ``mark`` on, with the watched change and
-#: paint times (see :meth:`Tab.since`).
+#: The probe's frames from index ``start`` and inputs from page time ``mark`` on (see :meth:`Tab.since`).
 SINCE_JS = """
 ([start, mark]) => ({frames: window.__probe.frames.slice(start),
                      inputs: window.__probe.inputs.filter(([, t]) => t >= mark),
-                     lastMutation: window.__probe.lastMutation,
-                     changed: window.__changed ?? null, painted: window.__painted ?? null})
+                     lastMutation: window.__probe.lastMutation})
 """
 
 
-#: Before an interaction a panel answers in the tab: note when the panel's DOM next changes
-#: (``window.__changed``) and the first paint after that (``window.__painted``). With ``cell`` (the Errors
-#: matrix panel) only a change that leaves that cell shown with its images counts.
+#: ``find(selector)``: the element in the page or in a component's shadow root, kept in ``window.__found``
+#: while it stays in the page (a search of every shadow root costs more than the step it measures).
+FIND_JS = """
+  const deep = (root, selector) => root.querySelector(selector) ?? [...root.querySelectorAll("*")]
+    .filter((e) => e.shadowRoot).map((e) => deep(e.shadowRoot, selector)).find(Boolean);
+  const find = (selector) => {
+    const found = (window.__found = window.__found || {});
+    if (!found[selector]?.isConnected) found[selector] = deep(document, selector);
+    return found[selector];
+  };
+"""
+
+
+#: Before an interaction a panel answers in the tab: focus the element ``focus`` of the panel (a selector, or
+#: null), then keep in the promise ``window.__watched`` when the panel's DOM next changes and the first paint
+#: after that. With ``cell`` (the Errors matrix panel) only a change that leaves that cell shown with its
+#: images counts. Returns the probe's frame count, the page time and the panel's ``sentAt``. The waits are
+#: the page's own events, not polls: ten tabs measured at once add little work of their own.
 WATCH_JS = """
-(panel, cell) => {
-  window.__changed = window.__painted = null;
+([selector, cell, focus]) => {
+%s  const panel = find(selector);
+  if (focus) panel.querySelector(focus).focus();
   const shown = () => cell === null
     || (panel.dataset.cell === String(cell) && !panel.querySelector(".dl-cell").hasAttribute("aria-busy"));
-  const observer = new MutationObserver(() => {
-    if (!shown()) return;
-    observer.disconnect();
-    window.__changed = performance.now();
-    requestAnimationFrame(() => { window.__painted = performance.now(); });
+  window.__watched = new Promise((resolve) => {
+    const observer = new MutationObserver(() => {
+      if (!shown()) return;
+      observer.disconnect();
+      const changed = performance.now();
+      requestAnimationFrame(() => resolve({changed, painted: performance.now()}));
+    });
+    observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
   });
-  observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
+  return [window.__probe.frames.length, performance.now(), panel.sentAt ?? null];
 }
-"""
+""" % FIND_JS
+
+#: Once the Thresholds panel awaits no answer from Python (``data-asked`` gone): its ``sentAt``.
+ANSWERED_JS = """
+(selector) => new Promise((resolve) => {
+%s  const panel = find(selector);
+  const done = () => panel.dataset.asked === undefined && (resolve(panel.sentAt ?? null), true);
+  if (done()) return;
+  const observer = new MutationObserver(() => done() && observer.disconnect());
+  observer.observe(panel, {attributes: true, attributeFilter: ["data-asked"]});
+})
+""" % FIND_JS
+
+#: After a step of the Thresholds panel, once it changed and painted (``window.__watched``), Python answered
+#: what it asked (:data:`ANSWERED_JS`) and the page is drawn (:data:`QUIET_JS`): what the probe recorded
+#: (:data:`SINCE_JS`), the watched times, ``sentAt`` and the probe's frame count, in one round trip.
+STEP_DONE_JS = """
+async ([selector, start, mark, quiet]) => {
+  const watched = await window.__watched;
+  const sentAt = await (%s)(selector);
+  const count = await (%s)(quiet);
+  return {...(%s)([start, mark]), ...watched, sentAt, count};
+}
+""" % (ANSWERED_JS.strip(), QUIET_JS.strip(), SINCE_JS.strip())
 
 
 async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
@@ -259,27 +327,18 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     when the step asked for gallery images (the panel sending the position to the last frame of that
     fragment run), else None.
     """
-    panel = tab.page.locator(".dl-thr")
-    slider = panel.locator("input[type=range]")
     await tab.settle()
-    await slider.focus()
-    start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
-    await panel.evaluate(WATCH_JS, None)
-    sent_before = await panel.evaluate("(e) => e.sentAt ?? null")
-    await slider.press(key)
-    await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
-    await panel.evaluate("(e) => new Promise((done) => { const t = setInterval(() => { "
-                         "if (e.dataset.asked === undefined) { clearInterval(t); done(); } }, 5); })")
-    asked = await panel.evaluate("(e) => e.sentAt ?? null") != sent_before
-    await tab.settle()
-    probe = await tab.since(start, mark)
+    start, mark, sent_before = await tab.page.evaluate(WATCH_JS, [".dl-thr", None, "input[type=range]"])
+    await tab.page.keyboard.press(key)
+    probe = await tab.promised(STEP_DONE_JS, [".dl-thr", start, mark, QUIET_MS])
+    await tab.caught_up(probe["count"])
     t0 = max(t for _, t in probe["inputs"])
     nbytes = sum(size for _, size in probe["frames"])
     step = Sample(probe["changed"] - t0, probe["painted"] - t0, nbytes)
     end = tab.tap.finished_after(start)
-    if not asked or end is None:
+    sent_at = probe["sentAt"]
+    if sent_at == sent_before or end is None:
         return step, None
-    sent_at = await panel.evaluate("(e) => e.sentAt")
     last = probe["frames"][end - start][0] - sent_at
     return step, Sample(last, last, nbytes)
 
@@ -305,18 +364,17 @@ async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> tup
     cell = panel.locator(f'td[data-cell="{index}"]')
     await cell.wait_for()
     await tab.settle()
-    start, mark = await tab.page.evaluate("[window.__probe.frames.length, performance.now()]")
     held = await panel.evaluate(HELD_JS, index)
-    await panel.evaluate(WATCH_JS, index)
+    start, mark, _ = await tab.page.evaluate(WATCH_JS, [".dl-cells", index, None])
     await cell.click()
-    await tab.page.wait_for_function("window.__painted !== null", polling=5, timeout=TIMEOUT_MS)
+    watched = await tab.promised("window.__watched")
     end = await tab.finished(start)
     await tab.settle()
     probe = await tab.since(start, mark)
     t0 = max(t for _, t in probe["inputs"])
     nbytes = sum(size for _, size in probe["frames"])
     last = probe["frames"][end - start][0] - t0
-    return Sample(probe["changed"] - t0, probe["painted"] - t0, nbytes), Sample(last, last, nbytes), held
+    return Sample(watched["changed"] - t0, watched["painted"] - t0, nbytes), Sample(last, last, nbytes), held
 
 
 async def switch_model(tab: Tab, title: str) -> Sample:
