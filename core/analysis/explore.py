@@ -19,7 +19,7 @@ Examples
 >>> space = feature_space(image_shape=ds.image_shape, seed=0).fit(ds.X_train)
 >>> index = NeighbourIndex(space.transform(ds.X_train).astype("float32"), ds.y_train)
 >>> found = index.query(space.transform(ds.X_train[:1]), k=3)
->>> int(found.indices[0, 0]), float(found.distances[0, 0])
+>>> int(found.indices[0, 0]), round(float(found.distances[0, 0]), 3)
 (0, 0.0)
 """
 
@@ -40,6 +40,7 @@ from core import artifacts as art
 from core.models.ablation import hog_grid_sizes
 from core.data.features import GradientHistogram
 from core.data.preprocess import Deskew
+from core.models import quick
 
 #: Dimensions of the feature space (PCA of the gradient histograms).
 FEATURE_DIMS = 50
@@ -120,8 +121,9 @@ class NeighbourIndex:
 
 
 def nearest_training(space: Pipeline, index: NeighbourIndex, rows: np.ndarray, *, k: int = NEIGHBOURS) -> Neighbours:
-    """The ``k`` training images nearest to new raw pixel rows (a drawn or uploaded digit) in the feature space."""
-    return index.query(space.transform(np.asarray(rows).reshape(len(rows), -1)), k=k)
+    """The ``k`` training images nearest to new raw pixel rows (a drawn or uploaded digit) in the feature space
+    (its steps run as the Draw page's quick scorers run theirs: :func:`core.models.quick.transform`)."""
+    return index.query(quick.transform(space, np.asarray(rows).reshape(len(rows), -1)), k=k)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.decomposition import PCA
 from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
@@ -35,6 +36,9 @@ MODELS = {
     "virtual_svc_hog": lambda: make_pipeline(Deskew(), VirtualSVClassifier(
         estimator=make_pipeline(GradientHistogram(), SVC(C=5.0, gamma=1.5)))),
     "logreg": lambda: make_pipeline(PixelScaler(), LogisticRegression(max_iter=200)),
+    "sgd": lambda: make_pipeline(PixelScaler(), StandardScaler(), _sgd()),
+    "mlp": lambda: make_pipeline(PixelScaler(), MLPClassifier(hidden_layer_sizes=(32, 16), max_iter=30,
+                                                              random_state=0)),
     "knn": lambda: make_pipeline(PixelScaler(), PCA(n_components=40, random_state=0),
                                  KNeighborsClassifier(n_neighbors=4, weights="distance", algorithm="kd_tree")),
     "knn_uniform": lambda: make_pipeline(PixelScaler(), KNeighborsClassifier(n_neighbors=5)),
@@ -42,8 +46,9 @@ MODELS = {
 
 
 #: Models whose quick path reproduces them to float32 on any data (a linear one-vs-rest model's decision
-#: values in the thousands can differ by more than the check's tolerance, and logistic regression has none).
-ALWAYS_QUICK = {"rf", "extra_trees", "sgd_ovo", "svc", "virtual_svc_hog", "knn", "knn_uniform"}
+#: values in the thousands, summed in another order, can differ by more than the check's tolerance).
+ALWAYS_QUICK = {"rf", "extra_trees", "sgd_ovo", "svc", "virtual_svc_hog", "knn", "knn_uniform", "logreg", "sgd",
+                "mlp"}
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +89,16 @@ def test_a_model_the_quick_path_cannot_reproduce_is_asked_itself(mnist_small):
     mean_of_trees = np.mean([t.predict_proba(PixelScaler().fit_transform(row)) for t in model[-1].estimators_], axis=0)
     assert not np.allclose(expected, mean_of_trees, atol=1e-3)
 
+
+
+def test_a_quick_path_that_fails_leaves_the_answer_to_the_model(mnist_small, fitted, monkeypatch):
+    """A scikit-learn whose network no longer takes ``check_input``: the model answers, as it did."""
+    forward = MLPClassifier._forward_pass_fast
+    monkeypatch.setattr(MLPClassifier, "_forward_pass_fast", lambda self, X: forward(self, X))
+    model, row = fitted["mlp"], mnist_small.X_test[40:41]
+    score = quick_scorer(model, n_classes=10, check=mnist_small.X_test[:8])
+    assert isinstance(score, partial)
+    assert np.array_equal(score(row)[0], model_scores(model, row, n_classes=10)[0])
 
 
 def test_a_k_nn_query_whose_neighbours_tie_beyond_the_candidates_is_left_to_the_model(mnist_small):
