@@ -36,7 +36,9 @@ switch of the map, a gallery image to its story dialog, a drawn stroke to
 every model's answer and an upload.
 ``--sessions N`` then runs N tabs at once (each its own session) that open the
 Thresholds page and step its slider, and prints p50/p95, errors and the
-server's memory. Everything talks to 127.0.0.1 only and every wait is bounded.
+server's memory. Its baseline is one session alone taking as many steps the
+same way (same pacing, same waits), so both p95s are over the same number of
+steps; the trivial app's sessions are run and printed alike. Everything talks to 127.0.0.1 only and every wait is bounded.
 The waits are promises in the page, answered in one round trip, not polls: the
 instrument's own work in ten tabs (a poll every 5 ms, eight round trips a step)
 took as much CPU as the steps it timed and made the ten-session p95 its own.
@@ -615,6 +617,30 @@ async def concurrent_sessions(browser, app: Server, n: int, steps: int, path: st
     return {"opens": opens, "moves": moves, "answers": answers, "errors": errors, "rss_peak": peak[0]}
 
 
+async def sessions_report(browser, app: Server, trivial: Server, n: int, steps: int, reference: float) -> None:
+    """Print ``n`` concurrent sessions against one session alone taking as many steps, the same way (the
+    trivial app's first): a p95 over the same number of steps, and the ratio the target is set on."""
+    alone = {name: await concurrent_sessions(browser, server, 1, n * steps, path=path)
+             for name, server, path in (("trivial", trivial, "/"), ("dashboard", app, "/thresholds"))}
+    base = await concurrent_sessions(browser, trivial, n, steps, path="/")
+    many = await concurrent_sessions(browser, app, n, steps)
+    print(f"\n{n} concurrent sessions, {steps} slider steps each, after one session alone taking {n * steps} "
+          "(the trivial app's first; all tabs share this machine's 2 cores with the servers):")
+    print_table({"trivial: slider step, alone": alone["trivial"]["moves"], "trivial: cold open": base["opens"],
+                 "trivial: slider step": base["moves"], "threshold step, alone": alone["dashboard"]["moves"],
+                 "cold open /thresholds": many["opens"], "threshold step": many["moves"],
+                 "threshold: answer": many["answers"]}, reference)
+    p95 = {name: float(np.percentile([s.frame_ms for s in samples], 95)) for name, samples in (
+        ("trivial alone", alone["trivial"]["moves"]), ("trivial", base["moves"]),
+        ("alone", alone["dashboard"]["moves"]), ("many", many["moves"]))}
+    print(f"threshold step p95: {p95['many']:.1f} ms = {p95['many'] / p95['alone']:.2f}x the one-session p95 "
+          f"({p95['alone']:.1f} ms); target <= 4x. The trivial app's: {p95['trivial']:.0f} ms = "
+          f"{p95['trivial'] / p95['trivial alone']:.2f}x its {p95['trivial alone']:.0f} ms")
+    errors = [e for result in (*alone.values(), base, many) for e in result["errors"]]
+    print(f"errors: {len(errors)}" + "".join(f"\n  {e}" for e in errors))
+    print(f"server RSS peak during the run: {many['rss_peak']:.0f} MB")
+
+
 async def run(args, aset) -> int:
     env = {"DIGIT_LENS_ARTIFACTS": str(aset.root)}
     with running(APP, env) as app, running(TRIVIAL, {}) as trivial:
@@ -629,22 +655,8 @@ async def run(args, aset) -> int:
             rss, hwm = app.memory_mb()
             print(f"\nserver memory after one session: RSS {rss:.0f} MB (peak {hwm:.0f} MB); "
                   f"exceptions shown: {single['errors']}")
-            if args.sessions and results.get("threshold step"):
-                steps = [s.frame_ms for s in results["threshold step"]]
-                single_p95 = float(np.percentile(steps, 95))
-                base = await concurrent_sessions(browser, trivial, args.sessions, args.steps, path="/")
-                many = await concurrent_sessions(browser, app, args.sessions, args.steps)
-                print(f"\n{args.sessions} concurrent sessions, {args.steps} slider steps each (the trivial app's "
-                      "sessions first, then the dashboard's; all tabs share this machine's 2 cores with the servers):")
-                print_table({"trivial: cold open": base["opens"], "trivial: slider step": base["moves"],
-                             "cold open /thresholds": many["opens"], "threshold step": many["moves"],
-                             "threshold: answer": many["answers"]}, reference)
-                if many["moves"]:
-                    p95 = float(np.percentile([s.frame_ms for s in many["moves"]], 95))
-                    print(f"threshold step p95: {p95:.0f} ms = {p95 / single_p95:.2f}x the single-session p95 "
-                          f"({single_p95:.0f} ms); target <= 4x")
-                print(f"errors: {len(many['errors'])}" + "".join(f"\n  {e}" for e in many["errors"]))
-                print(f"server RSS peak during the run: {many['rss_peak']:.0f} MB")
+            if args.sessions:
+                await sessions_report(browser, app, trivial, args.sessions, args.steps, reference)
             await browser.close()
     return 0
 
