@@ -297,6 +297,14 @@ WATCH_JS = """
 }
 """ % FIND_JS
 
+#: Once the page is drawn (:data:`QUIET_JS`), :data:`WATCH_JS`: one round trip before a step.
+SETTLED_WATCH_JS = """
+async ([selector, cell, focus, quiet]) => {
+  await (%s)(quiet);
+  return (%s)([selector, cell, focus]);
+}
+""" % (QUIET_JS.strip(), WATCH_JS.strip())
+
 #: Once the Thresholds panel awaits no answer from Python (``data-asked`` gone): its ``sentAt``.
 ANSWERED_JS = """
 (selector) => new Promise((resolve) => {
@@ -329,8 +337,7 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     when the step asked for gallery images (the panel sending the position to the last frame of that
     fragment run), else None.
     """
-    await tab.settle()
-    start, mark, sent_before = await tab.page.evaluate(WATCH_JS, [".dl-thr", None, "input[type=range]"])
+    start, mark, sent_before = await tab.promised(SETTLED_WATCH_JS, [".dl-thr", None, "input[type=range]", QUIET_MS])
     await tab.page.keyboard.press(key)
     probe = await tab.promised(STEP_DONE_JS, [".dl-thr", start, mark, QUIET_MS])
     await tab.caught_up(probe["count"])
