@@ -27,7 +27,7 @@ GRIDS = {"sgd": {"clf__alpha": [1e-4, 1e-2]},
 @pytest.fixture(scope="module")
 def scheduler():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None) as local:
+                                  dashboard_address=":0") as local:
         yield local.scheduler_address
 
 
@@ -122,7 +122,7 @@ def test_scheduler_comes_from_the_environment(monkeypatch, capsys, tmp_path):
 
 
 def test_scheduler_without_workers_says_to_start_some():
-    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None) as empty:
+    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1", dashboard_address=":0") as empty:
         with pytest.raises(ClusterError, match=r"has no workers .*'dask worker tcp://127\.0\.0\.1:\d+'"):
             with cluster.connect(empty.scheduler_address, timeout=1):
                 pass
