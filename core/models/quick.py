@@ -248,6 +248,7 @@ def _linear(model) -> Scorer:
 
 
 def _is_multiclass_mlp(model) -> bool:
+    """A fitted multiclass network whose output layer is a softmax (its ``predict_proba``)."""
     return (type(model) is MLPClassifier and hasattr(model, "coefs_") and len(model.classes_) > 2
             and model.out_activation_ == "softmax")
 

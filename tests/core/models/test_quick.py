@@ -90,7 +90,6 @@ def test_a_model_the_quick_path_cannot_reproduce_is_asked_itself(mnist_small):
     assert not np.allclose(expected, mean_of_trees, atol=1e-3)
 
 
-
 def test_a_quick_path_that_fails_leaves_the_answer_to_the_model(mnist_small, fitted, monkeypatch):
     """A scikit-learn whose network no longer takes ``check_input``: the model answers, as it did."""
     forward = MLPClassifier._forward_pass_fast
