@@ -8,7 +8,7 @@ Four interactions, each timed repeatedly (median and 95th percentile):
   the whole page, so this bounds the fragment rerun from above);
 * cell click to gallery: the Errors page rerun after a confusion cell is picked;
 * canvas image to predictions: decoding the canvas PNG the component sends,
-  ``core.analysis.views.digit_row`` and ``core.analysis.views.predict_all`` over every multiclass model,
+  ``core.analysis.answers.digit_row`` and ``core.analysis.answers.predict_all`` over every multiclass model,
   as the Draw page calls it (with each model's median scoring and ``predict`` times);
 * first render: a fresh Python process, from its start to the first finished run
   of the default page (imports, artifact load and checks, figures), caches empty.
@@ -37,7 +37,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
-from core.analysis import evaluation, views  # noqa: E402
+from core.analysis import answers, evaluation  # noqa: E402
 from core.models.training import model_scores  # noqa: E402
 from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
 
@@ -116,25 +116,25 @@ def bench_canvas(aset, names: list[str], repeat: int, rng) -> tuple[list[float],
 
     The per-model figures are the median milliseconds of its scoring call and
     of its ``predict`` call on one row; models whose stored predictions are the
-    argmax of their scores skip ``predict`` on the page (``core.analysis.views.scores_decide``).
+    argmax of their scores skip ``predict`` on the page (``core.analysis.answers.scores_decide``).
     """
     data = aset.data()
     models = {name: aset.load_model(name) for name in names}
     stored = {name: aset.predictions(name) for name in names}
     temperatures = {name: pred.temperature for name, pred in stored.items()}
-    from_scores = {name for name, pred in stored.items() if views.scores_decide(pred.y_pred, pred.scores)}
+    from_scores = {name for name, pred in stored.items() if answers.scores_decide(pred.y_pred, pred.scores)}
     side = data.image_shape[0]
     urls = [canvas_data_url(data.X_test[i].reshape(side, side)) for i in rng.permutation(len(data.y_test))[:3 * repeat]]
     # A drawing mostly covered in ink reads as dark on light (some 8x8 digits do); the page shows no answer for it.
-    urls = [url for url in urls if views.digit_row(decode_canvas(url), image_shape=data.image_shape) is not None]
+    urls = [url for url in urls if answers.digit_row(decode_canvas(url), image_shape=data.image_shape) is not None]
     urls = urls[:repeat]
-    views.predict_all(models, data.X_test[:1], class_names=data.class_names)
+    answers.predict_all(models, data.X_test[:1], class_names=data.class_names)
     times = []
     for url in urls:
         start = time.perf_counter()
         rgba = decode_canvas(url)
-        row = views.digit_row(rgba, image_shape=data.image_shape)
-        views.predict_all(models, row, class_names=data.class_names, temperatures=temperatures,
+        row = answers.digit_row(rgba, image_shape=data.image_shape)
+        answers.predict_all(models, row, class_names=data.class_names, temperatures=temperatures,
                           from_scores=from_scores)
         times.append((time.perf_counter() - start) * 1000)
     per_model = {name: (median_ms(lambda: model_scores(model, row), repeat),

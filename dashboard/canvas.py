@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 import streamlit as st
 
-from core.analysis.views import digit_row
+from core.analysis.answers import digit_row
 from core.data.pictures import ImageError, drawing_to_rgba
 from dashboard import components
 
@@ -70,7 +70,7 @@ def _sent_image(key: str) -> str | None:
 
 def drawn_row(key: str, *, image_shape: tuple[int, int]) -> np.ndarray | None:
     """Show the canvas and return the drawing as one model input row for ``image_shape`` (see
-    :func:`core.analysis.views.digit_row`), or None while nothing is drawn; a damaged drawing is
+    :func:`core.analysis.answers.digit_row`), or None while nothing is drawn; a damaged drawing is
     reported in the page in one line."""
     show(key)
     try:

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import (concept_views, evaluation, explore, labels, mapping, operating_points, report, slices,
-                           thresholds, views)
+from core.analysis import (answers, concept_views, evaluation, explore, labels, mapping, operating_points, report,
+                           slices, thresholds, views)
 from core.data import properties
 from core.artifacts import reviews
 from core.models import quick, tuning
@@ -375,12 +375,12 @@ def tuning_results(loaded: Loaded) -> Tuning | None:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _decided_by_scores(fingerprint: str, _predictions: Mapping[str, Predictions]) -> frozenset[str]:
-    return frozenset(name for name, pred in _predictions.items() if views.scores_decide(pred.y_pred, pred.scores))
+    return frozenset(name for name, pred in _predictions.items() if answers.scores_decide(pred.y_pred, pred.scores))
 
 
 def decided_by_scores(loaded: Loaded) -> frozenset[str]:
     """Models whose stored test predictions are all the argmax of their stored scores (see
-    :func:`core.analysis.views.scores_decide`): the Draw page asks them once, for scores only."""
+    :func:`core.analysis.answers.scores_decide`): the Draw page asks them once, for scores only."""
     return _decided_by_scores(loaded.fingerprint, loaded.predictions)
 
 

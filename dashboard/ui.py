@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import views
+from core.analysis import answers, views
 from core.artifacts import ArtifactError, python_command
 from dashboard import loader, state
 
@@ -81,7 +81,7 @@ def operating_point_html(at, positive: str) -> str:
             f'{metrics}{counts}</div>')
 
 
-def votes_html(votes: views.Votes, *, titles: dict[str, str]) -> str:
+def votes_html(votes: answers.Votes, *, titles: dict[str, str]) -> str:
     """Every model's answer and its probability for every digit, as one HTML table.
 
     One element instead of a data grid and a heatmap chart: a drawn stroke

@@ -1,7 +1,8 @@
 """Small tables and arrays the dashboard shows, computed from stored artifacts.
 
-Everything here is a pure function of stored predictions, stored images or a
-fitted model and one input row; the dashboard only lays the results out.
+Everything here is a pure function of stored predictions and stored images;
+the dashboard only lays the results out. The models' answers for one drawn
+digit are in :mod:`core.analysis.answers`.
 
 Examples
 --------
@@ -12,7 +13,7 @@ array([20, 21, 22, 23, 24])
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 import base64
 import io
 from dataclasses import dataclass
@@ -22,9 +23,6 @@ import pandas as pd
 from PIL import Image
 
 from core.analysis import evaluation, thresholds
-from core.models.quick import one_thread
-from core.models.training import model_scores
-from core.data.pictures import MNIST_BOX, MNIST_SIZE, canvas_to_mnist
 from core.models.tuning import summary_table
 
 
@@ -330,90 +328,6 @@ def tuning_table(results, *, dataset_hash: str | None = None) -> pd.DataFrame:
     return table
 
 
-def digit_row(image, *, image_shape) -> np.ndarray | None:
-    """A drawing or picture as one model input row for images of ``image_shape``.
-
-    ``image`` is anything :func:`core.data.pictures.canvas_to_mnist` accepts (an
-    RGBA canvas, or the 28x28 output of ``image_to_mnist``). MNIST-sized
-    models get the digit fitted into a 20-pixel box as MNIST was made; smaller
-    images (the 8x8 digits) get it fitted into the whole square.
-
-    Returns
-    -------
-    ndarray of uint8, shape (1, h*w), or None when nothing is drawn.
-    """
-    height, width = image_shape
-    if height != width:
-        raise ValueError(f"drawings can only feed square images, not {height}x{width}.")
-    box = MNIST_BOX if height == MNIST_SIZE else height
-    digit = canvas_to_mnist(image, size=height, box=box)
-    return None if digit is None else digit.reshape(1, -1)
-
-
-@dataclass(frozen=True, eq=False)
-class Votes:
-    """Every model's answer for one image.
-
-    Attributes
-    ----------
-    probabilities : pd.DataFrame
-        Index: model names; columns: class names; pseudo-probabilities.
-    summary : pd.DataFrame
-        Index: model names; columns ``predicted`` (class name) and
-        ``confidence`` (the largest pseudo-probability).
-    agree : bool
-        True when all models predict the same class.
-    """
-
-    probabilities: pd.DataFrame
-    summary: pd.DataFrame
-    agree: bool
-
-
-def scores_decide(y_pred, scores) -> bool:
-    """True when the argmax of every row of ``scores`` is that row's ``y_pred``.
-
-    Checked on a model's stored test predictions, it says whether the model's
-    ``predict`` is the argmax of its scores (probabilities, decision values
-    with ``break_ties=True``...), so one scoring call gives both.
-
-    Examples
-    --------
-    >>> scores_decide(np.array([1, 0]), np.array([[0.2, 0.8], [0.9, 0.1]]))
-    True
-    """
-    scores = np.asarray(scores)
-    return scores.ndim == 2 and len(scores) > 0 and bool(np.array_equal(scores.argmax(axis=1), np.asarray(y_pred)))
-
-
-def predict_all(models: Mapping, row, *, class_names, temperatures: Mapping | None = None,
-                from_scores: Collection[str] = (), scorers: Mapping | None = None) -> Votes:
-    """Ask every fitted model about one input row (``(1, n_pixels)``).
-
-    Decision values are turned into probabilities by a softmax at each model's
-    stored temperature (``temperatures[name]``, default 1), as in
-    :func:`core.analysis.evaluation.probabilities`. Models named in ``from_scores``
-    (see :func:`scores_decide`) predict the argmax of their scores instead of
-    being asked a second time through ``predict``; for an SVM or k-NN that
-    halves the time. ``scorers[name]`` (see :func:`core.models.quick.quick_scorer`)
-    gives a model's scores in place of asking the model. Numeric libraries use one
-    thread meanwhile (:func:`core.models.quick.one_thread`).
-    """
-    temperatures, scorers = temperatures or {}, scorers or {}
-    names = [str(name) for name in class_names]
-    probabilities, predicted = {}, {}
-    with one_thread():
-        for name, model in models.items():
-            scores, kind = scorers[name](row) if name in scorers else model_scores(model, row, n_classes=len(names))
-            probabilities[name] = evaluation.probabilities(scores, score_kind=kind,
-                                                           temperature=temperatures.get(name, 1.0))[0]
-            label = scores[0].argmax() if name in from_scores else np.asarray(model.predict(row))[0]
-            predicted[name] = names[int(label)]
-    table = pd.DataFrame.from_dict(probabilities, orient="index", columns=names)
-    summary = pd.DataFrame({"predicted": pd.Series(predicted, dtype=object), "confidence": table.max(axis=1)})
-    return Votes(probabilities=table, summary=summary, agree=summary["predicted"].nunique() <= 1)
-
-
 def png_data_url(image) -> str:
     """A greyscale uint8 image as an inline PNG ``data:`` URL (a 28x28 digit is ~300 bytes).
 
@@ -442,8 +356,7 @@ def mosaic(images, *, gap: int = 1) -> np.ndarray:
 
 
 __all__ = [
-    "THRESHOLD_BY", "Page", "ThresholdCurves", "Votes", "ablation_steps", "by_confidence", "choose_threshold",
-    "digit_row", "gallery", "mosaic", "paginate", "params_label", "per_class_f1", "percent", "png_data_url",
-    "predict_all", "reduced_coverage", "reduced_sweep", "scores_decide", "strategy_table", "threshold_curves",
-    "threshold_sweep", "tuning_table",
+    "THRESHOLD_BY", "Page", "ThresholdCurves", "ablation_steps", "by_confidence", "choose_threshold", "gallery",
+    "mosaic", "paginate", "params_label", "per_class_f1", "percent", "png_data_url", "reduced_coverage",
+    "reduced_sweep", "strategy_table", "threshold_curves", "threshold_sweep", "tuning_table",
 ]

@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from core.analysis import explore, views
+from core.analysis import answers, explore, views
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
 from dashboard import canvas, clickable, loader, ui
@@ -39,7 +39,7 @@ def _drawn_answer() -> str:
         return ui.error_html(html.escape(str(exc)))
     if rgba is None:
         return ui.info_html(html.escape(NOTHING_YET))
-    return _answers_html(views.digit_row(rgba, image_shape=image_shape))
+    return _answers_html(answers.digit_row(rgba, image_shape=image_shape))
 
 
 def _uploaded() -> None:
@@ -53,7 +53,7 @@ def _uploaded() -> None:
             st.info(NOTHING_YET)
             return
         try:
-            row = views.digit_row(image_to_mnist(upload.getvalue()), image_shape=image_shape)
+            row = answers.digit_row(image_to_mnist(upload.getvalue()), image_shape=image_shape)
         except ImageError as exc:
             st.error(str(exc))
             return
@@ -73,7 +73,7 @@ def draw_and_predict(source: str) -> None:
 
 def _answers_html(row) -> str:
     """What the models see, their verdict, every model's answer and the nearest training digits."""
-    votes = views.predict_all(models, row, class_names=class_names,
+    votes = answers.predict_all(models, row, class_names=class_names,
                               temperatures={n: loaded.predictions[n].temperature for n in models},
                               from_scores=loader.decided_by_scores(loaded),
                               scorers=loader.quick_scorers(loaded, models))

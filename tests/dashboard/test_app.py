@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from core import artifacts as art
 from core.artifacts import MANIFEST, open_artifacts
 from core.artifacts.build import build
-from core.analysis import explore, views
+from core.analysis import answers, explore
 from core.data import load_dataset
 from core.data.pictures import image_to_mnist
 from dashboard import registry
@@ -338,11 +338,11 @@ def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored)
     at.file_uploader(key="draw_upload").set_value(("digit.png", _png(image), "image/png")).run()
     assert_clean(at)
     table = next(block.value for block in at.html if "data-model" in block.value)
-    answers = dict(re.findall(r'data-model="([^"]+)"><b>([^<]+)</b>', table))
-    assert sorted(answers) == sorted(n for n in stored.model_names if stored.model_info(n)["task"] == "multiclass")
-    assert answers["rf"] == str(pred.y_true[confident[0]])
+    answered = dict(re.findall(r'data-model="([^"]+)"><b>([^<]+)</b>', table))
+    assert sorted(answered) == sorted(n for n in stored.model_names if stored.model_info(n)["task"] == "multiclass")
+    assert answered["rf"] == str(pred.y_true[confident[0]])
     assert "what the models see" in next(block.value for block in at.html if "the model input" in block.value)
-    row = views.digit_row(image_to_mnist(_png(image)), image_shape=data.image_shape)
+    row = answers.digit_row(image_to_mnist(_png(image)), image_shape=data.image_shape)
     arrays = stored.explore()
     expected = explore.NeighbourIndex(arrays["train_features"], data.y_train).query(
         stored.load_feature_space().transform(row)).indices[0]
@@ -369,8 +369,8 @@ def test_a_drawing_gets_every_models_answer_and_undoing_it_clears_them(monkeypat
     at.run()
     assert_clean(at)
     table = next(block.value for block in at.html if "data-model" in block.value)
-    answers = dict(re.findall(r'data-model="([^"]+)"><b>([^<]+)</b>', table))
-    assert answers["rf"] == str(pred.y_true[confident[1]])
+    answered = dict(re.findall(r'data-model="([^"]+)"><b>([^<]+)</b>', table))
+    assert answered["rf"] == str(pred.y_true[confident[1]])
     at.session_state[DRAW + "draw_canvas"] = None
     at.run()
     assert any("Nothing drawn yet" in block.value for block in at.html)
