@@ -39,9 +39,9 @@ Thresholds page and step its slider, and prints p50/p95, errors and the
 server's memory. Its baseline is one session alone taking as many steps the
 same way (same pacing, same waits), so both p95s are over the same number of
 steps; the trivial app's sessions are run and printed alike. Everything talks to 127.0.0.1 only and every wait is bounded.
-The waits are promises in the page, answered in one round trip, not polls: the
-instrument's own work in ten tabs (a poll every 5 ms, eight round trips a step)
-took as much CPU as the steps it timed and made the ten-session p95 its own.
+The waits are promises in the page (``bench/page_js.py``), answered in one
+round trip, not polls: the instrument's own work in ten tabs took as much CPU
+as the steps it timed and made the ten-session p95 its own.
 
 Usage::
 
@@ -71,7 +71,8 @@ from playwright.async_api import async_playwright
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from bench.wsprobe import DRAWN_JS, INIT_JS, Tap  # noqa: E402
+from bench.page_js import HELD_JS, QUIET_JS, SETTLED_WATCH_JS, SINCE_JS, STEP_DONE_JS, WATCH_JS  # noqa: E402
+from bench.wsprobe import INIT_JS, Tap  # noqa: E402
 from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
 from core.analysis.evaluation import confusion  # noqa: E402
 
@@ -88,16 +89,6 @@ TARGETS = {"threshold step": "<= 1.5x trivial, <= 30 KiB", "cell click -> galler
            "drawn stroke -> answers": "<= 3x trivial", "warm open": "frame <= 800 ms",
            "warm open /explore": "frame <= 1,500 ms", "map selection -> gallery": "<= 3x trivial",
            "map colour switch": "<= 150 KiB"}
-
-
-#: The promise of :data:`DRAWN_JS`: the probe's frame count once the page is drawn.
-QUIET_JS = """
-(quiet) => new Promise((resolve) => {
-  const drawn = %s;
-  const check = () => (drawn(quiet) ? resolve(window.__probe.frames.length) : setTimeout(check, 50));
-  check();
-})
-""" % DRAWN_JS.strip()
 
 
 @dataclass(frozen=True)
@@ -178,7 +169,7 @@ class Tab:
         await self.context.close()
 
     async def drawn(self) -> int:
-        """Wait until the page is drawn (:data:`DRAWN_JS`, checked in the page every 50 ms); the probe's frame
+        """Wait until the page is drawn (:data:`bench.wsprobe.DRAWN_JS`, checked in the page every 50 ms); the probe's frame
         count then."""
         return await self.promised(QUIET_JS, QUIET_MS)
 
@@ -252,83 +243,6 @@ async def slider_step(tab: Tab, key: str = "ArrowRight") -> Sample:
     return await tab.measure(lambda: slider.press(key))
 
 
-#: The probe's frames from index ``start`` and inputs from page time ``mark`` on (see :meth:`Tab.since`).
-SINCE_JS = """
-([start, mark]) => ({frames: window.__probe.frames.slice(start),
-                     inputs: window.__probe.inputs.filter(([, t]) => t >= mark),
-                     lastMutation: window.__probe.lastMutation})
-"""
-
-
-#: ``find(selector)``: the element in the page or in a component's shadow root, kept in ``window.__found``
-#: while it stays in the page (a search of every shadow root costs more than the step it measures).
-FIND_JS = """
-  const deep = (root, selector) => root.querySelector(selector) ?? [...root.querySelectorAll("*")]
-    .filter((e) => e.shadowRoot).map((e) => deep(e.shadowRoot, selector)).find(Boolean);
-  const find = (selector) => {
-    const found = (window.__found = window.__found || {});
-    if (!found[selector]?.isConnected) found[selector] = deep(document, selector);
-    return found[selector];
-  };
-"""
-
-
-#: Before an interaction a panel answers in the tab: focus the element ``focus`` of the panel (a selector, or
-#: null), then keep in the promise ``window.__watched`` when the panel's DOM next changes and the first paint
-#: after that. With ``cell`` (the Errors matrix panel) only a change that leaves that cell shown with its
-#: images counts. Returns the probe's frame count, the page time and the panel's ``sentAt``. The waits are
-#: the page's own events, not polls: ten tabs measured at once add little work of their own.
-WATCH_JS = """
-([selector, cell, focus]) => {
-%s  const panel = find(selector);
-  if (focus) panel.querySelector(focus).focus();
-  const shown = () => cell === null
-    || (panel.dataset.cell === String(cell) && !panel.querySelector(".dl-cell").hasAttribute("aria-busy"));
-  window.__watched = new Promise((resolve) => {
-    const observer = new MutationObserver(() => {
-      if (!shown()) return;
-      observer.disconnect();
-      const changed = performance.now();
-      requestAnimationFrame(() => resolve({changed, painted: performance.now()}));
-    });
-    observer.observe(panel, {subtree: true, childList: true, attributes: true, characterData: true});
-  });
-  return [window.__probe.frames.length, performance.now(), panel.sentAt ?? null];
-}
-""" % FIND_JS
-
-#: Once the page is drawn (:data:`QUIET_JS`), :data:`WATCH_JS`: one round trip before a step.
-SETTLED_WATCH_JS = """
-async ([selector, cell, focus, quiet]) => {
-  await (%s)(quiet);
-  return (%s)([selector, cell, focus]);
-}
-""" % (QUIET_JS.strip(), WATCH_JS.strip())
-
-#: Once the Thresholds panel awaits no answer from Python (``data-asked`` gone): its ``sentAt``.
-ANSWERED_JS = """
-(selector) => new Promise((resolve) => {
-%s  const panel = find(selector);
-  const done = () => panel.dataset.asked === undefined && (resolve(panel.sentAt ?? null), true);
-  if (done()) return;
-  const observer = new MutationObserver(() => done() && observer.disconnect());
-  observer.observe(panel, {attributes: true, attributeFilter: ["data-asked"]});
-})
-""" % FIND_JS
-
-#: After a step of the Thresholds panel, once it changed and painted (``window.__watched``), Python answered
-#: what it asked (:data:`ANSWERED_JS`) and the page is drawn (:data:`QUIET_JS`): what the probe recorded
-#: (:data:`SINCE_JS`), the watched times, ``sentAt`` and the probe's frame count, in one round trip.
-STEP_DONE_JS = """
-async ([selector, start, mark, quiet]) => {
-  const watched = await window.__watched;
-  const sentAt = await (%s)(selector);
-  const count = await (%s)(quiet);
-  return {...(%s)([start, mark]), ...watched, sentAt, count};
-}
-""" % (ANSWERED_JS.strip(), QUIET_JS.strip(), SINCE_JS.strip())
-
-
 async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
     """One step of the Thresholds panel's slider, which redraws in the tab without the server.
 
@@ -350,15 +264,6 @@ async def panel_step(tab: Tab, key: str) -> tuple[Sample, Sample | None]:
         return step, None
     last = probe["frames"][end - start][0] - sent_at
     return step, Sample(last, last, nbytes)
-
-
-#: Whether the tab holds the gallery page a click on ``cell`` would show.
-HELD_JS = """
-(panel, cell) => {
-  const view = globalThis.__digitLensCells[panel.view];
-  return view.pages[`${cell}:${view.at[cell] ?? 1}`] !== undefined;
-}
-"""
 
 
 async def click_cell(tab: Tab, true: int, predicted: int, n_classes: int) -> tuple[Sample, Sample, bool]:
