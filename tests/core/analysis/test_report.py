@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix
 
 from core.__main__ import main
 from core import artifacts as art
-from core.artifacts import open_artifacts
+from core.artifacts import files, open_artifacts
 from core.artifacts.build import build
 from core.analysis.report import ablation_table, comparison, pair_errors
 
@@ -121,7 +121,7 @@ def test_cli_build_into_an_unwritable_folder_stops_before_training(tmp_path, cap
     def refuse(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(art.FileLock, "acquire", refuse)  # root ignores file modes, so refuse as the OS would
+    monkeypatch.setattr(files.FileLock, "acquire", refuse)  # root ignores file modes, so refuse as the OS would
     monkeypatch.setattr("core.artifacts.build.load_dataset", lambda *a, **k: pytest.fail("data read before the folder check"))
     assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
