@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.model_selection import ParameterGrid
 
 from core.models import cluster
 from core.__main__ import main
@@ -81,12 +82,14 @@ def test_cluster_search_scores_every_candidate_like_the_local_one(digits, schedu
     options = {"models": "sgd,knn", "train_size": 600, "cv": 3, "seed": 2, "spaces": GRIDS}
     here = tune(digits, **options)
     there = tune(digits, **options, scheduler=scheduler)
+    assert [r.model for r in here] == [r.model for r in there] == ["sgd", "knn"]
     for mine, theirs in zip(here, there, strict=True):
         assert theirs.best_params == mine.best_params
         assert theirs.best_score == pytest.approx(mine.best_score, rel=1e-12)
         columns = ["params", "mean_test_score", "std_test_score", "rank_test_score"]
         pd.testing.assert_frame_equal(theirs.candidates[columns], mine.candidates[columns])
-        assert len(mine.candidates) == 2 if mine.model == "sgd" else 4
+        expected = len(ParameterGrid(GRIDS[mine.model]))  # 2 alphas; 2 x 2 for knn
+        assert len(mine.candidates) == len(theirs.candidates) == expected, mine.model
 
 
 def test_local_build_never_imports_dask(tmp_path):
