@@ -9,7 +9,7 @@ about 2 x n_test^2 x 8 bytes of memory).
 
 Usage::
 
-    python bench/explore.py --artifacts DIR [--queries 200] [--full-trust]
+    python bench/embedding.py --artifacts DIR [--queries 200] [--full-trust]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sklearn.manifold import trustworthiness
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.analysis import explore, mapping  # noqa: E402
+from core.analysis import embedding, mapping  # noqa: E402
 from core.artifacts import ArtifactError, open_artifacts  # noqa: E402
 
 
@@ -55,10 +55,10 @@ def main(argv=None) -> int:
           f" neighbours {entry['seconds']['neighbours']:.1f} s; trustworthiness {entry['trustworthiness']:.4f} "
           f"(k={entry['trust_k']}, {entry['trust_points']:,} points)")
     start = time.perf_counter()
-    index = explore.NeighbourIndex(arrays["train_features"], data.y_train)
+    index = embedding.NeighbourIndex(arrays["train_features"], data.y_train)
     print(f"index load: {(time.perf_counter() - start) * 1000:.0f} ms")
     n = min(args.queries, len(data.X_test))
-    new = _times(lambda i: explore.nearest_training(space, index, data.X_test[i:i + 1]), n)
+    new = _times(lambda i: embedding.nearest_training(space, index, data.X_test[i:i + 1]), n)
     stored = _times(lambda i: (arrays["neighbours"][i], arrays["distances"][i]), n)
     grid = mapping.grid_coords(arrays["coords"])
     region = mapping.Region("b", (2000, 5000, 2000, 5000))

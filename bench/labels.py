@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/labels.py --artifacts /work/art/all [--sheet top20.png] [--repeat 5]
+    .venv/bin/python bench/label_quality.py --artifacts /work/art/all [--sheet top20.png] [--repeat 5]
 
 Prints, as the dashboard's loader computes them (without Streamlit's cache):
 label issues on the test set from stored scores (cleanlab, the strongest models
@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from core.analysis import evaluation, labels, slices  # noqa: E402
+from core.analysis import evaluation, label_quality, slices  # noqa: E402
 from core.data import properties
 from core.artifacts import open_artifacts  # noqa: E402
 
@@ -76,18 +76,18 @@ def main() -> None:
     import cleanlab.filter  # noqa: F401  (imported once per server, timed apart)
     print(f"import cleanlab: {(time.perf_counter() - start) * 1000:.0f} ms (once per server)")
 
-    top = labels.strongest({n: aset.model_info(n)["metrics"]["test_accuracy"] for n in names})
+    top = label_quality.strongest({n: aset.model_info(n)["metrics"]["test_accuracy"] for n in names})
 
     def from_scores():
         chosen = {n: aset.predictions(n) for n in top}
-        return labels.label_issues(data.y_test, labels.combine({n: evaluation.probabilities(
+        return label_quality.label_issues(data.y_test, label_quality.combine({n: evaluation.probabilities(
             p.scores, score_kind=p.score_kind, temperature=p.temperature) for n, p in chosen.items()}))
 
     ms, issues = _best_of(args.repeat, from_scores)
     print(f"label issues from stored scores (softmax, mean of {', '.join(top)}, cleanlab): {ms:.0f} ms, "
           f"{issues.n_flagged} flagged")
     for name in names:
-        ms, alone = _best_of(args.repeat, lambda: labels.label_issues(data.y_test, proba[name]))
+        ms, alone = _best_of(args.repeat, lambda: label_quality.label_issues(data.y_test, proba[name]))
         print(f"  label issues from {name}: {ms:.0f} ms, {alone.n_flagged} flagged")
 
     ms, props = _best_of(1, lambda: properties.image_properties(data.X_test, image_shape=data.image_shape))

@@ -114,7 +114,7 @@ def _signed(value: float) -> str:
 def ablation(steps: pd.DataFrame, *, pairs, row_pixels: int = 56) -> go.Figure:
     """The ablation in one figure: test errors after each step (left) and the study's pairs (right).
 
-    ``steps`` is :func:`core.analysis.views.ablation_steps` output, one row per step from
+    ``steps`` is :func:`core.analysis.report.ablation_steps` output, one row per step from
     the top; ``pairs`` are its pair columns such as ``"9->4"``. An error bar is
     green when its step removed errors, red when it added some, grey for the
     first step, and labelled with the change against the previous step.

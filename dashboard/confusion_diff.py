@@ -15,7 +15,8 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from core.analysis import compare, views
+from core.analysis import compare
+from core.analysis.gallery import by_confidence
 from dashboard import clickable, loader, matrix
 
 BETTER_A, BETTER_B = (31, 119, 180), (255, 127, 14)
@@ -73,6 +74,6 @@ def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) ->
         if rows.size == 0:
             st.caption(f"No image only {who} ({loaded.title(name)}) puts in this cell.")
             continue
-        gallery(views.by_confidence(rows, loader.confidence(loaded, name)), pred,
+        gallery(by_confidence(rows, loader.confidence(loaded, name)), pred,
                 key=f"{key}_{true}_{predicted}_{who}", shown_model=name,
                 note=f"Only {who} ({loaded.title(name)}) puts these {rows.size} here; captions show its answer.")

@@ -14,10 +14,10 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from core.analysis import detail, views
+from core.analysis import gallery, image_story
 from core.artifacts import ArtifactError
 from core.data.preprocess import Deskew
-from core.analysis.views import png_data_url
+from core.data.pictures import png_data_url
 from dashboard import clickable, label_review, loader, state, ui
 
 IMAGE_PARAM = "image"
@@ -81,7 +81,7 @@ def _dialog(loaded: loader.Loaded, row: int) -> None:
     with left:
         _images(loaded, image, names)
     with right:
-        answers = detail.answers(row, probabilities={n: loader.probabilities(loaded, n) for n in names},
+        answers = image_story.answers(row, probabilities={n: loader.probabilities(loaded, n) for n in names},
                                  y_true=loaded.data.y_test, class_names=class_names)
         ui.answers_table(answers, titles={n: loaded.title(n) for n in names})
     label_review.story(loaded, row, model=model)
@@ -89,7 +89,7 @@ def _dialog(loaded: loader.Loaded, row: int) -> None:
 
 
 def _images(loaded: loader.Loaded, image: np.ndarray, names: list[str]) -> None:
-    deskewing = detail.deskewing_models({n: loaded.artifacts.model_info(n).get("params") for n in names})
+    deskewing = image_story.deskewing_models({n: loaded.artifacts.model_info(n).get("params") for n in names})
     sources, captions = [png_data_url(image)], ["as stored"]
     if deskewing:
         straight = Deskew(image_shape=image.shape).fit_transform(image.reshape(1, -1)).reshape(image.shape)
@@ -104,7 +104,7 @@ def _neighbours(loaded: loader.Loaded, row: int, *, true: int, predicted: int, m
     except ArtifactError as exc:
         st.info(f"Nearest training images are not available: {exc}")
         return
-    story = detail.neighbour_story(data.neighbours[row], data.distances[row], y_train=loaded.data.y_train,
+    story = image_story.neighbour_story(data.neighbours[row], data.distances[row], y_train=loaded.data.y_train,
                                    true=true, predicted=predicted)
     names = loaded.data.class_names
     vote = story.vote
@@ -125,10 +125,10 @@ def gallery_page_html(loaded: loader.Loaded, rows, pred, *, page: int, note: str
     """Page ``page`` (clipped to the pages there are) of test ``rows`` (in display order) captioned with
     ``pred``'s answers, as HTML: ``note``, a pager (``data-page`` buttons, see :func:`dashboard.ui.pager_html`)
     and the tiles (``data-index``); flagged labels carry a badge, ``columns`` to a row."""
-    page = views.paginate(rows, page=page, per_page=per_page)
+    page = gallery.paginate(rows, page=page, per_page=per_page)
     calibration = (f" Confidence is the softmax of the decision values at temperature {pred.temperature:.3g}."
                    if pred.score_kind == "decision" else "")
-    captions = views.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
+    captions = gallery.gallery(page.rows, y_true=pred.y_true, y_pred=pred.y_pred, scores=pred.scores,
                              score_kind=pred.score_kind, class_names=loaded.data.class_names,
                              temperature=pred.temperature)
     return (f'<p style="font-size:0.875rem;color:#777;margin:0 0 0.25rem">{html.escape(note)} Page {page.page} of '

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import labels, slices
+from core.analysis import label_quality, slices
 from core.artifacts import ArtifactError, reviews
 from dashboard import build_panel, loader
 
@@ -116,7 +116,7 @@ def corrected_note(loaded: loader.Loaded, names: list[str]) -> None:
     parts = []
     for name in names:
         pred = loaded.predictions[name]
-        before, after = labels.corrected_accuracy(pred.y_true, pred.y_pred, fixes)
+        before, after = label_quality.corrected_accuracy(pred.y_true, pred.y_pred, fixes)
         parts.append(f"{loaded.title(name)} {before:.2%} → {after:.2%}")
     st.caption(f"With your {len(fixes)} reviewed label correction{'s' if len(fixes) > 1 else ''} applied "
                "(Labels page): accuracy " + " · ".join(parts))

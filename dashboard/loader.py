@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import (answers, concept_views, evaluation, explore, labels, mapping, operating_points, report,
-                           slices, thresholds, views)
+from core.analysis import (answers, concept_views, curves, embedding, evaluation, label_quality,
+                           map_selection, operating_points, report, slices, thresholds)
+from core.data import pictures
 from core.data import properties
 from core.artifacts import reviews
 from core.models import quick, tuning
@@ -194,7 +195,7 @@ def comparison(loaded: Loaded) -> pd.DataFrame:
 @st.cache_resource(max_entries=512, show_spinner=False)
 def _pngs(fingerprint: str, split: str, rows: tuple[int, ...], _images: np.ndarray,
           shape: tuple[int, int]) -> tuple[str, ...]:
-    return tuple(views.png_data_url(_images[i].reshape(shape)) for i in rows)
+    return tuple(pictures.png_data_url(_images[i].reshape(shape)) for i in rows)
 
 
 def test_images(loaded: Loaded, rows) -> list[str]:
@@ -231,11 +232,11 @@ def one_vs_rest(loaded: Loaded, name: str, cls: int) -> thresholds.OneVsRest:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _threshold_curves(fingerprint: str, name: str, cls: int, _ovr: thresholds.OneVsRest) -> views.ThresholdCurves:
-    return views.threshold_curves(_ovr)
+def _threshold_curves(fingerprint: str, name: str, cls: int, _ovr: thresholds.OneVsRest) -> curves.ThresholdCurves:
+    return curves.threshold_curves(_ovr)
 
 
-def threshold_curves(loaded: Loaded, name: str, cls: int) -> views.ThresholdCurves:
+def threshold_curves(loaded: Loaded, name: str, cls: int) -> curves.ThresholdCurves:
     """The reduced PR, ROC and precision/recall-against-threshold curves of class ``cls`` of ``name``."""
     return _threshold_curves(loaded.fingerprint, name, int(cls), one_vs_rest(loaded, name, cls))
 
@@ -317,7 +318,7 @@ def cell_pages(loaded: Loaded, name: str, *, budget: int, render: Callable[[int,
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def _coverage(fingerprint: str, name: str, _pred: Predictions, _conf: np.ndarray) -> pd.DataFrame:
-    return views.reduced_coverage(thresholds.coverage_curve(_pred.y_true, _pred.y_pred, _conf))
+    return curves.reduced_coverage(thresholds.coverage_curve(_pred.y_true, _pred.y_pred, _conf))
 
 
 def coverage(loaded: Loaded, name: str) -> pd.DataFrame:
@@ -327,17 +328,17 @@ def coverage(loaded: Loaded, name: str) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _ablation(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
-    return views.ablation_steps(report.ablation_table(_aset), n_test=int(_aset.dataset["n_test"]))
+    return report.ablation_steps(report.ablation_table(_aset), n_test=int(_aset.dataset["n_test"]))
 
 
 def ablation(loaded: Loaded) -> pd.DataFrame:
-    """The built ablation steps in order (:func:`core.analysis.views.ablation_steps` of :func:`core.analysis.report.ablation_table`)."""
+    """The built ablation steps in order (:func:`core.analysis.report.ablation_steps` of :func:`core.analysis.report.ablation_table`)."""
     return _ablation(loaded.fingerprint, loaded.artifacts)
 
 
 @dataclass(frozen=True)
 class Tuning:
-    """Stored search results: the summary (:func:`core.analysis.views.tuning_table`) and each model's candidates."""
+    """Stored search results: the summary (:func:`core.analysis.report.tuning_table`) and each model's candidates."""
 
     table: pd.DataFrame
     candidates: Mapping[str, pd.DataFrame]
@@ -355,7 +356,7 @@ def tuning_stamp(root: Path) -> tuple[int, int] | None:
 @st.cache_data(max_entries=4, show_spinner=False)
 def _tuning(root: str, stamp: tuple[int, int], dataset_hash: str) -> Tuning:
     results = tuning.load_results(root)
-    return Tuning(table=views.tuning_table(results, dataset_hash=dataset_hash),
+    return Tuning(table=report.tuning_table(results, dataset_hash=dataset_hash),
                   candidates={r.model: r.candidates for r in results})
 
 
@@ -391,10 +392,10 @@ class Explore:
     Attributes
     ----------
     entry : the manifest's ``explore`` entry (method, trustworthiness, timings)
-    grid : ``(n_test, 2)`` map coordinates on the integer grid of :func:`core.analysis.mapping.grid_coords`
+    grid : ``(n_test, 2)`` map coordinates on the integer grid of :func:`core.analysis.map_selection.grid_coords`
     neighbours, distances : ``(n_test, k)`` nearest training rows of every test image, and their distances
     train_images : the training images, for neighbour thumbnails
-    index : the :class:`core.analysis.explore.NeighbourIndex` for new images (drawn, uploaded)
+    index : the :class:`core.analysis.embedding.NeighbourIndex` for new images (drawn, uploaded)
     """
 
     entry: Mapping
@@ -402,16 +403,16 @@ class Explore:
     neighbours: np.ndarray
     distances: np.ndarray
     train_images: np.ndarray
-    index: explore.NeighbourIndex
+    index: embedding.NeighbourIndex
 
 
 @st.cache_resource(max_entries=2, show_spinner="Loading the map and neighbour index...")
 def _explore(fingerprint: str, _aset: ArtifactSet, _y_train: np.ndarray) -> Explore:
     arrays = _aset.explore()
     return Explore(entry=MappingProxyType(dict(_aset.manifest["explore"])),
-                   grid=_read_only(mapping.grid_coords(arrays["coords"])), neighbours=arrays["neighbours"],
+                   grid=_read_only(map_selection.grid_coords(arrays["coords"])), neighbours=arrays["neighbours"],
                    distances=arrays["distances"], train_images=arrays["train_images"],
-                   index=explore.NeighbourIndex(arrays["train_features"], _y_train))
+                   index=embedding.NeighbourIndex(arrays["train_features"], _y_train))
 
 
 def explore_data(loaded: Loaded) -> Explore:
@@ -443,11 +444,11 @@ def train_images(loaded: Loaded, rows) -> list[str]:
 
 @dataclass(frozen=True)
 class MapLayer:
-    """What the map component draws for one model and colouring (base64 arrays, see :func:`core.analysis.mapping.encode`).
+    """What the map component draws for one model and colouring (base64 arrays, see :func:`core.analysis.map_selection.encode`).
 
     Attributes
     ----------
-    colours : uint8 colour value per test row (:func:`core.analysis.mapping.colour_values`)
+    colours : uint8 colour value per test row (:func:`core.analysis.map_selection.colour_values`)
     sizes : uint8 dot diameter per test row in pixels (mistakes larger)
     """
 
@@ -457,7 +458,7 @@ class MapLayer:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _map_coords(fingerprint: str, _grid: np.ndarray) -> str:
-    return mapping.encode(_grid)
+    return map_selection.encode(_grid)
 
 
 def map_coords(loaded: Loaded) -> str:
@@ -467,9 +468,9 @@ def map_coords(loaded: Loaded) -> str:
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _map_layer(fingerprint: str, name: str, by: str, _pred: Predictions, _confidence: np.ndarray) -> MapLayer:
-    colours = mapping.colour_values(by, y_true=_pred.y_true, y_pred=_pred.y_pred, confidence=_confidence)
+    colours = map_selection.colour_values(by, y_true=_pred.y_true, y_pred=_pred.y_pred, confidence=_confidence)
     sizes = np.where(_pred.y_true != _pred.y_pred, 7, 4).astype(np.uint8)
-    return MapLayer(colours=mapping.encode(colours), sizes=mapping.encode(sizes))
+    return MapLayer(colours=map_selection.encode(colours), sizes=map_selection.encode(sizes))
 
 
 def map_layer(loaded: Loaded, name: str, by: str) -> MapLayer:
@@ -501,19 +502,19 @@ def detector_curves(loaded: Loaded, name: str) -> concept_views.DetectorCurves |
 
 
 @st.cache_resource(max_entries=16, show_spinner="Finding label issues...")
-def _label_issues(fingerprint: str, source: str, _loaded: Loaded) -> labels.LabelIssues:
-    if source == labels.COMBINED:
+def _label_issues(fingerprint: str, source: str, _loaded: Loaded) -> label_quality.LabelIssues:
+    if source == label_quality.COMBINED:
         accuracy = {n: _loaded.artifacts.model_info(n)["metrics"]["test_accuracy"] for n in _loaded.multiclass}
-        chosen = labels.strongest(accuracy)
-        proba = labels.combine({n: probabilities(_loaded, n) for n in chosen})
+        chosen = label_quality.strongest(accuracy)
+        proba = label_quality.combine({n: probabilities(_loaded, n) for n in chosen})
         words = "mean probabilities of the strongest models by test accuracy: " + ", ".join(map(_loaded.title, chosen))
     else:
         proba, words = probabilities(_loaded, source), f"probabilities of {_loaded.title(source)}"
-    return labels.label_issues(_loaded.data.y_test, proba, source=words)
+    return label_quality.label_issues(_loaded.data.y_test, proba, source=words)
 
 
-def label_issues(loaded: Loaded, source: str = labels.COMBINED) -> labels.LabelIssues:
-    """cleanlab's verdict on every test label from ``source`` (a model name, or :data:`core.analysis.labels.COMBINED`
+def label_issues(loaded: Loaded, source: str = label_quality.COMBINED) -> label_quality.LabelIssues:
+    """cleanlab's verdict on every test label from ``source`` (a model name, or :data:`core.analysis.label_quality.COMBINED`
     for the strongest models together), computed once per fingerprint; read-only arrays."""
     return _label_issues(loaded.fingerprint, source, loaded)
 

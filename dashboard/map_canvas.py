@@ -39,7 +39,7 @@ RIGHT = "#b8b8b8"
 
 
 def palette(by: str, class_names) -> tuple[list[str], list[tuple[str, str]]]:
-    """Colour of every colour value of :func:`core.analysis.mapping.colour_values` and the legend entries for ``by``."""
+    """Colour of every colour value of :func:`core.analysis.map_selection.colour_values` and the legend entries for ``by``."""
     if by in ("true", "predicted"):
         colours = [PALETTE[i % len(PALETTE)] for i in range(len(class_names))]
         return colours, [(str(name), colour) for name, colour in zip(class_names, colours)]

@@ -3,7 +3,7 @@ for pages that should open without loading plotly.
 
 A plotly chart costs the browser ~30-100 ms to draw again, three of them a
 threshold step several times the step itself (``bench/browser.py``). An SVG of
-a reduced curve (:func:`core.analysis.thresholds.reduce_curve`) is a few KiB that the
+a reduced curve (:func:`core.analysis.curves.reduce_curve`) is a few KiB that the
 browser lays out at once. These charts have no hover or zoom: the page shows
 the exact numbers of the operating point beside them.
 """

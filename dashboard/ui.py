@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import answers, views
+from core.analysis import answers, gallery
+from core.data import pictures
 from core.artifacts import ArtifactError, python_command
 from dashboard import loader, state
 
@@ -87,7 +88,7 @@ def votes_html(votes: answers.Votes, *, titles: dict[str, str]) -> str:
     One element instead of a data grid and a heatmap chart: a drawn stroke
     redraws a table, not a chart (``bench/browser.py``). Cells are shaded by
     probability; probabilities under 0.5% are left blank so the ones that
-    matter stand out; every percentage is written by :func:`core.analysis.views.percent`.
+    matter stand out; every percentage is written by :func:`core.analysis.gallery.percent`.
     """
     digits = list(votes.probabilities.columns)
     head = "".join(f"<th>{html.escape(str(d))}</th>" for d in digits)
@@ -96,10 +97,10 @@ def votes_html(votes: answers.Votes, *, titles: dict[str, str]) -> str:
         answer = votes.summary.loc[name]
         cells = "".join(
             f'<td style="background:rgba(51,85,204,{p:.2f});color:{"#fff" if p > 0.55 else "#222"}">'
-            f'{html.escape(views.percent(p)) if p >= 0.005 else ""}</td>' for p in probs.to_numpy(dtype=float))
+            f'{html.escape(gallery.percent(p)) if p >= 0.005 else ""}</td>' for p in probs.to_numpy(dtype=float))
         rows.append(f'<tr><th style="text-align:left">{html.escape(titles.get(name, name))}</th>'
                     f'<td data-model="{html.escape(name)}"><b>{html.escape(answer["predicted"])}</b></td>'
-                    f'<td>{html.escape(views.percent(float(answer["confidence"])))}</td>{cells}</tr>')
+                    f'<td>{html.escape(gallery.percent(float(answer["confidence"])))}</td>{cells}</tr>')
     return ('<table style="font-size:0.8rem;border-collapse:collapse;text-align:center;width:100%">'
             f'<tr><th style="text-align:left">model</th><th>says</th><th>confidence</th>{head}</tr>'
             f'{"".join(rows)}</table>')
@@ -137,7 +138,7 @@ def colour_map(values: np.ndarray, *, high: float, stops: list[str]) -> np.ndarr
 
 def picture(image: np.ndarray, *, alt: str, width: int) -> None:
     """One image (greyscale or RGB uint8) as an inline PNG shown ``width`` pixels wide, crisp when enlarged."""
-    st.html(f'<img src="{views.png_data_url(image)}" width="{width}" style="image-rendering:pixelated;'
+    st.html(f'<img src="{pictures.png_data_url(image)}" width="{width}" style="image-rendering:pixelated;'
             f'max-width:100%;height:auto" alt="{html.escape(alt)}">')
 
 
@@ -196,16 +197,16 @@ def pager_html(page: int, n_pages: int) -> str:
 
 def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6, flagged=frozenset()) -> str:
     """Clickable test images captioned from the columns ``index``, ``true``, ``predicted``, ``confidence``,
-    ``top`` (see :func:`core.analysis.views.gallery`); rows in ``flagged`` carry :data:`LABEL_BADGE`."""
+    ``top`` (see :func:`core.analysis.gallery.gallery`); rows in ``flagged`` carry :data:`LABEL_BADGE`."""
     text = [f'{LABEL_BADGE + " " if row.index in flagged else ""}#{row.index} · true <b>{html.escape(row.true)}</b> '
-            f'→ <b>{html.escape(row.predicted)}</b> ({html.escape(views.percent(row.confidence))})<br>'
+            f'→ <b>{html.escape(row.predicted)}</b> ({html.escape(gallery.percent(row.confidence))})<br>'
             f'top-3: {html.escape(row.top)}' for row in captions.itertuples(index=False)]
     return tiles_html(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns,
                       indexes=captions["index"])
 
 
 def answers_table(answers: pd.DataFrame, *, titles: dict[str, str]) -> None:
-    """Every model's answer for one image (:func:`core.analysis.detail.answers`) as one HTML table, mistakes in red."""
+    """Every model's answer for one image (:func:`core.analysis.image_story.answers`) as one HTML table, mistakes in red."""
     rows = "".join(
         f'<tr><th style="text-align:left">{html.escape(titles.get(row.model, row.model))}</th>'
         f'<td style="color:{"#2a7" if row.correct else "#d62728"}"><b>{html.escape(row.predicted)}</b></td>'

@@ -19,7 +19,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from core.models import concepts
 from core.models.quick import one_thread
-from core.analysis import thresholds
+from core.analysis import curves, thresholds
 from core.analysis.evaluation import confusion
 
 #: Share of the cross-validated scores left outside the threshold axis at each end (far outliers).
@@ -65,11 +65,11 @@ def detector_curves(train_true, train_decision, test_true, test_decision, *, wid
     sweep = pd.DataFrame({"threshold": train.thresholds[inside].astype(np.float64),
                           "precision": tp / np.maximum(tp + fp, 1), "recall": tp / max(train.n_pos, 1)})
     x = ((sweep["threshold"] - low) / (high - low)).to_numpy()
-    keep = np.union1d(thresholds.reduce_curve(x, sweep["precision"].to_numpy(), width=width, height=height),
-                      thresholds.reduce_curve(x, sweep["recall"].to_numpy(), width=width, height=height))
+    keep = np.union1d(curves.reduce_curve(x, sweep["precision"].to_numpy(), width=width, height=height),
+                      curves.reduce_curve(x, sweep["recall"].to_numpy(), width=width, height=height))
     pr = train.pr()
-    px, py = thresholds.staircase(pr.x, pr.y)
-    cut = thresholds.reduce_curve(px, py, width=width, height=height)
+    px, py = curves.staircase(pr.x, pr.y)
+    cut = curves.reduce_curve(px, py, width=width, height=height)
     return DetectorCurves(train=train, test=test, low=low, high=high, sweep=sweep.iloc[keep].reset_index(drop=True),
                           pr=thresholds.Curve(x=px[cut], y=py[cut], thresholds=np.empty(0), area=pr.area),
                           never_accuracy=test.n_neg / max(test.n_pos + test.n_neg, 1))

@@ -250,35 +250,6 @@ def cells_by_interest(counts) -> np.ndarray:
     return np.column_stack([true[order], predicted[order]])
 
 
-def hardest(y_true, scores, *, score_kind, n=20, temperature: float = 1.0) -> pd.DataFrame:
-    """Rows with the smallest margin on the probability scale.
-
-    The margin is the true class's probability minus the best other class's
-    (decision values go through :func:`probabilities` at ``temperature``), so
-    it is negative exactly when ``argmax(scores)`` is wrong.
-
-    Returns
-    -------
-    pd.DataFrame
-        Columns ``index``, ``true``, ``predicted`` (argmax of scores),
-        ``margin``; smallest margin first, ties by index.
-    """
-    y_true = _labels(y_true)
-    probs = probabilities(_scores(scores, y_true.size), score_kind=score_kind, temperature=temperature)
-    rows = np.arange(y_true.size)
-    true_value = probs[rows, y_true]
-    others = probs.copy()
-    others[rows, y_true] = -np.inf
-    margin = true_value - others.max(axis=1)
-    order = np.argsort(margin, kind="stable")[:n]
-    return pd.DataFrame({
-        "index": order,
-        "true": y_true[order],
-        "predicted": probs[order].argmax(axis=1),
-        "margin": margin[order],
-    })
-
-
 @dataclass(frozen=True, eq=False)
 class Disagreements:
     """Where two models' predictions differ in correctness (row index arrays)."""

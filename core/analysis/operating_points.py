@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.analysis import thresholds
 from core.analysis.thresholds import OneVsRest
-from core.analysis.views import choose_threshold
 
 #: Slider positions are ``0, 1/steps, ..., 1``.
 STEPS = 200
@@ -69,7 +69,7 @@ class SliderTable:
 def slider_table(ovr: OneVsRest, *, by: str, steps: int = STEPS, k: int = 6) -> SliderTable:
     """Counts, rates and the ``k`` images either side of the threshold at every one of ``steps + 1`` positions
     of a slider set ``by`` a probability, a target precision or a target recall (see
-    :func:`core.analysis.views.choose_threshold`)."""
+    :func:`core.analysis.operating_points.choose_threshold`)."""
     values = np.linspace(0.0, 1.0, steps + 1)
     chosen = [choose_threshold(ovr, by=by, value=float(v)) for v in values]
     counts = [ovr.at(t) for t in chosen]
@@ -92,3 +92,33 @@ def _padded(rows: list[np.ndarray], k: int) -> np.ndarray:
     for i, r in enumerate(rows):
         out[i, :r.size] = r
     return out
+
+
+#: How the Thresholds page sets a threshold: directly, or as the one that reaches a precision or a recall.
+THRESHOLD_BY = ("probability", "precision", "recall")
+
+
+def choose_threshold(ovr: thresholds.OneVsRest, *, by: str, value: float) -> float:
+    """The probability threshold the user asked for.
+
+    Parameters
+    ----------
+    ovr : one-vs-rest scores (probabilities of the class)
+    by : ``"probability"`` (``value`` is the threshold), ``"precision"`` (the
+        lowest threshold whose precision reaches ``value``) or ``"recall"``
+        (the highest threshold whose recall is still ``value``)
+    value : the slider's value, in [0, 1]
+
+    Examples
+    --------
+    >>> ovr = thresholds.OneVsRest.from_scores([0, 1, 1, 0], [[.9, .1], [.4, .6], [.2, .8], [.3, .7]], cls=1)
+    >>> choose_threshold(ovr, by="precision", value=1.0), choose_threshold(ovr, by="recall", value=1.0)
+    (0.8, 0.6)
+    """
+    if by == "probability":
+        return float(value)
+    if by == "precision":
+        return ovr.for_precision(value)
+    if by == "recall":
+        return ovr.for_recall(value)
+    raise ValueError(f"by must be one of {THRESHOLD_BY}, got {by!r}.")

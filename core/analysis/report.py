@@ -9,11 +9,14 @@ Examples
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
+from core.analysis import evaluation
 from core.models.ablation import ABLATION
+from core.models.tuning import summary_table
 from core.artifacts import ArtifactSet
 
 #: The study's most confused pairs, as (true, predicted) digit labels.
@@ -91,3 +94,131 @@ def report_text(artifacts: ArtifactSet, *, ablation: bool = False) -> str:
               f"built {artifacts.manifest['created']}")
     table = frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
     return f"{header}\n{table}"
+
+
+def per_class_f1(predictions: Mapping[str, tuple], *, class_names) -> pd.DataFrame:
+    """F1 of every class for every model.
+
+    Parameters
+    ----------
+    predictions : mapping of model name to ``(y_true, y_pred)``
+    class_names : names of the classes
+
+    Returns
+    -------
+    pd.DataFrame
+        Index: model names; columns: class names; values in [0, 1].
+    """
+    names = [str(name) for name in class_names]
+    rows = {
+        model: evaluation.class_report(y_true, y_pred, class_names=names)["f1"].loc[names]
+        for model, (y_true, y_pred) in predictions.items()
+    }
+    return pd.DataFrame(rows, index=pd.Index(names, name="class")).T.rename_axis("model")
+
+
+def strategy_table(comparison: pd.DataFrame, *, strategies: Mapping[str, str], n_classes: int) -> pd.DataFrame:
+    """The study's one-vs-rest against one-vs-one view of the comparison table.
+
+    Parameters
+    ----------
+    comparison : :func:`core.analysis.report.comparison` output
+    strategies : model name to ``"ovr"`` or ``"ovo"``; models missing from
+        ``comparison`` are left out
+    n_classes : number of classes
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``model``, ``title``, ``strategy``, ``binary_classifiers``
+        (``n`` for one-vs-rest, ``n (n - 1) / 2`` for one-vs-one),
+        ``test_accuracy``, ``fit_seconds``, ``predict_ms``.
+    """
+    counts = {"ovr": n_classes, "ovo": n_classes * (n_classes - 1) // 2}
+    labels = {"ovr": "one-vs-rest", "ovo": "one-vs-one"}
+    table = comparison[comparison["model"].isin(list(strategies))].copy()
+    kinds = table["model"].map(strategies)
+    table["strategy"] = kinds.map(labels)
+    table["binary_classifiers"] = kinds.map(counts).astype(np.int64)
+    columns = ["model", "title", "strategy", "binary_classifiers", "test_accuracy", "fit_seconds", "predict_ms"]
+    return table[columns].reset_index(drop=True)
+
+
+def ablation_steps(table: pd.DataFrame, *, n_test: int) -> pd.DataFrame:
+    """The ablation table with each step's test errors and how many errors the step removed.
+
+    Parameters
+    ----------
+    table : :func:`core.analysis.report.ablation_table` output (built steps, in order)
+    n_test : number of test images the accuracies were measured on
+
+    Returns
+    -------
+    pd.DataFrame
+        ``table``'s rows and columns plus ``step`` (1, 2, ...), ``errors``
+        (misclassified test images), ``fixed`` (errors removed against the
+        previous step, negative when the step made more; missing for the first)
+        and ``size_mb``.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"model": ["a", "b"], "test_accuracy": [0.9, 0.95], "size_bytes": [1e6, 2e6]})
+    >>> ablation_steps(table, n_test=1000)[["errors", "fixed"]]
+       errors  fixed
+    0     100    NaN
+    1      50   50.0
+    """
+    steps = table.reset_index(drop=True).copy()
+    steps.insert(0, "step", np.arange(1, len(steps) + 1))
+    steps["errors"] = np.rint((1.0 - steps["test_accuracy"].to_numpy(dtype=np.float64)) * n_test).astype(np.int64)
+    steps["fixed"] = -steps["errors"].diff()
+    steps["size_mb"] = steps["size_bytes"] / 1e6
+    return steps
+
+
+def params_label(params: Mapping) -> str:
+    """Pipeline parameters as short text: the classifier step's (``clf__``) bare, other steps' prefixed.
+
+    Examples
+    --------
+    >>> params_label({"pca__n_components": 30, "clf__gamma": "scale", "clf__C": 10.0})
+    'C=10, gamma=scale, pca n_components=30'
+    """
+    def short(key: str) -> str:
+        step, _, name = key.rpartition("__")
+        return name if step in ("", "clf") else f"{step.replace('__', ' ')} {name}"
+
+    def value(v) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    items = sorted(((short(k), value(v)) for k, v in params.items()), key=lambda kv: (" " in kv[0], kv[0].lower()))
+    return ", ".join(f"{k}={v}" for k, v in items)
+
+
+def tuning_table(results, *, dataset_hash: str | None = None) -> pd.DataFrame:
+    """One row per tuned model: chosen and default parameters, their CV accuracies and the gain.
+
+    Parameters
+    ----------
+    results : list of :class:`core.models.tuning.TuningResult`
+    dataset_hash : content hash of the dataset the artifacts were built on
+
+    Returns
+    -------
+    pd.DataFrame
+        :func:`core.models.tuning.summary_table` with the parameters written by
+        :func:`params_label`, plus ``gain`` (chosen minus default CV accuracy,
+        missing when the default was not scored), ``dataset`` (id) and
+        ``same_data`` (searched on ``dataset_hash``'s dataset).
+    """
+    results = list(results)
+    table = summary_table(results)
+    if table.empty:
+        return table
+    table["best_params"] = [params_label(r.best_params) for r in results]
+    table["default_params"] = [params_label(r.default_params) for r in results]
+    table["default_cv_accuracy"] = table["default_cv_accuracy"].astype(np.float64)
+    table["gain"] = table["cv_accuracy"] - table["default_cv_accuracy"]
+    table["dataset"] = [r.dataset["id"] for r in results]
+    table["same_data"] = [r.dataset["hash"] == dataset_hash for r in results]
+    return table

@@ -29,14 +29,14 @@ from sklearn.metrics import accuracy_score, f1_score
 from core import artifacts as art
 from core.artifacts import concept_build
 from core.models import ModelSpec, REGISTRY, concepts, resolve_models
-from core.analysis import explore
+from core.analysis import embedding
 from core.data import Dataset, load_dataset, properties, subset
 from core.models.cluster import fits_on
 from core.data.eda import summarise
 from core.models.training import Trained, median_latency_ms, train
 
 STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save")
-#: Name the build's last step (the dataset-level analyses of :mod:`core.analysis.explore`) reports under.
+#: Name the build's last step (the dataset-level analyses of :mod:`core.analysis.embedding`) reports under.
 EXPLORE = "explore"
 
 
@@ -55,8 +55,8 @@ class BuildEvent:
 
     @property
     def stages(self) -> tuple[str, ...]:
-        """The stages this step goes through: :data:`STAGES`, or :data:`core.analysis.explore.STAGES` for the last."""
-        return explore.STAGES if self.model == EXPLORE else STAGES
+        """The stages this step goes through: :data:`STAGES`, or :data:`core.analysis.embedding.STAGES` for the last."""
+        return embedding.STAGES if self.model == EXPLORE else STAGES
 
     @property
     def fraction(self) -> float:
@@ -344,10 +344,10 @@ def _current_entry(root: Path, manifest: dict | None, field: str, key: str) -> d
 
 def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notify) -> dict:
     """The explore entry: the current one when its key is unchanged and its files intact, else a new one."""
-    key = explore.explore_key(ds, seed=seed, versions=art.runtime_versions())
+    key = embedding.explore_key(ds, seed=seed, versions=art.runtime_versions())
     entry = _current_entry(root, manifest, "explore", key)
     if entry is None:
-        entry = explore.write_explore(root, ds, key=key, seed=seed, notify=notify)
+        entry = embedding.write_explore(root, ds, key=key, seed=seed, notify=notify)
     else:
         notify("skip")
     notify("done")

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import concept_views, evaluation, views
+from core.analysis import concept_views, evaluation, report
+from core.data import pictures
 from core.models import concepts
 from core.artifacts import ArtifactError
 from dashboard import canvas, charts, loader, svg, ui
@@ -52,7 +53,7 @@ def _missing(names, what: str) -> bool:
 
 def _image(row: np.ndarray) -> str:
     """One pixel row as a PNG ``data:`` URL at its own size."""
-    return views.png_data_url(np.asarray(row, dtype=np.uint8).reshape(image_shape))
+    return pictures.png_data_url(np.asarray(row, dtype=np.uint8).reshape(image_shape))
 
 
 def _source(section: str) -> tuple[np.ndarray | None, int | None]:
@@ -126,7 +127,7 @@ def strategies_section() -> None:
     if _missing(list(STRATEGIES), "The comparison"):
         return
     class_names = list(loaded.data.class_names)
-    table = views.strategy_table(loader.comparison(loaded), strategies=STRATEGIES, n_classes=len(class_names))
+    table = report.strategy_table(loader.comparison(loaded), strategies=STRATEGIES, n_classes=len(class_names))
     st.table(table.drop(columns="model").set_index("title").style.format(
         {"test_accuracy": "{:.4f}", "fit_seconds": "{:.2f}", "predict_ms": "{:.2f}"}))
     ovr, ovo = (loaded.predictions[n] for n in STRATEGIES)

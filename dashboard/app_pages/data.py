@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import views
+from core.data import pictures
 from core.data.eda import INK_COLUMNS
 from dashboard import charts, svg, ui
 
@@ -42,18 +42,18 @@ st.html(ui.svg_row_html([svg.bars(names, splits, colours=charts.PALETTE, title="
 
 st.subheader("Samples per digit")
 n_samples = summary.sample_images.shape[1]
-mosaic = views.mosaic(summary.sample_images)
+mosaic = pictures.mosaic(summary.sample_images)
 ui.picture(mosaic, alt="sample training images, one row per digit", width=min(640, 2 * mosaic.shape[1]))
 st.caption(f"{n_samples} random training images per digit, one row per digit (0 at the top).")
 
 st.subheader("Mean and variance image per digit")
 size = 2 * TILE_PIXELS // 3
-ui.tiles([views.png_data_url(np.round(image).astype(np.uint8)) for image in summary.mean_images],
+ui.tiles([pictures.png_data_url(np.round(image).astype(np.uint8)) for image in summary.mean_images],
          [f"mean {html.escape(name)}" for name in names], [f"mean image of {name}" for name in names],
          columns=len(names), pixels=size)
 st.caption("Mean pixel value (black 0, white 255): where each digit usually has ink.")
 top = float(summary.var_images.max())
-ui.tiles([views.png_data_url(ui.colour_map(image, high=top, stops=VARIANCE_COLOURS)) for image in summary.var_images],
+ui.tiles([pictures.png_data_url(ui.colour_map(image, high=top, stops=VARIANCE_COLOURS)) for image in summary.var_images],
          [f"variance {html.escape(name)}" for name in names], [f"variance image of {name}" for name in names],
          columns=len(names), pixels=size)
 st.caption(f"Pixel variance, from 0 (dark purple) to {top:,.0f} (yellow): where writers disagree.")

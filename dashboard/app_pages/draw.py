@@ -6,7 +6,8 @@ import html
 
 import streamlit as st
 
-from core.analysis import answers, explore, views
+from core.analysis import answers, embedding
+from core.data import pictures
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
 from dashboard import canvas, clickable, loader, ui
@@ -84,7 +85,7 @@ def _answers_html(row) -> str:
         tally = votes.summary["predicted"].value_counts()
         verdict = ui.note_html("The models disagree: " + ", ".join(
             f"<b>{html.escape(str(d))}</b> ({c})" for d, c in tally.items()), good=False)
-    seen = ui.tiles_html([views.png_data_url(row.reshape(image_shape))], ["what the models see"],
+    seen = ui.tiles_html([pictures.png_data_url(row.reshape(image_shape))], ["what the models see"],
                          ["the model input"], columns=1, pixels=112)
     caption = ('<p style="font-size:0.875rem;color:#777">Each model\'s answer, its confidence and its probability '
                "for every digit (decision values through a softmax at the model's temperature); blank cells are "
@@ -97,13 +98,13 @@ def _answers_html(row) -> str:
 def _nearest_html(row) -> str:
     """The training digits nearest to the drawn one, and what their labels say."""
     try:
-        found = explore.nearest_training(loader.feature_space(loaded), loader.explore_data(loaded).index, row)
+        found = embedding.nearest_training(loader.feature_space(loaded), loader.explore_data(loaded).index, row)
     except ArtifactError as exc:
         return (f'<p style="font-size:0.875rem;color:#777">Nearest training digits are not available: '
                 f'{html.escape(str(exc))}</p>')
     rows, distances = found.indices[0], found.distances[0]
     labels = loaded.data.y_train[rows]
-    label, share = explore.majority(labels)
+    label, share = embedding.majority(labels)
     return (f"<p><b>Nearest training digits</b>: {share:.0%} of the {len(rows)} nearest are "
             f"<b>{html.escape(class_names[label])}</b>.</p>"
             + ui.tiles_html(loader.train_images(loaded, rows),

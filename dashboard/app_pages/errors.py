@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from core.analysis import evaluation, views
+from core.analysis import evaluation, gallery
 from dashboard import cell_panel, confusion_diff, detail, label_review, loader, matrix, state, ui
 
 PER_PAGE = 18
@@ -137,7 +137,7 @@ def matrix_and_cell() -> None:
     keys = []
     if cell is not None:
         selected, rows = cell[0] * n_classes + cell[1], _cell_rows(cell)
-        page = views.paginate(rows, page=detail.page_number(_page_key(cell)), per_page=PER_PAGE).page
+        page = gallery.paginate(rows, page=detail.page_number(_page_key(cell)), per_page=PER_PAGE).page
         keys.append(cell_panel.page_key(selected, page))
     ahead = (loader.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, render=_first_page)
              if cell_panel.ahead_wanted(MATRIX_KEY, view) else {})
@@ -170,7 +170,7 @@ def two_models() -> None:
     diff = evaluation.disagreements(pred.y_true, pred.y_pred, pred_b.y_pred)
     outcome = {"A right, B wrong": "a_right_b_wrong", "B right, A wrong": "b_right_a_wrong"}[side]
     wrong, wrong_name = (pred_b, other) if outcome == "a_right_b_wrong" else (pred, model)
-    rows = views.by_confidence(getattr(diff, outcome), loader.confidence(loaded, wrong_name))
+    rows = gallery.by_confidence(getattr(diff, outcome), loader.confidence(loaded, wrong_name))
     st.caption(f"A = {loaded.title(model)}, B = {loaded.title(other)}. " + " · ".join(
         f"{OUTCOMES[label]}: {count:,}" for label, count in diff.counts.items()))
     if rows.size == 0:

@@ -8,7 +8,7 @@ import zlib
 import numpy as np
 import streamlit as st
 
-from core.analysis import mapping
+from core.analysis import map_selection
 from core.artifacts import ArtifactError
 from dashboard import clickable, detail, loader, map_canvas, state, ui
 
@@ -29,7 +29,7 @@ except ArtifactError as exc:
     st.stop()
 
 model = state.url_value("model", session_key="explore_model", valid=lambda v: v in names, default=names[0])
-colour = state.url_value("colour", session_key="explore_colour", valid=lambda v: v in mapping.COLOUR_BY,
+colour = state.url_value("colour", session_key="explore_colour", valid=lambda v: v in map_selection.COLOUR_BY,
                          default="outcome")
 pred = loaded.predictions[model]
 
@@ -44,7 +44,7 @@ def _on_colour() -> None:
         state.set_url_value("colour", picked, session_key="explore_colour")
 
 
-def _set_region(region: mapping.Region | None) -> None:
+def _set_region(region: map_selection.Region | None) -> None:
     state.set_url_value("region", None if region is None else region.url(), session_key="explore_region")
 
 
@@ -54,7 +54,7 @@ def _on_pick() -> None:
     if picked.get("missing") is not None:
         st.session_state.pop(SENT_KEY, None)
         st.session_state.pop(LAYERS_KEY, None)
-    region = mapping.region_from_browser(picked.get("region"))
+    region = map_selection.region_from_browser(picked.get("region"))
     if region is not None:
         _set_region(region)
     point = picked.get("point")
@@ -73,12 +73,12 @@ st.session_state["explore_model_pick"] = model
 st.session_state["explore_colour_pick"] = colour
 top = st.columns([2, 3])
 top[0].selectbox("Model", names, key="explore_model_pick", format_func=loaded.title, on_change=_on_model)
-top[1].segmented_control("Colour by", list(mapping.COLOUR_BY), format_func=mapping.COLOUR_BY.get,
+top[1].segmented_control("Colour by", list(map_selection.COLOUR_BY), format_func=map_selection.COLOUR_BY.get,
                          key="explore_colour_pick", on_change=_on_colour)
 
 
 def _summary_html(rows: np.ndarray) -> str:
-    counts = mapping.selection_counts(rows, y_true=pred.y_true, y_pred=pred.y_pred, class_names=class_names)
+    counts = map_selection.selection_counts(rows, y_true=pred.y_true, y_pred=pred.y_pred, class_names=class_names)
     true, predicted, images, mistake = (counts[c].to_numpy() for c in ("true", "predicted", "images", "mistake"))
     wrong = int(images[mistake].sum())
     lines = "".join(f'<tr style="color:{"#d62728" if m else "#333"}"><td>{html.escape(t)} → {html.escape(p)}</td>'
@@ -94,7 +94,7 @@ def _summary_html(rows: np.ndarray) -> str:
 @st.fragment
 def selection_gallery(rows: np.ndarray, region_key: str) -> None:
     """The selected images, mistakes first and most confident first, paged (a page change reruns only this)."""
-    ordered = mapping.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
+    ordered = map_selection.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
                                     confidence=loader.confidence(loaded, model))
     detail.paged_gallery(loaded, ordered, pred, model=model, key="explore_gallery", tiles_key="explore_tiles",
                          page_key=f"explore_page_{region_key}", per_page=PER_PAGE,
@@ -104,8 +104,8 @@ def selection_gallery(rows: np.ndarray, region_key: str) -> None:
 @st.fragment
 def map_and_selection() -> None:
     """The map; a selection on it reruns this fragment: the summary and the gallery of the region."""
-    region = mapping.parse_region(state.url_value(
-        "region", session_key="explore_region", valid=lambda v: mapping.parse_region(v) is not None, default=None))
+    region = map_selection.parse_region(state.url_value(
+        "region", session_key="explore_region", valid=lambda v: map_selection.parse_region(v) is not None, default=None))
     layer = loader.map_layer(loaded, model, colour)
     colours, legend = map_canvas.palette(colour, class_names)
     map_id = loaded.fingerprint[:16]
@@ -127,7 +127,7 @@ def map_and_selection() -> None:
         if region is None:
             st.info("Draw a lasso or a box on the map to see the images inside (wheel to zoom, Pan to move).")
         else:
-            rows = mapping.select_region(data.grid, region)
+            rows = map_selection.select_region(data.grid, region)
             clickable.html_block(_summary_html(rows), key="explore_summary")
             st.button("Clear the selection", key="explore_clear", on_click=_set_region, args=(None,))
     point = st.session_state.pop("explore_point", None)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import labels, views
+from core.analysis import gallery, label_quality
 from core.artifacts import reviews
 from dashboard import detail, label_review, loader, state, ui
 
@@ -18,11 +18,11 @@ ALL = "all"
 loaded = ui.artifacts()
 names = ui.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
-sources = [labels.COMBINED, *loaded.multiclass]
+sources = [label_quality.COMBINED, *loaded.multiclass]
 
 
 def _source_name(source: str) -> str:
-    return f"the {labels.TOP_K} strongest models together" if source == labels.COMBINED else loaded.title(source)
+    return f"the {label_quality.TOP_K} strongest models together" if source == label_quality.COMBINED else loaded.title(source)
 
 
 source = state.url_value("source", session_key="labels_source", valid=lambda v: v in sources, default=sources[0])
@@ -59,9 +59,9 @@ st.markdown(f"cleanlab flags **{issues.n_flagged:,}** of {len(issues.ranking):,}
 @st.fragment
 def ranked_gallery(rows: np.ndarray) -> None:
     """One page of the ranked images (a page change reruns only this)."""
-    n_pages = views.paginate(rows, page=1, per_page=PER_PAGE).n_pages
+    n_pages = gallery.paginate(rows, page=1, per_page=PER_PAGE).n_pages
     number = st.pagination(n_pages, key=f"labels_page_{source}_{digit}_{which}") if n_pages > 1 else 1
-    page = views.paginate(rows, page=number, per_page=PER_PAGE)
+    page = gallery.paginate(rows, page=number, per_page=PER_PAGE)
     table = issues.table(page.rows, labels=loaded.data.y_test, class_names=class_names)
     captions = [f'#{r.index} · given <b>{html.escape(r.given)}</b> → suggested <b>{html.escape(r.suggested)}</b>'
                 f'<br>quality {r.quality:.3f}{" · " + ui.LABEL_BADGE if r.flagged else ""}'
@@ -89,7 +89,7 @@ else:
                        file_name=f"label-reviews-{loaded.artifacts.dataset['hash'][:12]}.csv", mime="text/csv",
                        key="labels_download")
     fixes = reviews.corrections(marks)
-    accuracy = [(loaded.title(n), *labels.corrected_accuracy(loaded.predictions[n].y_true,
+    accuracy = [(loaded.title(n), *label_quality.corrected_accuracy(loaded.predictions[n].y_true,
                                                              loaded.predictions[n].y_pred, fixes)) for n in names]
     st.dataframe(pd.DataFrame(accuracy, columns=["model", "accuracy", "with reviewed labels"]),
                  hide_index=True, column_config={c: st.column_config.NumberColumn(format="%.4f")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.analysis import evaluation, thresholds, views
+from core.analysis import evaluation, report, thresholds
 from core.models.ablation import ABLATION
 from core.artifacts import ArtifactError
 from core.analysis.report import STUDY_PAIRS
@@ -96,7 +96,7 @@ st.caption("Best first. " + ("The axis starts near the lowest value, so small di
                              if metric in HIGHER_IS_BETTER else "Logarithmic axis."))
 
 st.subheader("F1 per digit")
-f1 = views.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n].y_pred) for n in names},
+f1 = report.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n].y_pred) for n in names},
                         class_names=class_names).rename(index=loaded.title)
 st.plotly_chart(charts.heatmap(f1, zmin=float(np.floor(f1.min().min() * 20) / 20), zmax=1.0), key="models_f1",
                 config={"displayModeBar": False})
@@ -194,7 +194,7 @@ for detector in loaded.binary:
                         key=f"models_roc_{detector}")
     st.caption("Move the threshold on the Thresholds page to trade precision for recall.")
 
-strategies = views.strategy_table(table, strategies=STRATEGIES, n_classes=len(class_names))
+strategies = report.strategy_table(table, strategies=STRATEGIES, n_classes=len(class_names))
 if strategies.empty:
     st.caption("One-vs-rest against one-vs-one appears here when built: "
                f"{ui.core_command(loaded, 'build', '--models', 'study')}.")

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import mapping, slices
+from core.analysis import map_selection, slices
 from core.artifacts import ArtifactError
 from core.data.properties import PROPERTIES
 from dashboard import clickable, detail, loader, state, svg, ui
@@ -67,7 +67,7 @@ def slice_table() -> None:
         return
     found = report.slices[chosen]
     rows = np.flatnonzero(found.select(slices.with_truth(props, pred.y_true)))
-    ordered = mapping.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
+    ordered = map_selection.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
                                     confidence=loader.confidence(loaded, model))
     st.subheader(f"{found.describe()}: {rows.size:,} images, {found.errors:,} wrong")
     detail.paged_gallery(loaded, ordered, pred, model=model, key="slices_gallery", tiles_key="slices_tiles",

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import evaluation, thresholds, views
+from core.analysis import curves, evaluation, gallery, thresholds
 from dashboard import charts, detail, loader, svg, threshold_panel, ui
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
@@ -47,7 +47,7 @@ def _text(positive: str, by: str) -> dict:
             "fnTitle": "False negatives just below the threshold (lower it to catch them)"}
 
 
-def _charts(curves: views.ThresholdCurves, positive: str, start: dict) -> list[str]:
+def _charts(curves: curves.ThresholdCurves, positive: str, start: dict) -> list[str]:
     """The three charts, their operating point drawn at the ``start`` row of the panel's table."""
     sweep = [svg.Line(curves.sweep["threshold"], curves.sweep[m], charts.PALETTE[i], m)
              for i, m in enumerate(("precision", "recall"))]
@@ -67,7 +67,7 @@ def _images(rows: list[int], positive: str) -> dict[int, tuple[str, str]]:
     """Test images ``rows`` with their captions: true digit and probability of ``positive``."""
     proba = loader.probabilities(loaded, model)
     captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
-                f"p('{html.escape(positive)}') {views.percent(float(proba[i, cls]))}" for i in rows]
+                f"p('{html.escape(positive)}') {gallery.percent(float(proba[i, cls]))}" for i in rows]
     return dict(zip(rows, zip(loader.test_images(loaded, rows), captions)))
 
 

@@ -44,7 +44,7 @@ def operating_point(at: AppTest) -> dict[str, str]:
 
 
 def percent_bounds(text: str) -> tuple[float, float]:
-    """The probabilities a percentage written by ``core.analysis.views.percent`` stands for, e.g. ``"42%"`` -> (0.415, 0.425)."""
+    """The probabilities a percentage written by ``core.analysis.gallery.percent`` stands for, e.g. ``"42%"`` -> (0.415, 0.425)."""
     if text == ">99.9%":
         return 0.9995, 1.0
     if text == "<0.1%":

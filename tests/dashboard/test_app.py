@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest
 from core import artifacts as art
 from core.artifacts import MANIFEST, open_artifacts
 from core.artifacts.build import build
-from core.analysis import answers, explore
+from core.analysis import answers, embedding
 from core.data import load_dataset
 from core.data.pictures import image_to_mnist
 from dashboard import registry
@@ -344,11 +344,11 @@ def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored)
     assert "what the models see" in next(block.value for block in at.html if "the model input" in block.value)
     row = answers.digit_row(image_to_mnist(_png(image)), image_shape=data.image_shape)
     arrays = stored.explore()
-    expected = explore.NeighbourIndex(arrays["train_features"], data.y_train).query(
+    expected = embedding.NeighbourIndex(arrays["train_features"], data.y_train).query(
         stored.load_feature_space().transform(row)).indices[0]
     nearest = next(block.value for block in at.html if "training image" in block.value)
     assert [int(n) for n in re.findall(r'alt="training image (\d+)"', nearest)] == expected.tolist()
-    label, share = explore.majority(data.y_train[expected])
+    label, share = embedding.majority(data.y_train[expected])
     assert f"{share:.0%} of the {len(expected)} nearest are <b>{label}</b>" in nearest
 
 

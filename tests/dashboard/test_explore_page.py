@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from core.analysis import mapping
+from core.analysis import map_selection
 from core.artifacts import open_artifacts
 from core.artifacts.build import build
 from core.data import load_dataset
@@ -26,12 +26,12 @@ SHOWN = re.compile(r'alt="test image (\d+)"')
 @pytest.fixture(scope="module")
 def stored(artifact_dir):
     aset = open_artifacts(artifact_dir)
-    return aset, mapping.grid_coords(aset.explore()["coords"])
+    return aset, map_selection.grid_coords(aset.explore()["coords"])
 
 
-def _left_half(grid) -> mapping.Region:
+def _left_half(grid) -> map_selection.Region:
     middle = int(np.median(grid[:, 0]))
-    return mapping.Region("b", (0, middle, 0, mapping.GRID))
+    return map_selection.Region("b", (0, middle, 0, map_selection.GRID))
 
 
 def _explore(monkeypatch, root, **params):

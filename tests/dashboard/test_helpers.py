@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.analysis import views
+from core.data import pictures
 from dashboard import build_panel, components, state
 
 
@@ -41,7 +41,7 @@ def test_build_command_matches_the_form(tmp_path):
 
 def test_png_data_url_round_trips_a_digit(mnist_small):
     digit = mnist_small.images("test")[0]
-    url = views.png_data_url(digit)
+    url = pictures.png_data_url(digit)
     assert url.startswith("data:image/png;base64,")
     decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
     assert np.array_equal(decoded, digit)

@@ -11,7 +11,7 @@ import shutil
 import numpy as np
 import pytest
 
-from core.analysis import compare, evaluation, labels, slices, views
+from core.analysis import compare, evaluation, gallery, label_quality, slices
 from core.data import properties
 from core.artifacts import open_artifacts, reviews
 from tests.dashboard.apptest import assert_clean, open_app
@@ -31,14 +31,14 @@ def own_set(artifact_dir, tmp_path):
     return shutil.copytree(artifact_dir, tmp_path / "set")
 
 
-def _expected_issues(aset) -> labels.LabelIssues:
+def _expected_issues(aset) -> label_quality.LabelIssues:
     names = [n for n in aset.model_names if aset.model_info(n)["task"] == "multiclass"]
-    best = sorted(names, key=lambda n: -aset.model_info(n)["metrics"]["test_accuracy"])[:labels.TOP_K]
+    best = sorted(names, key=lambda n: -aset.model_info(n)["metrics"]["test_accuracy"])[:label_quality.TOP_K]
     proba = []
     for name in best:
         pred = aset.predictions(name)
         proba.append(evaluation.probabilities(pred.scores, score_kind=pred.score_kind, temperature=pred.temperature))
-    return labels.label_issues(aset.data().y_test, np.mean(proba, axis=0))
+    return label_quality.label_issues(aset.data().y_test, np.mean(proba, axis=0))
 
 
 def _shown(at) -> list[int]:
@@ -47,7 +47,7 @@ def _shown(at) -> list[int]:
 
 def test_the_labels_page_ranks_images_most_doubtful_first_and_filters_by_digit(monkeypatch, artifact_dir, stored):
     expected = _expected_issues(stored)
-    at = open_app(monkeypatch, artifact_dir, "app_pages/labels.py")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/label_quality.py")
     assert_clean(at)
     flagged = expected.ranking[expected.flagged[expected.ranking]]
     assert _shown(at) == flagged[:18].tolist()
@@ -60,7 +60,7 @@ def test_the_labels_page_ranks_images_most_doubtful_first_and_filters_by_digit(m
     assert_clean(at)
     assert at.query_params["source"] == "rf"
     pred = stored.predictions("rf")
-    alone = labels.label_issues(y, evaluation.probabilities(pred.scores, score_kind=pred.score_kind))
+    alone = label_quality.label_issues(y, evaluation.probabilities(pred.scores, score_kind=pred.score_kind))
     assert _shown(at) == alone.ranking[y[alone.ranking] == 4][:18].tolist()
 
 
@@ -68,7 +68,7 @@ def test_reviewing_a_label_in_the_dialog_saves_it_and_corrects_accuracy(monkeypa
     aset = open_artifacts(own_set)
     expected = _expected_issues(aset)
     row = int(expected.ranking[0])
-    at = open_app(monkeypatch, own_set, "app_pages/labels.py")
+    at = open_app(monkeypatch, own_set, "app_pages/label_quality.py")
     at.session_state[CLICK + "labels_tiles"] = row
     at.run()
     assert_clean(at)
@@ -80,11 +80,11 @@ def test_reviewing_a_label_in_the_dialog_saves_it_and_corrects_accuracy(monkeypa
     assert marks[["row", "mark", "label"]].values.tolist() == [[row, "wrong", int(expected.suggested[row])]]
     at.selectbox(key=f"review_label_{row}").set_value("0").run()
     assert reviews.corrections(reviews.load_marks(own_set, aset.dataset["hash"])) == {row: 0}
-    at.switch_page("app_pages/labels.py").run()
+    at.switch_page("app_pages/label_quality.py").run()
     assert_clean(at)
     assert at.get("download_button")
     pred = aset.predictions("rf")
-    before, after = labels.corrected_accuracy(pred.y_true, pred.y_pred, {row: 0})
+    before, after = label_quality.corrected_accuracy(pred.y_true, pred.y_pred, {row: 0})
     at.switch_page("app_pages/errors.py").run()
     assert any(f"{before:.2%} → {after:.2%}" in c.value for c in at.caption)
 
@@ -130,7 +130,7 @@ def test_the_difference_matrix_cell_opens_the_images_only_one_model_puts_there(m
     for rows, pred in ((cell.only_a, a), (cell.only_b, b)):
         if rows.size:
             confidence = evaluation.confidence(pred.scores, score_kind=pred.score_kind, temperature=pred.temperature)
-            assert [str(r) for r in views.by_confidence(rows, confidence)[:18]] in galleries
+            assert [str(r) for r in gallery.by_confidence(rows, confidence)[:18]] in galleries
     assert any(f"A − B = {int(diff[true, predicted]):+d}" in m.value for m in at.markdown)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench.wsprobe import INIT_JS, Tap
-from core.analysis import evaluation, mapping, operating_points
+from core.analysis import evaluation, map_selection, operating_points
 from core.analysis.thresholds import OneVsRest
 from core.artifacts import open_artifacts
 from dashboard import registry
@@ -268,10 +268,10 @@ def test_a_lasso_on_the_map_shows_the_images_inside_it_and_opens_one_images_stor
     gallery = page.locator(".st-key-explore_gallery")
     assert sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])")) <= SELECTION_BUDGET
 
-    region = mapping.parse_region(parse_qs(urlparse(page.url).query)["region"][0])
+    region = map_selection.parse_region(parse_qs(urlparse(page.url).query)["region"][0])
     assert region is not None and region.kind == "l"
-    grid = mapping.grid_coords(open_artifacts(e2e_artifacts).explore()["coords"])
-    inside = mapping.select_region(grid, region)
+    grid = map_selection.grid_coords(open_artifacts(e2e_artifacts).explore()["coords"])
+    inside = map_selection.select_region(grid, region)
     assert 0 < inside.size < len(grid)
     shown = [int(alt.split()[-1]) for alt in gallery.locator("img").evaluate_all("els => els.map(e => e.alt)")]
     assert len(shown) == min(18, inside.size) and set(shown) <= set(inside)

@@ -114,20 +114,6 @@ def test_cell_indices(run):
     assert empty.size == 0 and empty.dtype.kind == "i"
 
 
-@pytest.mark.parametrize("temperature", [1.0, 4.0])
-def test_hardest(run, temperature):
-    y, scores = run["y_true"], run["decision"]
-    table = ev.hardest(y, scores, score_kind="decision", n=15, temperature=temperature)
-    probs = ev.probabilities(scores, score_kind="decision", temperature=temperature)
-    margins = np.array([probs[i, y[i]] - np.max(np.delete(probs[i], y[i])) for i in range(y.size)])
-    np.testing.assert_allclose(table["margin"], np.sort(margins)[:15])
-    np.testing.assert_allclose(table["margin"], margins[table["index"]])
-    np.testing.assert_array_equal(table["true"], y[table["index"]])
-    np.testing.assert_array_equal(table["predicted"], scores[table["index"]].argmax(axis=1))
-    wrong = (table["predicted"] != table["true"]).to_numpy()
-    np.testing.assert_array_equal(wrong, table["margin"].to_numpy() < 0)
-
-
 def test_disagreements(digits_run):
     y = digits_run["y_true"]
     a = digits_run["y_pred"]

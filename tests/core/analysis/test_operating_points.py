@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from sklearn import metrics
 
+
 from core.analysis import operating_points as op
 from core.analysis.thresholds import OneVsRest
 
@@ -52,3 +53,12 @@ def test_rows_around_a_position_gather_its_neighbours_galleries(digits_run):
     assert rows.tolist() == sorted(set(expected[expected >= 0].tolist()))
     assert set(table.rows_around(0, reach=1)) <= set(table.rows_around(0, reach=3))
     assert table.position(0.5) == 25 and table.position(0.51) == 25 and table.position(7) == 50
+
+
+def test_choose_threshold_by_probability_precision_and_recall(digits, fitted):
+    ovr = OneVsRest.from_scores(digits.y_test, fitted["logreg"][2], cls=8)
+    assert op.choose_threshold(ovr, by="probability", value=0.37) == 0.37
+    assert op.choose_threshold(ovr, by="precision", value=0.95) == ovr.for_precision(0.95)
+    assert op.choose_threshold(ovr, by="recall", value=0.95) == ovr.for_recall(0.95)
+    with pytest.raises(ValueError, match="by must be one of"):
+        op.choose_threshold(ovr, by="f1", value=0.5)

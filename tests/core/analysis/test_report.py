@@ -6,14 +6,17 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
-from sklearn.metrics import confusion_matrix
+from sklearn.metrics import confusion_matrix, f1_score
 
 from core.__main__ import main
 from core import artifacts as art
 from core.artifacts import files, open_artifacts
 from core.artifacts.build import build
+from core.analysis import report
 from core.analysis.report import ablation_table, comparison, pair_errors
+from core.models.tuning import tune
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +156,58 @@ def test_report_on_a_manifest_with_missing_keys_names_them_in_one_line(tmp_path,
     assert main(["report", "--artifacts", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and named in err and "Rebuild with" in err
+
+
+def test_per_class_f1_matches_sklearn(digits, fitted):
+    preds = {name: (digits.y_test, y_pred) for name, (_, y_pred, _) in fitted.items()}
+    table = report.per_class_f1(preds, class_names=digits.class_names)
+    assert list(table.index) == list(fitted)
+    assert list(table.columns) == list(digits.class_names)
+    for name, (_, y_pred, _) in fitted.items():
+        assert np.allclose(table.loc[name], f1_score(digits.y_test, y_pred, average=None))
+
+
+def test_strategy_table_counts_binary_classifiers():
+    comparison = pd.DataFrame({
+        "model": ["sgd", "sgd_ovr", "sgd_ovo"], "title": ["a", "b", "c"], "test_accuracy": [0.8, 0.81, 0.9],
+        "fit_seconds": [1.0, 2.0, 3.0], "predict_ms": [0.1, 0.2, 0.3],
+    })
+    table = report.strategy_table(comparison, strategies={"sgd_ovr": "ovr", "sgd_ovo": "ovo", "gone": "ovo"},
+                                 n_classes=10)
+    assert table["model"].tolist() == ["sgd_ovr", "sgd_ovo"]
+    assert table["binary_classifiers"].tolist() == [10, 45]
+    assert table["strategy"].tolist() == ["one-vs-rest", "one-vs-one"]
+    assert table["test_accuracy"].tolist() == [0.81, 0.9]
+
+
+def test_ablation_steps_count_errors_and_what_each_step_removed(digits, fitted):
+    accuracy = [np.mean(y_pred == digits.y_test) for _, y_pred, _ in fitted.values()]
+    table = pd.DataFrame({"model": list(fitted), "test_accuracy": accuracy, "size_bytes": [2_000_000, 500_000]})
+    steps = report.ablation_steps(table, n_test=len(digits.y_test))
+    errors = [int(np.sum(y_pred != digits.y_test)) for _, y_pred, _ in fitted.values()]
+    assert steps["step"].tolist() == [1, 2]
+    assert steps["errors"].tolist() == errors
+    assert np.isnan(steps["fixed"].iloc[0]) and steps["fixed"].iloc[1] == errors[0] - errors[1]
+    assert steps["size_mb"].tolist() == [2.0, 0.5]
+    assert steps["model"].tolist() == list(fitted)
+
+
+def test_tuning_table_adds_the_gain_and_flags_another_dataset(digits):
+    results = tune(digits, models="sgd", train_size=600, cv=3, seed=0, n_jobs=1,
+                   spaces={"sgd": {"clf__alpha": [1e-4, 1e-1]}})
+    table = report.tuning_table(results, dataset_hash=digits.content_hash)
+    [result] = results
+    assert table["model"].tolist() == ["sgd"] and table["dataset"].tolist() == [digits.dataset_id]
+    assert table["gain"].iloc[0] == pytest.approx(result.best_score - result.default_score)
+    assert table["gain"].iloc[0] >= 0 and table["same_data"].tolist() == [True]
+    assert table["best_params"].tolist() == [f"alpha={result.best_params['clf__alpha']:g}"]
+    assert table["default_params"].tolist() == ["alpha=0.0001"]
+    assert report.tuning_table(results, dataset_hash="other")["same_data"].tolist() == [False]
+    assert report.tuning_table([]).empty
+
+
+def test_params_label_shortens_pipeline_names_classifier_first():
+    params = {"pca__n_components": 40, "clf__weights": "distance", "clf__n_neighbors": 4, "clf__C": 0.5}
+    assert report.params_label(params) == "C=0.5, n_neighbors=4, weights=distance, pca n_components=40"
+    assert report.params_label({"model__clf__gamma": 1.5, "alpha": 1e-05}) == "alpha=1e-05, model clf gamma=1.5"
+    assert report.params_label({}) == ""

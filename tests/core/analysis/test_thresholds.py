@@ -15,13 +15,14 @@ def test_curves_match_sklearn(run, kind, dtype):
     y = run["y_true"]
     for cls in range(10):
         target, s = y == cls, scores[:, cls]
-        roc = th.roc_curve_ovr(y, scores, cls=cls)
+        ovr = th.OneVsRest.from_scores(y, scores, cls=cls)
+        roc = ovr.roc()
         fpr, tpr, thr = metrics.roc_curve(target, s)
         np.testing.assert_allclose(roc.x, fpr)
         np.testing.assert_allclose(roc.y, tpr)
         np.testing.assert_allclose(roc.thresholds, thr)
         assert roc.area == pytest.approx(metrics.roc_auc_score(target, s))
-        pr = th.pr_curve_ovr(y, scores, cls=cls)
+        pr = ovr.pr()
         precision, recall, thr = metrics.precision_recall_curve(target, s)
         np.testing.assert_allclose(pr.y, precision)
         np.testing.assert_allclose(pr.x, recall)
@@ -32,7 +33,7 @@ def test_curves_match_sklearn(run, kind, dtype):
 def test_curve_needs_the_class_in_y_true(digits_run):
     y = np.where(digits_run["y_true"] == 4, 0, digits_run["y_true"])
     with pytest.raises(ValueError, match="class 4"):
-        th.roc_curve_ovr(y, digits_run["proba"], cls=4)
+        th.OneVsRest.from_scores(y, digits_run["proba"], cls=4).roc()
 
 
 @pytest.mark.parametrize("kind", ["proba", "decision"])
@@ -45,7 +46,6 @@ def test_binary_at_threshold_matches_direct_counts(run, kind):
                        th.default_threshold(kind), scores[:, cls].max() + 1]
     for t in candidates:
         got = ovr.at(t)
-        assert got == th.binary_at_threshold(y, scores, cls=cls, threshold=t)
         pred = scores[:, cls] >= t
         tn, fp, fn, tp = metrics.confusion_matrix(y == cls, pred, labels=[False, True]).ravel()
         assert (got.tp, got.fp, got.fn, got.tn) == (tp, fp, fn, tn)
@@ -56,7 +56,7 @@ def test_binary_at_threshold_matches_direct_counts(run, kind):
 
 
 def test_threshold_above_max_score_predicts_nothing(digits_run):
-    got = th.binary_at_threshold(digits_run["y_true"], digits_run["proba"], cls=2, threshold=1.5)
+    got = th.OneVsRest.from_scores(digits_run["y_true"], digits_run["proba"], cls=2).at(1.5)
     assert got.tp == got.fp == 0 and got.precision == 0 and got.recall == 0
     assert got.fn == np.sum(digits_run["y_true"] == 2)
     assert th.default_threshold("proba") == 0.5 and th.default_threshold("decision") == 0
@@ -88,34 +88,6 @@ def test_coverage_curve_agrees_with_abstention(digits_run):
         assert (row.coverage, row.accuracy) == pytest.approx(
             (result.coverage, result.accuracy_kept))
     assert curve["coverage"].iloc[0] == 1.0
-
-
-def _distance_to_polyline(px, py, qx, qy):
-    """Distance of every point (px, py) to the polyline through (qx, qy)."""
-    ax, ay, bx, by = qx[:-1], qy[:-1], qx[1:], qy[1:]
-    dx, dy = bx - ax, by - ay
-    length = np.maximum(dx * dx + dy * dy, 1e-12)
-    t = np.clip(((px[:, None] - ax) * dx + (py[:, None] - ay) * dy) / length, 0, 1)
-    return np.hypot(px[:, None] - (ax + t * dx), py[:, None] - (ay + t * dy)).min(axis=1)
-
-
-@pytest.mark.parametrize("curve", ["roc", "pr"])
-def test_reduced_curves_stay_within_a_pixel_of_every_point(mnist_run, curve):
-    width, height = 400, 300
-    for cls in range(10):
-        ovr = th.OneVsRest.from_scores(mnist_run["y_true"], mnist_run["decision"], cls=cls)
-        full = ovr.roc() if curve == "roc" else ovr.pr()
-        x, y = (full.x, full.y) if curve == "roc" else th.staircase(full.x, full.y)
-        keep = th.reduce_curve(x, y, width=width, height=height)
-        assert keep[0] == 0 and keep[-1] == x.size - 1 and np.all(np.diff(keep) > 0)
-        assert keep.size <= max(50, x.size // 4)
-        gap = _distance_to_polyline(x * width, y * height, x[keep] * width, y[keep] * height)
-        assert gap.max() <= 1.0
-
-
-def test_staircase_makes_the_step_corners_explicit():
-    x, y = th.staircase([1.0, 0.5, 0.0], [0.5, 0.8, 1.0])
-    assert x.tolist() == [1.0, 0.5, 0.5, 0.0, 0.0] and y.tolist() == [0.5, 0.5, 0.8, 0.8, 1.0]
 
 
 def test_near_returns_the_mistakes_closest_to_the_threshold(mnist_run):

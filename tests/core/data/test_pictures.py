@@ -11,6 +11,7 @@ from PIL import Image, ImageFile
 from scipy import ndimage
 from sklearn.neighbors import KNeighborsClassifier
 
+from core.data import pictures
 from core.data.pictures import ImageError, canvas_to_mnist, drawing_to_rgba, image_to_mnist
 
 N_CANVAS = 300
@@ -249,3 +250,13 @@ def test_a_malformed_drawing_raises_one_line_image_error(payload, message):
         drawing_to_rgba(payload)
     text = str(caught.value)
     assert "\n" not in text and text.endswith("Clear the canvas and draw the digit again.")
+
+
+def test_mosaic_places_tiles_with_gaps(mnist_small):
+    images = mnist_small.images("test")[:6].reshape(2, 3, 28, 28)
+    out = pictures.mosaic(images, gap=2)
+    assert out.shape == (2 * 30 - 2, 3 * 30 - 2)
+    assert np.array_equal(out[30:58, 60:88], images[1, 2])
+    assert out[28:30].max() == 0
+    with pytest.raises(ValueError, match="rows, cols"):
+        pictures.mosaic(images[0])

@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 
-from core.analysis import labels
+from core.analysis import label_quality
 from core.data.preprocess import PixelScaler
 
 N_FLIPPED = 30
@@ -34,7 +34,7 @@ def flipped(mnist_small):
 
 def test_flipped_labels_rank_first_and_are_flagged(out_of_sample, flipped, mnist_small):
     noisy, rows = flipped
-    found = labels.label_issues(noisy, out_of_sample, source="knn")
+    found = label_quality.label_issues(noisy, out_of_sample, source="knn")
     top = set(found.ranking[:N_FLIPPED].tolist())
     assert len(top & set(rows.tolist())) >= 0.8 * N_FLIPPED
     assert found.flagged[rows].mean() >= 0.7
@@ -46,7 +46,7 @@ def test_flipped_labels_rank_first_and_are_flagged(out_of_sample, flipped, mnist
 
 def test_the_table_names_given_and_suggested_labels(out_of_sample, flipped, mnist_small):
     noisy, rows = flipped
-    found = labels.label_issues(noisy, out_of_sample)
+    found = label_quality.label_issues(noisy, out_of_sample)
     table = found.table(found.ranking[:5], labels=noisy, class_names=mnist_small.class_names)
     assert table["index"].tolist() == found.ranking[:5].tolist()
     assert table["given"].tolist() == [str(v) for v in noisy[found.ranking[:5]]]
@@ -56,24 +56,24 @@ def test_the_table_names_given_and_suggested_labels(out_of_sample, flipped, mnis
 def test_a_slice_missing_a_digit_still_works(out_of_sample, flipped):
     noisy, _ = flipped
     keep = noisy != 3
-    found = labels.label_issues(noisy[keep], out_of_sample[keep])
+    found = label_quality.label_issues(noisy[keep], out_of_sample[keep])
     assert found.quality.shape == (keep.sum(),) and found.suggested.max() <= 9
 
 
 def test_wrong_shapes_are_refused_in_one_line(out_of_sample, flipped):
     with pytest.raises(ValueError, match="one row per label"):
-        labels.label_issues(flipped[0][:-1], out_of_sample)
+        label_quality.label_issues(flipped[0][:-1], out_of_sample)
 
 
 def test_the_strongest_models_are_combined_by_the_mean(out_of_sample):
-    assert labels.strongest({"a": 0.9, "b": 0.99, "c": 0.95, "d": 0.5}, k=2) == ["b", "c"]
+    assert label_quality.strongest({"a": 0.9, "b": 0.99, "c": 0.95, "d": 0.5}, k=2) == ["b", "c"]
     other = np.roll(out_of_sample, 1, axis=1)
-    np.testing.assert_allclose(labels.combine({"x": out_of_sample, "y": other}), (out_of_sample + other) / 2)
+    np.testing.assert_allclose(label_quality.combine({"x": out_of_sample, "y": other}), (out_of_sample + other) / 2)
 
 
 def test_accuracy_with_reviewed_labels_corrected(out_of_sample, flipped, mnist_small):
     noisy, rows = flipped
     y_pred = out_of_sample.argmax(axis=1)
-    before, after = labels.corrected_accuracy(noisy, y_pred, {int(r): int(mnist_small.y_test[r]) for r in rows})
+    before, after = label_quality.corrected_accuracy(noisy, y_pred, {int(r): int(mnist_small.y_test[r]) for r in rows})
     assert before == pytest.approx(np.mean(noisy == y_pred))
     assert after == pytest.approx(np.mean(mnist_small.y_test == y_pred)) and after > before

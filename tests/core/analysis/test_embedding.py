@@ -3,36 +3,36 @@ import json
 import numpy as np
 import pytest
 
-from core.analysis import explore
+from core.analysis import embedding
 from core.artifacts import CorruptArtifacts, open_artifacts
 from core.artifacts.build import build
 
 
 @pytest.fixture(scope="module")
 def digits_space(digits):
-    space = explore.feature_space(image_shape=digits.image_shape, seed=0, rows=len(digits.X_train))
+    space = embedding.feature_space(image_shape=digits.image_shape, seed=0, rows=len(digits.X_train))
     space.fit(digits.X_train)
     return space, space.transform(digits.X_train).astype(np.float32), space.transform(digits.X_test)
 
 
 @pytest.fixture(scope="module")
 def mnist_space(mnist_small):
-    space = explore.feature_space(image_shape=mnist_small.image_shape, seed=0).fit(mnist_small.X_train)
+    space = embedding.feature_space(image_shape=mnist_small.image_shape, seed=0).fit(mnist_small.X_train)
     return space.transform(mnist_small.X_train), space.transform(mnist_small.X_test)
 
 
 def test_feature_space_keeps_fifty_dimensions_on_mnist_and_fewer_when_data_is_small(mnist_space, digits):
     train, test = mnist_space
-    assert train.shape == (3000, explore.FEATURE_DIMS) and test.shape == (600, explore.FEATURE_DIMS)
-    tiny = explore.feature_space(image_shape=digits.image_shape, seed=0, rows=20).fit(digits.X_train[:20])
+    assert train.shape == (3000, embedding.FEATURE_DIMS) and test.shape == (600, embedding.FEATURE_DIMS)
+    tiny = embedding.feature_space(image_shape=digits.image_shape, seed=0, rows=20).fit(digits.X_train[:20])
     assert tiny.transform(digits.X_test[:3]).shape == (3, 20)
 
 
 def test_map_has_one_point_per_image_and_is_the_same_for_the_same_seed(digits_space):
     _, _, test = digits_space
-    first = explore.compute_map(test, seed=0, n_jobs=1)
-    again = explore.compute_map(test, seed=0, n_jobs=1)
-    other = explore.compute_map(test, seed=1, n_jobs=1)
+    first = embedding.compute_map(test, seed=0, n_jobs=1)
+    again = embedding.compute_map(test, seed=0, n_jobs=1)
+    other = embedding.compute_map(test, seed=1, n_jobs=1)
     assert first.coords.shape == (len(test), 2) and first.coords.dtype == np.float32
     np.testing.assert_array_equal(first.coords, again.coords)
     assert not np.allclose(first.coords, other.coords)
@@ -42,7 +42,7 @@ def test_map_has_one_point_per_image_and_is_the_same_for_the_same_seed(digits_sp
 
 def test_a_training_image_is_its_own_nearest_neighbour_at_distance_zero(digits_space, digits):
     _, train, _ = digits_space
-    index = explore.NeighbourIndex(train, digits.y_train)
+    index = embedding.NeighbourIndex(train, digits.y_train)
     rows = np.array([0, 17, 500, len(train) - 1])
     found = index.query(train[rows], k=5)
     assert found.indices.shape == (4, 5)
@@ -53,7 +53,7 @@ def test_a_training_image_is_its_own_nearest_neighbour_at_distance_zero(digits_s
 
 def test_one_image_query_matches_the_batch_query(mnist_space, mnist_small):
     train, test = mnist_space
-    index = explore.NeighbourIndex(train, mnist_small.y_train)
+    index = embedding.NeighbourIndex(train, mnist_small.y_train)
     batch = index.query(test[:5], k=7)
     single = index.query(test[3], k=7)
     np.testing.assert_array_equal(single.indices[0], batch.indices[3])
@@ -61,10 +61,10 @@ def test_one_image_query_matches_the_batch_query(mnist_space, mnist_small):
 
 def test_neighbour_vote_of_an_mnist_slice_mostly_carries_the_true_label(mnist_space, mnist_small):
     train, test = mnist_space
-    index = explore.NeighbourIndex(train, mnist_small.y_train)
-    found = index.query(test, k=explore.NEIGHBOURS)
+    index = embedding.NeighbourIndex(train, mnist_small.y_train)
+    found = index.query(test, k=embedding.NEIGHBOURS)
     labels = mnist_small.y_train[found.indices]
-    votes = [explore.neighbour_vote(row, true=int(t), predicted=int(t)) for row, t in zip(labels, mnist_small.y_test)]
+    votes = [embedding.neighbour_vote(row, true=int(t), predicted=int(t)) for row, t in zip(labels, mnist_small.y_test)]
     majority = np.array([vote.majority for vote in votes])
     assert np.mean(majority == mnist_small.y_test) > 0.95
     shares = np.array([vote.share_true for vote in votes])
@@ -72,10 +72,10 @@ def test_neighbour_vote_of_an_mnist_slice_mostly_carries_the_true_label(mnist_sp
 
 
 def test_neighbour_vote_tells_an_ambiguous_image_from_a_model_mistake():
-    ambiguous = explore.neighbour_vote(np.array([4, 4, 4, 9, 4]), true=9, predicted=4)
+    ambiguous = embedding.neighbour_vote(np.array([4, 4, 4, 9, 4]), true=9, predicted=4)
     assert (ambiguous.share_true, ambiguous.share_predicted, ambiguous.majority) == (0.2, 0.8, 4)
     assert "ambiguous" in ambiguous.verdict
-    mistake = explore.neighbour_vote(np.array([9, 9, 9, 9, 4]), true=9, predicted=4)
+    mistake = embedding.neighbour_vote(np.array([9, 9, 9, 9, 4]), true=9, predicted=4)
     assert "model's mistake" in mistake.verdict
 
 
@@ -91,11 +91,11 @@ def test_build_stores_the_map_and_the_neighbours_of_every_test_image(digits_arti
     entry = aset.manifest["explore"]
     arrays = aset.explore()
     assert arrays["coords"].shape == (len(digits.y_test), 2)
-    assert arrays["neighbours"].shape == arrays["distances"].shape == (len(digits.y_test), explore.NEIGHBOURS)
+    assert arrays["neighbours"].shape == arrays["distances"].shape == (len(digits.y_test), embedding.NEIGHBOURS)
     np.testing.assert_array_equal(arrays["train_images"], digits.X_train)
     space = aset.load_feature_space()
-    index = explore.NeighbourIndex(arrays["train_features"], digits.y_train)
-    again = index.query(space.transform(digits.X_test[:20]), k=explore.NEIGHBOURS)
+    index = embedding.NeighbourIndex(arrays["train_features"], digits.y_train)
+    again = index.query(space.transform(digits.X_test[:20]), k=embedding.NEIGHBOURS)
     np.testing.assert_array_equal(again.indices, arrays["neighbours"][:20])
     assert entry["method"] == "openTSNE" and 0.9 < entry["trustworthiness"] <= 1
     assert set(entry["seconds"]) == {"features", "map", "neighbours"}

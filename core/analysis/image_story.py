@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.analysis import explore
-from core.analysis.views import percent
+from core.analysis import embedding
+from core.analysis.gallery import percent
 
 
 def answers(index: int, *, probabilities: Mapping[str, np.ndarray], y_true: np.ndarray, class_names,
@@ -50,13 +50,13 @@ class NeighbourStory:
     rows : training rows, nearest first
     labels : their labels
     distances : their distances in the explore feature space
-    vote : shares carrying the true and the predicted label (:class:`core.analysis.explore.Vote`)
+    vote : shares carrying the true and the predicted label (:class:`core.analysis.embedding.Vote`)
     """
 
     rows: np.ndarray
     labels: np.ndarray
     distances: np.ndarray
-    vote: explore.Vote
+    vote: embedding.Vote
 
 
 def neighbour_story(rows: np.ndarray, distances: np.ndarray, *, y_train: np.ndarray, true: int,
@@ -65,7 +65,7 @@ def neighbour_story(rows: np.ndarray, distances: np.ndarray, *, y_train: np.ndar
     rows = np.asarray(rows)
     labels = np.asarray(y_train)[rows]
     return NeighbourStory(rows=rows, labels=labels, distances=np.asarray(distances),
-                          vote=explore.neighbour_vote(labels, true=true, predicted=predicted))
+                          vote=embedding.neighbour_vote(labels, true=true, predicted=predicted))
 
 
 def deskewing_models(params: Mapping[str, Mapping[str, str] | None]) -> list[str]:
