@@ -74,7 +74,8 @@ def test_test_images_are_never_used(digits_results, digits):
     other = replace(digits, X_test=rng.integers(0, 256, size=(50, 64), dtype=np.uint8),
                     y_test=rng.integers(0, 10, size=50), content_hash="other")
     again = tune(other, models="sgd,knn", train_size=900, cv=3, seed=1, n_jobs=1, spaces=SMALL)
-    for first, second in zip(digits_results[0], again):
+    assert [r.model for r in again] == ["sgd", "knn"]
+    for first, second in zip(digits_results[0], again, strict=True):
         assert first.best_params == second.best_params and first.best_score == second.best_score
         pd.testing.assert_frame_equal(first.candidates.drop(columns="mean_fit_time"),
                                       second.candidates.drop(columns="mean_fit_time"))
