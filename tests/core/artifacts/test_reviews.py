@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import pathlib
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -14,6 +15,7 @@ from core.artifacts.build import build
 from core.data import subset
 
 HASH = "0123456789abcdef" * 4
+JOIN_SECONDS = 60  # a writer stuck on the lock fails the test instead of hanging it
 
 
 def test_marks_survive_a_rebuild_and_leave_with_other_data(tmp_path, digits):
@@ -54,12 +56,19 @@ def _mark_many(root: str, start: int, count: int) -> None:
         reviews.set_mark(root, HASH, row, "wrong", given=row % 10, label=(row + 1) % 10)
 
 
+def _join(workers) -> list:
+    """Wait for every thread or process until one shared deadline; the ones still running."""
+    deadline = time.monotonic() + JOIN_SECONDS
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    return [worker for worker in workers if worker.is_alive()]
+
+
 def test_threads_marking_at_once_lose_nothing(tmp_path):
-    workers = [threading.Thread(target=_mark_many, args=(tmp_path, 100 * i, 20)) for i in range(6)]
+    workers = [threading.Thread(target=_mark_many, args=(tmp_path, 100 * i, 20), daemon=True) for i in range(6)]
     for worker in workers:
         worker.start()
-    for worker in workers:
-        worker.join()
+    assert _join(workers) == [], "writers still running after the deadline"
     rows = reviews.load_marks(tmp_path, HASH)["row"].tolist()
     assert rows == sorted(100 * i + j for i in range(6) for j in range(20))
 
@@ -69,8 +78,11 @@ def test_processes_marking_at_once_lose_nothing(tmp_path):
     workers = [context.Process(target=_mark_many, args=(str(tmp_path), 1000 * i, 25)) for i in range(3)]
     for worker in workers:
         worker.start()
-    for worker in workers:
-        worker.join()
+    hung = _join(workers)
+    for worker in hung:
+        worker.kill()
+        worker.join(5)
+    assert hung == [], "writers still running after the deadline"
     assert [w.exitcode for w in workers] == [0, 0, 0]
     assert len(reviews.load_marks(tmp_path, HASH)) == 75
 
