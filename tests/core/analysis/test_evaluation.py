@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.special import softmax
 from sklearn import metrics
 from sklearn.linear_model import SGDClassifier
 
@@ -76,7 +77,7 @@ def test_top_k(run):
     assert classes.shape == values.shape == (scores.shape[0], 3)
     np.testing.assert_array_equal(classes[:, 0], scores.argmax(axis=1))
     assert (np.diff(values, axis=1) <= 0).all()
-    expected = np.sort(ev.probabilities(scores, score_kind="decision"), axis=1)[:, ::-1][:, :3]
+    expected = np.sort(softmax(scores, axis=1), axis=1)[:, ::-1][:, :3]
     np.testing.assert_allclose(values, expected)
 
 
@@ -117,16 +118,27 @@ def test_cell_indices(run):
 def test_disagreements(digits_run):
     y = digits_run["y_true"]
     a = digits_run["y_pred"]
-    b = np.where(np.arange(y.size) % 7 == 0, (y + 1) % 10, y)
+    rows = np.arange(y.size)
+    b = np.where(rows % 7 == 0, (y + 1) % 10, y)
+    b = np.where(rows % 3 == 0, a, b)  # copies a's answer, mistakes included: both wrong the same way
+    outcome = []
+    for truth, answer_a, answer_b in zip(y.tolist(), a.tolist(), b.tolist()):
+        if answer_a == truth and answer_b == truth:
+            outcome.append("both_right")
+        elif answer_a == truth:
+            outcome.append("a_right_b_wrong")
+        elif answer_b == truth:
+            outcome.append("b_right_a_wrong")
+        else:
+            outcome.append("both_wrong_same" if answer_a == answer_b else "both_wrong_differently")
+    outcome = np.array(outcome)
+    expected = {name: int(np.sum(outcome == name)) for name in
+                ("a_right_b_wrong", "b_right_a_wrong", "both_wrong_differently", "both_wrong_same", "both_right")}
+    assert min(expected.values()) > 0, f"every outcome occurs in the data: {expected}"
     result = ev.disagreements(y, a, b)
-    for i in result.a_right_b_wrong:
-        assert a[i] == y[i] != b[i]
-    for i in result.b_right_a_wrong:
-        assert b[i] == y[i] != a[i]
-    for i in result.both_wrong_differently:
-        assert a[i] != y[i] and b[i] != y[i] and a[i] != b[i]
-    assert sum(result.counts.values()) == y.size
-    assert result.counts["both_right"] == np.sum((a == y) & (b == y))
+    assert result.counts == expected
+    for name in ("a_right_b_wrong", "b_right_a_wrong", "both_wrong_differently"):
+        np.testing.assert_array_equal(getattr(result, name), np.flatnonzero(outcome == name), err_msg=name)
 
 
 def test_fit_temperature_minimises_log_loss_of_real_decision_values(digits):
