@@ -91,8 +91,9 @@ def test_ink_stats_on_real_images(dataset):
     assert (table["bbox_height"] > 0).all() and table["slant"].abs().max() < 2
 
 
-def test_ink_stats_chunking_matches_one_pass(mnist_small):
-    X = mnist_small.X_train[:5000]
+def test_ink_stats_chunking_matches_one_pass(mnist):
+    X = mnist.X_train[:10_000]
+    assert len(X) > 2 * eda._CHUNK, "more rows than ink_stats takes in one internal chunk, so it splits them"
     whole = eda.ink_stats(X, image_shape=(28, 28))
     parts = [eda.ink_stats(X[i:i + 700], image_shape=(28, 28)) for i in range(0, len(X), 700)]
     np.testing.assert_array_equal(whole.to_numpy(),
