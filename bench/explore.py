@@ -9,7 +9,7 @@ about 2 x n_test^2 x 8 bytes of memory).
 
 Usage::
 
-    python bench/embedding.py --artifacts DIR [--queries 200] [--full-trust]
+    python bench/explore.py --artifacts DIR [--queries 200] [--full-trust]
 """
 
 from __future__ import annotations

@@ -15,24 +15,25 @@ if str(REPO_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import build_panel, components, detail, loader, registry, state  # noqa: E402
+from dashboard import cache, components, registry, session  # noqa: E402
+from dashboard.sections import build_panel, image_dialog  # noqa: E402
 
 st.set_page_config(page_title="Digit Lens", page_icon=REPO_ROOT / "dashboard" / "icon.png", layout="wide")
 
 page = st.navigation(registry.st_pages())
 if not components.served():
     st.error(components.NOT_SERVED)
-status = loader.status()
+status = cache.status()
 if status.loaded is None:
     build_panel.render(status)
     st.stop()
 
 loaded = status.loaded
-st.session_state.setdefault(state.MODELS, list(loaded.multiclass))
-st.session_state[state.MODELS] = state.selected_models(loaded.multiclass)
+st.session_state.setdefault(session.MODELS, list(loaded.multiclass))
+st.session_state[session.MODELS] = session.selected_models(loaded.multiclass)
 
 with st.sidebar:
-    st.multiselect("Models", loaded.multiclass, key=state.MODELS, format_func=loaded.title,
+    st.multiselect("Models", loaded.multiclass, key=session.MODELS, format_func=loaded.title,
                    help="The models every page compares. Binary detectors appear on the Models and Thresholds pages.")
     ds = loaded.artifacts.dataset
     st.caption(f"**{ds['id']}**: {ds['n_train']:,} train / {ds['n_test']:,} test images  \n"
@@ -44,5 +45,5 @@ if loaded.warnings:
     with st.expander("Rebuild"):
         build_panel.build_form(status.root)
 
-detail.from_url(loaded)
+image_dialog.from_url(loaded)
 page.run()

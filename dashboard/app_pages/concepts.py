@@ -18,7 +18,10 @@ from core.analysis import concept_views, evaluation, report
 from core.data import pictures
 from core.models import concepts
 from core.artifacts import ArtifactError
-from dashboard import canvas, charts, loader, svg, ui
+from dashboard import cache
+from dashboard.components import canvas
+from dashboard.render import charts, markup, svg
+from dashboard.sections import layout
 
 DETECTOR = "is5"
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}
@@ -31,11 +34,11 @@ PIXELS = 112
 DENOISE_METRICS = ("mae_noisy", "mae_clean", "test_rows", "noise_amplitude")
 REPORT_FORMATS = {"precision": "{:.3f}", "recall": "{:.3f}", "f1": "{:.3f}", "support": "{:,}"}
 
-loaded = ui.artifacts()
+loaded = layout.artifacts()
 built = set(loaded.artifacts.model_names)
 image_shape = loaded.data.image_shape
 n_test = len(loaded.data.y_test)
-build_hint = ui.core_command(loaded, "build", "--models", "concepts")
+build_hint = layout.core_command(loaded, "build", "--models", "concepts")
 
 st.title("Concepts")
 st.caption("The classification concepts of the study's MNIST chapter, one section each. Everything comes from "
@@ -91,7 +94,7 @@ def detector_section() -> None:
                           columns=[f"called not {positive}", f"called {positive}"]))
     st.caption(f"Test confusion matrix at the detector's own threshold (decision value 0). Doing nothing is right "
                f"on every image that is not a {positive}: only precision and recall show what the detector adds.")
-    curves = loader.detector_curves(loaded, DETECTOR)
+    curves = cache.detector_curves(loaded, DETECTOR)
     if curves is None:
         st.info(f"These artifacts hold no cross-validated training scores of the detector; rebuild it: {build_hint}.")
         return
@@ -106,7 +109,7 @@ def detector_threshold(curves: concept_views.DetectorCurves, positive: str) -> N
     choice = concept_views.at_precision(curves, target)
     sweep = [svg.Line(curves.sweep["threshold"], curves.sweep[m], charts.PALETTE[i], m)
              for i, m in enumerate(("precision", "recall"))]
-    st.html(ui.svg_row_html([
+    st.html(markup.svg_row_html([
         svg.chart(sweep, title="Precision and recall against the threshold", x_title="decision value threshold",
                   y_title="", rule=choice.threshold, x_range=(curves.low, curves.high)),
         svg.chart([svg.Line(curves.pr.x, curves.pr.y, charts.PALETTE[0])], point=(choice.train.recall,
@@ -118,7 +121,7 @@ def detector_threshold(curves: concept_views.DetectorCurves, positive: str) -> N
                 f"there reaches **{target:.0%}** is **{choice.threshold:.4g}** (training precision "
                 f"{choice.train.precision:.3f}, recall {choice.train.recall:.3f}). On the {n_test:,} test images, "
                 "never used to choose it:")
-    st.html(ui.operating_point_html(choice.test, positive))
+    st.html(markup.operating_point_html(choice.test, positive))
 
 
 def strategies_section() -> None:
@@ -127,7 +130,7 @@ def strategies_section() -> None:
     if _missing(list(STRATEGIES), "The comparison"):
         return
     class_names = list(loaded.data.class_names)
-    table = report.strategy_table(loader.comparison(loaded), strategies=STRATEGIES, n_classes=len(class_names))
+    table = report.strategy_table(cache.comparison(loaded), strategies=STRATEGIES, n_classes=len(class_names))
     st.table(table.drop(columns="model").set_index("title").style.format(
         {"test_accuracy": "{:.4f}", "fit_seconds": "{:.2f}", "predict_ms": "{:.2f}"}))
     ovr, ovo = (loaded.predictions[n] for n in STRATEGIES)
@@ -178,13 +181,13 @@ def multilabel_live(names: list[str]) -> None:
         if row is None:
             st.info("Nothing drawn yet: draw a digit to see both labels.")
             return
-        ui.tiles([_image(row[0])], [_caption(index)], [_caption(index)], columns=1, pixels=PIXELS)
+        layout.tiles([_image(row[0])], [_caption(index)], [_caption(index)], columns=1, pixels=PIXELS)
         if index is not None:
             answers = {n: loaded.predictions[n].y_pred[index].astype(bool) for n in names}
             answers["truth"] = concepts.multilabel_targets(loaded.data.y_test[index:index + 1])[0].astype(bool)
             frame = pd.DataFrame.from_dict(answers, orient="index", columns=list(concepts.LABELS))
         else:
-            frame = concept_views.label_answers(ui.loadable_models(loaded, names), row)
+            frame = concept_views.label_answers(layout.loadable_models(loaded, names), row)
         st.html(_labels_html(frame))
 
 
@@ -216,7 +219,7 @@ def denoise_section() -> None:
     st.caption(f"Grey levels (0-255) against the original, on the first {metrics['test_rows']:,} test images with "
                f"noise of 0-{metrics['noise_amplitude']} added per pixel, as in training.")
     try:
-        model = loader.model(loaded, DENOISER)
+        model = cache.model(loaded, DENOISER)
     except ArtifactError as exc:
         st.warning(f"{loaded.title(DENOISER)} cannot be used here: {exc}")
         return
@@ -238,7 +241,7 @@ def denoise_live(model, amplitude: int) -> None:
         start = time.perf_counter()
         result = concept_views.denoise(model, row, amplitude=level, seed=seed)
         elapsed = (time.perf_counter() - start) * 1000
-        ui.tiles([_image(row[0]), _image(result.noisy[0]), _image(result.cleaned[0])],
+        layout.tiles([_image(row[0]), _image(result.noisy[0]), _image(result.cleaned[0])],
                  [_caption(index), f"noisy: error {result.noisy_error:.1f}",
                   f"cleaned: error {result.cleaned_error:.1f}"], ["original", "noisy", "cleaned"],
                  columns=3, pixels=PIXELS)

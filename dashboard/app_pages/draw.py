@@ -10,18 +10,21 @@ from core.analysis import answers, embedding
 from core.data import pictures
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
-from dashboard import canvas, clickable, loader, ui
+from dashboard import cache
+from dashboard.components import canvas, clickable
+from dashboard.render import markup
+from dashboard.sections import layout
 
 CANVAS_KEY = "draw_canvas"
 SOURCES = {"draw": "Draw", "upload": "Upload a picture"}
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 image_shape = loaded.data.image_shape
 
 st.title("Draw")
-models = ui.loadable_models(loaded, names)
+models = layout.loadable_models(loaded, names)
 if not models:
     st.info("No model could be loaded; rebuild the artifacts (see the warning above).")
     st.stop()
@@ -37,9 +40,9 @@ def _drawn_answer() -> str:
     try:
         rgba = canvas.drawing(CANVAS_KEY)
     except ImageError as exc:
-        return ui.error_html(html.escape(str(exc)))
+        return markup.error_html(html.escape(str(exc)))
     if rgba is None:
-        return ui.info_html(html.escape(NOTHING_YET))
+        return markup.info_html(html.escape(NOTHING_YET))
     return _answers_html(answers.digit_row(rgba, image_shape=image_shape))
 
 
@@ -76,29 +79,29 @@ def _answers_html(row) -> str:
     """What the models see, their verdict, every model's answer and the nearest training digits."""
     votes = answers.predict_all(models, row, class_names=class_names,
                               temperatures={n: loaded.predictions[n].temperature for n in models},
-                              from_scores=loader.decided_by_scores(loaded),
-                              scorers=loader.quick_scorers(loaded, models))
+                              from_scores=cache.decided_by_scores(loaded),
+                              scorers=cache.quick_scorers(loaded, models))
     if votes.agree:
-        verdict = ui.note_html(f"All {len(models)} models say <b>{html.escape(str(votes.summary['predicted'].iloc[0]))}"
+        verdict = markup.note_html(f"All {len(models)} models say <b>{html.escape(str(votes.summary['predicted'].iloc[0]))}"
                                "</b>.", good=True)
     else:
         tally = votes.summary["predicted"].value_counts()
-        verdict = ui.note_html("The models disagree: " + ", ".join(
+        verdict = markup.note_html("The models disagree: " + ", ".join(
             f"<b>{html.escape(str(d))}</b> ({c})" for d, c in tally.items()), good=False)
-    seen = ui.tiles_html([pictures.png_data_url(row.reshape(image_shape))], ["what the models see"],
+    seen = markup.tiles_html([pictures.png_data_url(row.reshape(image_shape))], ["what the models see"],
                          ["the model input"], columns=1, pixels=112)
     caption = ('<p style="font-size:0.875rem;color:#777">Each model\'s answer, its confidence and its probability '
                "for every digit (decision values through a softmax at the model's temperature); blank cells are "
                "under 0.5%.</p>")
     return (f'<div style="display:grid;grid-template-columns:128px minmax(0,1fr);gap:16px"><div>{seen}</div>'
-            f'<div>{verdict}</div></div>' + ui.votes_html(votes, titles={n: loaded.title(n) for n in models})
+            f'<div>{verdict}</div></div>' + markup.votes_html(votes, titles={n: loaded.title(n) for n in models})
             + caption + _nearest_html(row))
 
 
 def _nearest_html(row) -> str:
     """The training digits nearest to the drawn one, and what their labels say."""
     try:
-        found = embedding.nearest_training(loader.feature_space(loaded), loader.explore_data(loaded).index, row)
+        found = embedding.nearest_training(cache.feature_space(loaded), cache.explore_data(loaded).index, row)
     except ArtifactError as exc:
         return (f'<p style="font-size:0.875rem;color:#777">Nearest training digits are not available: '
                 f'{html.escape(str(exc))}</p>')
@@ -107,7 +110,7 @@ def _nearest_html(row) -> str:
     label, share = embedding.majority(labels)
     return (f"<p><b>Nearest training digits</b>: {share:.0%} of the {len(rows)} nearest are "
             f"<b>{html.escape(class_names[label])}</b>.</p>"
-            + ui.tiles_html(loader.train_images(loaded, rows),
+            + markup.tiles_html(cache.train_images(loaded, rows),
                             [f"<b>{html.escape(class_names[n])}</b> · d {d:.2f}" for n, d in zip(labels, distances)],
                             [f"training image {r}" for r in rows], columns=5, pixels=56))
 

@@ -7,11 +7,14 @@ import html
 import streamlit as st
 
 from core.analysis import evaluation, gallery
-from dashboard import cell_panel, confusion_diff, detail, label_review, loader, matrix, state, ui
+from dashboard import cache, session
+from dashboard.components import cell_panel
+from dashboard.render import matrix
+from dashboard.sections import confusion_diff, image_dialog, label_review, layout
 
 PER_PAGE = 18
 MATRIX_KEY = "errors_matrix"
-#: Session key of the stamp of the last matrix-panel click Python took (see dashboard.cell_panel.show).
+#: Session key of the stamp of the last matrix-panel click Python took (see dashboard.components.cell_panel.show).
 ANSWERED_KEY = "errors_answered"
 HINT = "<p>Click a cell of the matrix (or a confused pair) to see the test images in it.</p>"
 PAIRS_KEY = "errors_pairs"
@@ -19,30 +22,30 @@ OUTCOMES = {"a_right_b_wrong": "A right, B wrong", "b_right_a_wrong": "B right, 
             "both_wrong_differently": "both wrong, differently", "both_wrong_same": "both wrong, alike",
             "both_right": "both right"}
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 n_classes = len(class_names)
 
 
 def _is_cell(text: str) -> bool:
-    return state.parse_cell(text, n_classes) is not None
+    return session.parse_cell(text, n_classes) is not None
 
 
-model = state.url_value("model", session_key="errors_model", valid=lambda v: v in names, default=names[0])
+model = session.url_value("model", session_key="errors_model", valid=lambda v: v in names, default=names[0])
 pred = loaded.predictions[model]
 
 
 def _set_cell(true: int, predicted: int) -> None:
-    state.set_url_value("cell", state.format_cell(true, predicted), session_key="errors_cell")
+    session.set_url_value("cell", session.format_cell(true, predicted), session_key="errors_cell")
 
 
 def _on_model() -> None:
-    state.set_url_value("model", st.session_state["errors_model_pick"], session_key="errors_model")
+    session.set_url_value("model", st.session_state["errors_model_pick"], session_key="errors_model")
 
 
 def _cell() -> tuple[int, int] | None:
-    return state.parse_cell(state.url_value("cell", session_key="errors_cell", valid=_is_cell, default=None),
+    return session.parse_cell(session.url_value("cell", session_key="errors_cell", valid=_is_cell, default=None),
                             n_classes)
 
 
@@ -52,7 +55,7 @@ def _on_select() -> None:
         index, page, stamp = reported
         cell = matrix.cell_at(index, n_classes)
         _set_cell(*cell)
-        detail.set_page(_page_key(cell), page)
+        image_dialog.set_page(_page_key(cell), page)
         st.session_state[ANSWERED_KEY] = stamp
 
 
@@ -65,7 +68,7 @@ def _on_cell_pick() -> None:
 
 
 def _on_pair_pick() -> None:
-    picked = state.parse_cell(st.session_state[PAIRS_KEY], n_classes)
+    picked = session.parse_cell(st.session_state[PAIRS_KEY], n_classes)
     if picked is not None:
         _set_cell(*picked)
     st.session_state[PAIRS_KEY] = None
@@ -80,7 +83,7 @@ normalise = top[1].radio("Cells show", ["counts", "row shares"], horizontal=True
 show_diagonal = top[2].toggle("Show diagonal", value=False, key="errors_diag")
 
 pairs = evaluation.confused_pairs(pred.y_true, pred.y_pred, top=10, class_names=class_names)
-labels = {state.format_cell(int(row.true), int(row.predicted)):
+labels = {session.format_cell(int(row.true), int(row.predicted)):
           f"{row.true_name} → {row.predicted_name}: {row.count:,} ({row.share_of_true:.1%})"
           for row in pairs.itertuples(index=False)}
 pickers = st.columns([4, 1, 1])
@@ -94,12 +97,12 @@ pickers[2].selectbox("and predicted", class_names, index=None, key="errors_pred_
 
 def _paged_gallery(rows, shown_pred, *, key: str, note: str, shown_model: str) -> None:
     """Page through ``rows`` (already in display order), captioned with ``shown_pred``'s answers."""
-    detail.paged_gallery(loaded, rows, shown_pred, model=shown_model, key=key, tiles_key=f"{key}_tiles",
+    image_dialog.paged_gallery(loaded, rows, shown_pred, model=shown_model, key=key, tiles_key=f"{key}_tiles",
                          page_key=f"{key}_page", note=note, per_page=PER_PAGE)
 
 
 def _cell_rows(cell: tuple[int, int]):
-    return evaluation.cell_indices(pred.y_true, pred.y_pred, loader.confidence(loaded, model), true=cell[0],
+    return evaluation.cell_indices(pred.y_true, pred.y_pred, cache.confidence(loaded, model), true=cell[0],
                                    predicted=cell[1])
 
 
@@ -111,7 +114,7 @@ def _cell_html(cell: tuple[int, int], rows, page: int) -> str:
                f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>')
     if rows.size == 0:
         return heading + "<p>No test image falls in this cell.</p>"
-    return heading + detail.gallery_page_html(loaded, rows, pred, page=page, per_page=PER_PAGE,
+    return heading + image_dialog.gallery_page_html(loaded, rows, pred, page=page, per_page=PER_PAGE,
                                               note="Most confident first. Click an image for its whole story.",
                                               columns=4)
 
@@ -126,7 +129,7 @@ def _page_key(cell: tuple[int, int]) -> str:
 
 @st.fragment
 def matrix_and_cell() -> None:
-    """The matrix panel (:mod:`dashboard.cell_panel`): the matrix and the selected cell's images side by side,
+    """The matrix panel (:mod:`dashboard.components.cell_panel`): the matrix and the selected cell's images side by side,
     as one element. Once the tab shows a model's matrix it asks for the first page of its likeliest cells, so
     a click on one shows it at once; a click then reruns this fragment alone, which sends only what the tab
     lacks."""
@@ -137,22 +140,22 @@ def matrix_and_cell() -> None:
     keys = []
     if cell is not None:
         selected, rows = cell[0] * n_classes + cell[1], _cell_rows(cell)
-        page = gallery.paginate(rows, page=detail.page_number(_page_key(cell)), per_page=PER_PAGE).page
+        page = gallery.paginate(rows, page=image_dialog.page_number(_page_key(cell)), per_page=PER_PAGE).page
         keys.append(cell_panel.page_key(selected, page))
-    ahead = (loader.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, render=_first_page)
+    ahead = (cache.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, render=_first_page)
              if cell_panel.ahead_wanted(MATRIX_KEY, view) else {})
     pages = {key: ahead.get(key) or _cell_html(cell, rows, page)
              for key in cell_panel.unsent(view, keys + list(ahead))}
     matrix_html = None
     if cell_panel.matrix_unsent(matrix_key):
-        matrix_html = (loader.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal)
+        matrix_html = (cache.confusion_table(loaded, model, normalise=normalise, show_diagonal=show_diagonal)
                        + '<p style="font-size:0.875rem;color:#777">Rows are the true digit, columns the prediction. '
                          'Click a cell to see its images.</p>')
     picked = cell_panel.show(key=MATRIX_KEY, view=view, matrix_key=matrix_key, matrix=matrix_html, pages=pages,
                              ahead=cell_panel.holds_ahead(view),
                              selected=selected, page=page or 1, answered=st.session_state.get(ANSWERED_KEY, 0.0),
                              hint=HINT, on_select=_on_select)
-    detail.open_story(loaded, picked, model=model)
+    image_dialog.open_story(loaded, picked, model=model)
 
 
 @st.fragment
@@ -170,7 +173,7 @@ def two_models() -> None:
     diff = evaluation.disagreements(pred.y_true, pred.y_pred, pred_b.y_pred)
     outcome = {"A right, B wrong": "a_right_b_wrong", "B right, A wrong": "b_right_a_wrong"}[side]
     wrong, wrong_name = (pred_b, other) if outcome == "a_right_b_wrong" else (pred, model)
-    rows = gallery.by_confidence(getattr(diff, outcome), loader.confidence(loaded, wrong_name))
+    rows = gallery.by_confidence(getattr(diff, outcome), cache.confidence(loaded, wrong_name))
     st.caption(f"A = {loaded.title(model)}, B = {loaded.title(other)}. " + " · ".join(
         f"{OUTCOMES[label]}: {count:,}" for label, count in diff.counts.items()))
     if rows.size == 0:

@@ -10,7 +10,10 @@ import streamlit as st
 
 from core.analysis import map_selection
 from core.artifacts import ArtifactError
-from dashboard import clickable, detail, loader, map_canvas, state, ui
+from dashboard import cache, session
+from dashboard.components import clickable, map_canvas
+from dashboard.render import palette
+from dashboard.sections import image_dialog, layout
 
 PER_PAGE = 18
 MAP_KEY = "explore_map"
@@ -18,34 +21,34 @@ MAP_KEY = "explore_map"
 SENT_KEY = "explore_coords_sent"
 LAYERS_KEY = "explore_layers_sent"
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 try:
-    data = loader.explore_data(loaded)
+    data = cache.explore_data(loaded)
 except ArtifactError as exc:
     st.title("Explore")
-    st.info(f"{exc} It adds the map and the neighbour index: {ui.core_command(loaded, 'build')}")
+    st.info(f"{exc} It adds the map and the neighbour index: {layout.core_command(loaded, 'build')}")
     st.stop()
 
-model = state.url_value("model", session_key="explore_model", valid=lambda v: v in names, default=names[0])
-colour = state.url_value("colour", session_key="explore_colour", valid=lambda v: v in map_selection.COLOUR_BY,
+model = session.url_value("model", session_key="explore_model", valid=lambda v: v in names, default=names[0])
+colour = session.url_value("colour", session_key="explore_colour", valid=lambda v: v in map_selection.COLOUR_BY,
                          default="outcome")
 pred = loaded.predictions[model]
 
 
 def _on_model() -> None:
-    state.set_url_value("model", st.session_state["explore_model_pick"], session_key="explore_model")
+    session.set_url_value("model", st.session_state["explore_model_pick"], session_key="explore_model")
 
 
 def _on_colour() -> None:
     picked = st.session_state["explore_colour_pick"]
     if picked is not None:
-        state.set_url_value("colour", picked, session_key="explore_colour")
+        session.set_url_value("colour", picked, session_key="explore_colour")
 
 
 def _set_region(region: map_selection.Region | None) -> None:
-    state.set_url_value("region", None if region is None else region.url(), session_key="explore_region")
+    session.set_url_value("region", None if region is None else region.url(), session_key="explore_region")
 
 
 def _on_pick() -> None:
@@ -95,8 +98,8 @@ def _summary_html(rows: np.ndarray) -> str:
 def selection_gallery(rows: np.ndarray, region_key: str) -> None:
     """The selected images, mistakes first and most confident first, paged (a page change reruns only this)."""
     ordered = map_selection.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
-                                    confidence=loader.confidence(loaded, model))
-    detail.paged_gallery(loaded, ordered, pred, model=model, key="explore_gallery", tiles_key="explore_tiles",
+                                    confidence=cache.confidence(loaded, model))
+    image_dialog.paged_gallery(loaded, ordered, pred, model=model, key="explore_gallery", tiles_key="explore_tiles",
                          page_key=f"explore_page_{region_key}", per_page=PER_PAGE,
                          note="Mistakes first, most confident first. Click an image for its whole story.")
 
@@ -104,10 +107,10 @@ def selection_gallery(rows: np.ndarray, region_key: str) -> None:
 @st.fragment
 def map_and_selection() -> None:
     """The map; a selection on it reruns this fragment: the summary and the gallery of the region."""
-    region = map_selection.parse_region(state.url_value(
+    region = map_selection.parse_region(session.url_value(
         "region", session_key="explore_region", valid=lambda v: map_selection.parse_region(v) is not None, default=None))
-    layer = loader.map_layer(loaded, model, colour)
-    colours, legend = map_canvas.palette(colour, class_names)
+    layer = cache.map_layer(loaded, model, colour)
+    colours, legend = palette.map_palette(colour, class_names)
     map_id = loaded.fingerprint[:16]
     left, right = st.columns([3, 2])
     with left:
@@ -115,7 +118,7 @@ def map_and_selection() -> None:
         sent = st.session_state.setdefault(LAYERS_KEY, [])
         fresh = layer_id not in sent
         map_canvas.show(key=MAP_KEY, map_id=map_id,
-                        coords=None if st.session_state.get(SENT_KEY) == map_id else loader.map_coords(loaded),
+                        coords=None if st.session_state.get(SENT_KEY) == map_id else cache.map_coords(loaded),
                         layer_id=layer_id, colours=layer.colours if fresh else None,
                         sizes=layer.sizes if fresh else None, palette=colours, legend=legend,
                         region=None if region is None else {"kind": region.kind, "points": list(region.points)},
@@ -132,7 +135,7 @@ def map_and_selection() -> None:
             st.button("Clear the selection", key="explore_clear", on_click=_set_region, args=(None,))
     point = st.session_state.pop("explore_point", None)
     if point is not None:
-        detail.request(loaded, point, model=model)
+        image_dialog.request(loaded, point, model=model)
     if region is not None:
         if rows.size:
             selection_gallery(rows, f"{zlib.crc32(region.url().encode()):08x}")

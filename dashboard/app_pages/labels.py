@@ -10,13 +10,15 @@ import streamlit as st
 
 from core.analysis import gallery, label_quality
 from core.artifacts import reviews
-from dashboard import detail, label_review, loader, state, ui
+from dashboard import cache, session
+from dashboard.render import markup
+from dashboard.sections import image_dialog, label_review, layout
 
 PER_PAGE = 18
 ALL = "all"
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 sources = [label_quality.COMBINED, *loaded.multiclass]
 
@@ -25,11 +27,11 @@ def _source_name(source: str) -> str:
     return f"the {label_quality.TOP_K} strongest models together" if source == label_quality.COMBINED else loaded.title(source)
 
 
-source = state.url_value("source", session_key="labels_source", valid=lambda v: v in sources, default=sources[0])
+source = session.url_value("source", session_key="labels_source", valid=lambda v: v in sources, default=sources[0])
 
 
 def _on_source() -> None:
-    state.set_url_value("source", st.session_state["labels_source_pick"], session_key="labels_source")
+    session.set_url_value("source", st.session_state["labels_source_pick"], session_key="labels_source")
 
 
 st.title("Labels")
@@ -43,7 +45,7 @@ top[0].selectbox("Probabilities from", sources, key="labels_source_pick", format
 digit = top[1].selectbox("Given label", [ALL, *class_names], key="labels_digit")
 which = top[2].radio("Show", ["flagged", "every image"], horizontal=True, key="labels_which")
 
-issues = loader.label_issues(loaded, source)
+issues = cache.label_issues(loaded, source)
 marks = label_review.marks_or_warning(loaded)
 marked = dict(zip(marks["row"], marks["mark"])) if marks is not None else {}
 rows = issues.ranking
@@ -64,12 +66,12 @@ def ranked_gallery(rows: np.ndarray) -> None:
     page = gallery.paginate(rows, page=number, per_page=PER_PAGE)
     table = issues.table(page.rows, labels=loaded.data.y_test, class_names=class_names)
     captions = [f'#{r.index} · given <b>{html.escape(r.given)}</b> → suggested <b>{html.escape(r.suggested)}</b>'
-                f'<br>quality {r.quality:.3f}{" · " + ui.LABEL_BADGE if r.flagged else ""}'
+                f'<br>quality {r.quality:.3f}{" · " + markup.LABEL_BADGE if r.flagged else ""}'
                 f'{" · <i>" + reviews.MARKS[marked[r.index]] + "</i>" if r.index in marked else ""}'
                 for r in table.itertuples(index=False)]
     st.caption(f"Page {page.page} of {page.n_pages}.")
     with st.container(key="labels_gallery"):
-        detail.show_clickable(loaded, ui.tiles_html(loader.test_images(loaded, page.rows), captions,
+        image_dialog.show_clickable(loaded, markup.tiles_html(cache.test_images(loaded, page.rows), captions,
                                                     [f"test image {i}" for i in page.rows], indexes=page.rows),
                               key="labels_tiles", model=source if source in names else names[0])
 

@@ -9,7 +9,9 @@ from core.analysis import evaluation, report, thresholds
 from core.models.ablation import ABLATION
 from core.artifacts import ArtifactError
 from core.analysis.report import STUDY_PAIRS
-from dashboard import charts, label_review, loader, ui
+from dashboard import cache
+from dashboard.render import charts
+from dashboard.sections import label_review, layout
 
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}
 #: Metric: its label and value format; accuracy-like metrics (higher is better) are drawn on a zoomed
@@ -39,14 +41,14 @@ TUNING_FORMATS = {"CV accuracy": "{:.4f}", "defaults' CV accuracy": "{:.4f}", "g
 ABLATION_FORMATS = {"accuracy": "{:.4f}", "gain": "{:+.4f}", "fit (s)": "{:,.1f}", "ms/image": "{:.2f}",
                     **{pair.replace("->", "→"): "{:.0f}" for pair in PAIRS}}
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 fit_warnings = {n: loaded.artifacts.model_info(n).get("fit_warnings") or [] for n in loaded.artifacts.model_names}
 
 st.title("Models")
 label_review.corrected_note(loaded, names)
-table = loader.comparison(loaded)
+table = cache.comparison(loaded)
 shown = table[table["model"].isin(names)].copy()
 shown["size_mb"] = shown["size_bytes"] / 1e6
 shown["label"] = [f"{t} {WARNING_ICON}" if fit_warnings[n] else t for n, t in zip(shown["model"], shown["title"])]
@@ -105,9 +107,9 @@ st.caption("F1 of each digit (columns) for each model (rows); darker is better."
 
 def ablation_section() -> None:
     """The built ablation steps in order: what each adds and the errors it removed."""
-    steps = loader.ablation(loaded)
+    steps = cache.ablation(loaded)
     missing = [step.name for step in ABLATION if step.name not in set(steps["model"])]
-    command = ui.core_command(loaded, "build", "--models", "ablation")
+    command = layout.core_command(loaded, "build", "--models", "ablation")
     if len(steps) < 2:
         st.caption("The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → best) appears here when "
                    f"at least two of its steps are built: {command}.")
@@ -126,13 +128,13 @@ def ablation_section() -> None:
 def tuning_section() -> None:
     """Hyper-parameters chosen by cross-validation (``python -m core tune``), against the registry defaults."""
     try:
-        tuned = loader.tuning_results(loaded)
+        tuned = cache.tuning_results(loaded)
     except ArtifactError as exc:
         st.subheader("Tuning")
         st.warning(str(exc))
         return
     if tuned is None or tuned.table.empty:
-        st.caption(f"Cross-validated hyper-parameter searches appear here after {ui.core_command(loaded, 'tune')}.")
+        st.caption(f"Cross-validated hyper-parameter searches appear here after {layout.core_command(loaded, 'tune')}.")
         return
     summary = tuned.table
     st.subheader("Tuning")
@@ -145,7 +147,7 @@ def tuning_section() -> None:
     other = summary.loc[~summary["same_data"], "title"].tolist()
     if other:
         st.warning(f"Searched on another dataset than these artifacts were built on: {', '.join(other)}. "
-                   f"Re-run {ui.core_command(loaded, 'tune')}.")
+                   f"Re-run {layout.core_command(loaded, 'tune')}.")
     with st.expander("Every candidate the searches scored"):
         for tab, model in zip(st.tabs(summary["title"].tolist()), summary["model"]):
             tab.dataframe(tuned.candidates[model], hide_index=True, column_config={
@@ -164,14 +166,14 @@ tuning_section()
 
 if not loaded.binary:
     st.caption("The study's binary \"is it a 5?\" detector appears here when built: "
-               f"{ui.core_command(loaded, 'build', '--models', 'study')}.")
+               f"{layout.core_command(loaded, 'build', '--models', 'study')}.")
 for detector in loaded.binary:
     pred = loaded.predictions[detector]
     positive = pred.class_names[1]
     st.subheader(f"Binary detector: {loaded.title(detector)}")
     never = evaluation.accuracy(pred.y_true, np.zeros_like(pred.y_true))
-    ovr = loader.one_vs_rest(loaded, detector, 1)
-    curves = loader.threshold_curves(loaded, detector, 1)
+    ovr = cache.one_vs_rest(loaded, detector, 1)
+    curves = cache.threshold_curves(loaded, detector, 1)
     default = thresholds.default_threshold("proba")
     at = ovr.at(default)
     cols = st.columns(5)
@@ -197,7 +199,7 @@ for detector in loaded.binary:
 strategies = report.strategy_table(table, strategies=STRATEGIES, n_classes=len(class_names))
 if strategies.empty:
     st.caption("One-vs-rest against one-vs-one appears here when built: "
-               f"{ui.core_command(loaded, 'build', '--models', 'study')}.")
+               f"{layout.core_command(loaded, 'build', '--models', 'study')}.")
 else:
     st.subheader("One-vs-rest against one-vs-one")
     st.dataframe(strategies.set_index("model"), column_config={

@@ -10,33 +10,36 @@ import streamlit as st
 from core.analysis import map_selection, slices
 from core.artifacts import ArtifactError
 from core.data.properties import PROPERTIES
-from dashboard import clickable, detail, loader, state, svg, ui
+from dashboard import cache, session
+from dashboard.components import clickable
+from dashboard.render import markup, svg
+from dashboard.sections import image_dialog, layout
 
 PER_PAGE = 18
 CHARTS_PER_ROW = 2
 SELECTED = ' style="outline:2px solid #333"'
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 st.title("Slices")
 try:
-    props = loader.image_properties(loaded)
+    props = cache.image_properties(loaded)
 except ArtifactError as exc:
-    st.info(f"{exc} It adds the image properties: {ui.core_command(loaded, 'build')}")
+    st.info(f"{exc} It adds the image properties: {layout.core_command(loaded, 'build')}")
     st.stop()
 
-model = state.url_value("model", session_key="slices_model", valid=lambda v: v in names, default=names[0])
+model = session.url_value("model", session_key="slices_model", valid=lambda v: v in names, default=names[0])
 pred = loaded.predictions[model]
 
 
 def _on_model() -> None:
-    state.set_url_value("model", st.session_state["slices_model_pick"], session_key="slices_model")
+    session.set_url_value("model", st.session_state["slices_model_pick"], session_key="slices_model")
 
 
 st.session_state["slices_model_pick"] = model
 st.selectbox("Model", names, key="slices_model_pick", format_func=loaded.title, on_change=_on_model)
-report = loader.error_slices(loaded, model)
+report = cache.error_slices(loaded, model)
 st.caption(f"{loaded.title(model)} errs on {report.n_errors:,} of {report.n_images:,} test images "
            f"({report.overall_rate:.2%}). Shallow decision trees over the image properties (overall and per true "
            f"digit) find the slices below, where it errs at least {slices.MIN_LIFT:g}× as often; most errors "
@@ -68,20 +71,20 @@ def slice_table() -> None:
     found = report.slices[chosen]
     rows = np.flatnonzero(found.select(slices.with_truth(props, pred.y_true)))
     ordered = map_selection.gallery_order(rows, y_true=pred.y_true, y_pred=pred.y_pred,
-                                    confidence=loader.confidence(loaded, model))
+                                    confidence=cache.confidence(loaded, model))
     st.subheader(f"{found.describe()}: {rows.size:,} images, {found.errors:,} wrong")
-    detail.paged_gallery(loaded, ordered, pred, model=model, key="slices_gallery", tiles_key="slices_tiles",
+    image_dialog.paged_gallery(loaded, ordered, pred, model=model, key="slices_gallery", tiles_key="slices_tiles",
                          page_key=f"slices_page_{model}_{chosen}", per_page=PER_PAGE,
                          note="Mistakes first, most confident first. Click an image for its whole story.")
 
 
 slice_table()
 st.subheader("Error rate against each property")
-bins = loader.error_bins(loaded, model)
+bins = cache.error_bins(loaded, model)
 charts = [svg.bars(list(table["bin"]), {"error rate %": table["error_rate"].to_numpy() * 100}, colours=["#d62728"],
                    title=f"{PROPERTIES[name][0]} ({table['images'].min():,}-{table['images'].max():,} images a bin)",
                    y_title="error rate %", fmt=".1f")
           for name, table in bins.items()]
 alts = [f"error rate against {PROPERTIES[name][0]}" for name in bins]
 for start in range(0, len(charts), CHARTS_PER_ROW):
-    st.html(ui.svg_row_html(charts[start:start + CHARTS_PER_ROW], alts=alts[start:start + CHARTS_PER_ROW]))
+    st.html(markup.svg_row_html(charts[start:start + CHARTS_PER_ROW], alts=alts[start:start + CHARTS_PER_ROW]))

@@ -8,13 +8,16 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import curves, evaluation, gallery, thresholds
-from dashboard import charts, detail, loader, svg, threshold_panel, ui
+from dashboard import cache
+from dashboard.components import threshold_panel
+from dashboard.render import charts, svg
+from dashboard.sections import image_dialog, layout
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
 BY = {"probability": "probability", "precision": "target precision", "recall": "target recall"}
 
-loaded = ui.artifacts()
-names = ui.chosen_models(loaded)
+loaded = layout.artifacts()
+names = layout.chosen_models(loaded)
 class_names = list(loaded.data.class_names)
 
 st.title("Thresholds")
@@ -65,43 +68,43 @@ def _charts(curves: curves.ThresholdCurves, positive: str, start: dict) -> list[
 
 def _images(rows: list[int], positive: str) -> dict[int, tuple[str, str]]:
     """Test images ``rows`` with their captions: true digit and probability of ``positive``."""
-    proba = loader.probabilities(loaded, model)
+    proba = cache.probabilities(loaded, model)
     captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
                 f"p('{html.escape(positive)}') {gallery.percent(float(proba[i, cls]))}" for i in rows]
-    return dict(zip(rows, zip(loader.test_images(loaded, rows), captions)))
+    return dict(zip(rows, zip(cache.test_images(loaded, rows), captions)))
 
 
 @st.fragment
 def one_vs_rest(model: str, cls: int, by: str) -> None:
     """The panel of one class against the rest: slider, metrics, curves and the images at the threshold.
 
-    The panel moves its slider in the browser (:mod:`dashboard.threshold_panel`); a step reruns this
+    The panel moves its slider in the browser (:mod:`dashboard.components.threshold_panel`); a step reruns this
     fragment only to send the gallery images around the new position that the tab lacks.
     """
     positive = pred.class_names[cls]
-    ovr = loader.one_vs_rest(loaded, model, cls)
+    ovr = cache.one_vs_rest(loaded, model, cls)
     if ovr.n_pos == 0 or ovr.n_neg == 0:
         st.info(f"The test set has {ovr.n_pos} images of '{positive}' and {ovr.n_neg} of other digits; "
                 "pick a digit with both to trade precision for recall.")
         return
-    table = loader.slider_table(loaded, model, cls, by)
+    table = cache.slider_table(loaded, model, cls, by)
     key = f"thresholds_panel_{model}_{cls}_{by}"
     view = f"{loaded.fingerprint[:16]}/{key}"
     at = threshold_panel.position(key, default=table.position(START[by]), last=len(table.frame) - 1)
     first = threshold_panel.needs_table(view)
     rows = threshold_panel.unsent(view, table.rows_around(at, reach=threshold_panel.REACH))
-    charts_svg = _charts(loader.threshold_curves(loaded, model, cls), positive, table.frame.iloc[at]) if first else None
-    picked = threshold_panel.show(key=key, view=view, table=loader.threshold_payload(loaded, model, cls, by) if first
+    charts_svg = _charts(cache.threshold_curves(loaded, model, cls), positive, table.frame.iloc[at]) if first else None
+    picked = threshold_panel.show(key=key, view=view, table=cache.threshold_payload(loaded, model, cls, by) if first
                                   else None, charts=charts_svg, images=_images(rows, positive), position=at,
                                   text=_text(positive, by))
-    if picked is not None and detail.parse_row(str(picked), len(pred.y_true)) is not None:
-        detail.request(loaded, picked, model=model)
+    if picked is not None and image_dialog.parse_row(str(picked), len(pred.y_true)) is not None:
+        image_dialog.request(loaded, picked, model=model)
 
 
 @st.fragment
 def abstain(model: str) -> None:
     """Confidence slider, accuracy against coverage, and the confusion matrix of the kept images."""
-    confidence = loader.confidence(loaded, model)
+    confidence = cache.confidence(loaded, model)
     threshold = st.slider("Abstain when the top class's probability is below", 0.0, 1.0, 0.0, 0.01,
                           key=f"thresholds_conf_{model}", format="%.2f")
     kept = thresholds.abstention(pred.y_true, pred.y_pred, confidence, threshold=threshold,
@@ -120,7 +123,7 @@ def abstain(model: str) -> None:
     left, right = st.columns(2)
     with left:
         point = None if kept.n_kept == 0 else (kept.coverage, kept.accuracy_kept)
-        st.plotly_chart(charts.coverage(loader.coverage(loaded, model), point=point), key="thresholds_coverage",
+        st.plotly_chart(charts.coverage(cache.coverage(loaded, model), point=point), key="thresholds_coverage",
                         config={"displayModeBar": False})
     with right:
         st.plotly_chart(charts.small_matrix(kept.confusion, rows=class_names, cols=class_names,

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import time
+import tomllib
 
 import pytest
 import streamlit as st
+from streamlit import config
 
+from dashboard import registry
 from tests.dashboard.artifact_set import build_ablation_set, build_small_set
+
+
+@pytest.fixture(scope="session", autouse=True)
+def app_config():
+    """The options of ``dashboard/.streamlit/config.toml``, which ``streamlit run`` reads beside the main script
+    and AppTest does not."""
+    settings = tomllib.loads((registry.DASHBOARD_DIR / ".streamlit" / "config.toml").read_text())
+    before = {}
+    for section, options in settings.items():
+        for name, value in options.items():
+            key = f"{section}.{name}"
+            before[key] = config.get_option(key)
+            config.set_option(key, value)
+    yield settings
+    for key, value in before.items():
+        config.set_option(key, value)
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +51,7 @@ def clickable_as_html(monkeypatch):
     """AppTest cannot render custom components: the clickable element becomes ``st.html`` (so tests read its
     markup), and a test clicks by setting ``at.session_state[CLICK + key] = row`` (or ``CELL``, ``PAGE``). A
     click with a handler runs it and then the app again, as a real click runs it before the rerun."""
-    from dashboard import clickable
+    from dashboard.components import clickable
 
     def clicked(html: str, *, key: str, on_click=None, on_cell=None, on_page=None):
         st.html(html)
@@ -66,7 +85,7 @@ def canvas_from_session_state(monkeypatch):
     to the PNG data URL the component would send, which goes through the real decoding; what the page puts
     beside the canvas is shown as ``st.html``."""
     from core.data.pictures import drawing_to_rgba
-    from dashboard import canvas
+    from dashboard.components import canvas
 
     def drawing(key: str):
         sent = st.session_state.get(DRAW + key)
@@ -90,7 +109,7 @@ def threshold_panel_in_session_state(monkeypatch):
     (the last ``table`` and ``charts`` sent, every image sent, the last ``position`` and ``text``) and, under
     ``"last"``, what the last run sent. A test moves the slider by setting ``at.session_state[key] =
     {"position": p}`` and clicks tile ``row`` with ``at.session_state[CLICK + key]``."""
-    from dashboard import threshold_panel
+    from dashboard.components import threshold_panel
 
     def show(*, key: str, **sent):
         held = st.session_state.get(PANEL + key, {"images": {}})
@@ -109,7 +128,7 @@ def cell_panel_as_html(monkeypatch):
     ``"pages"`` and ``"matrices"``: all of them; ``"at"``: the page each cell was last shown at). A test clicks
     cell ``c`` with ``at.session_state[CELL + key] = c`` (shown at the page it was left on, as the tab does), a
     pager button with ``PAGE + key`` and a tile with ``CLICK + key``."""
-    from dashboard import cell_panel
+    from dashboard.components import cell_panel
 
     def show(*, key: str, on_select, **sent):
         held = st.session_state.get(PANEL + key, {"pages": {}, "matrices": {}, "at": {}})

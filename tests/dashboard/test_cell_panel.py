@@ -10,7 +10,7 @@ import streamlit as st
 from sklearn.metrics import confusion_matrix
 
 from core.artifacts import open_artifacts
-from dashboard import cell_panel, sent
+from dashboard.components import cell_panel, sent
 from tests.dashboard.apptest import assert_clean, open_app
 from tests.dashboard.conftest import CELL, PAGE, PANEL
 

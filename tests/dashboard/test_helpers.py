@@ -15,18 +15,19 @@ import pytest
 from PIL import Image
 
 from core.data import pictures
-from dashboard import build_panel, components, state
+from dashboard import components, session
+from dashboard.sections import build_panel
 
 
 @pytest.mark.parametrize("cell", [(0, 0), (5, 3), (9, 1)])
 def test_cell_codes_round_trip(cell):
-    assert state.parse_cell(state.format_cell(*cell), 10) == cell
+    assert session.parse_cell(session.format_cell(*cell), 10) == cell
 
 
 @pytest.mark.parametrize("text", [None, "", "5", "5-", "a-3", "3-5-1", "-1-3", "10-3", "3-10", " 3-5", "²-1", "1-²",
                                   "\u0663-1", "9" * 5000 + "-1"])
 def test_bad_cell_codes_are_rejected(text):
-    assert state.parse_cell(text, 10) is None
+    assert session.parse_cell(text, 10) is None
 
 
 def test_build_command_matches_the_form(tmp_path):
@@ -48,11 +49,11 @@ def test_png_data_url_round_trips_a_digit(mnist_small):
     assert len(url) < 1000
 
 
-def test_every_component_script_is_served_by_the_repos_config_and_versioned_by_its_content(tmp_path, monkeypatch):
-    root = Path(components.__file__).resolve().parents[1]
+def test_every_component_script_is_served_by_the_apps_config_and_versioned_by_its_content(tmp_path, monkeypatch):
+    root = components.STATIC.parent
     config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
     assert config["server"]["enableStaticServing"] is True
-    sources = "".join(path.read_text() for path in (root / "dashboard").glob("*.py"))
+    sources = "".join(path.read_text() for path in (root / "components").glob("*.py"))
     scripts = sorted(path.name for path in components.STATIC.glob("*.js"))
     assert scripts and all(f'script="{name}"' in sources for name in scripts), "every script has its component"
     url = re.search(r"'(app/static/[^']+)'", components.loader_module(scripts[0])).group(1)

@@ -47,7 +47,7 @@ def _shown(at) -> list[int]:
 
 def test_the_labels_page_ranks_images_most_doubtful_first_and_filters_by_digit(monkeypatch, artifact_dir, stored):
     expected = _expected_issues(stored)
-    at = open_app(monkeypatch, artifact_dir, "app_pages/label_quality.py")
+    at = open_app(monkeypatch, artifact_dir, "app_pages/labels.py")
     assert_clean(at)
     flagged = expected.ranking[expected.flagged[expected.ranking]]
     assert _shown(at) == flagged[:18].tolist()
@@ -68,7 +68,7 @@ def test_reviewing_a_label_in_the_dialog_saves_it_and_corrects_accuracy(monkeypa
     aset = open_artifacts(own_set)
     expected = _expected_issues(aset)
     row = int(expected.ranking[0])
-    at = open_app(monkeypatch, own_set, "app_pages/label_quality.py")
+    at = open_app(monkeypatch, own_set, "app_pages/labels.py")
     at.session_state[CLICK + "labels_tiles"] = row
     at.run()
     assert_clean(at)
@@ -80,7 +80,7 @@ def test_reviewing_a_label_in_the_dialog_saves_it_and_corrects_accuracy(monkeypa
     assert marks[["row", "mark", "label"]].values.tolist() == [[row, "wrong", int(expected.suggested[row])]]
     at.selectbox(key=f"review_label_{row}").set_value("0").run()
     assert reviews.corrections(reviews.load_marks(own_set, aset.dataset["hash"])) == {row: 0}
-    at.switch_page("app_pages/label_quality.py").run()
+    at.switch_page("app_pages/labels.py").run()
     assert_clean(at)
     assert at.get("download_button")
     pred = aset.predictions("rf")

@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 
-from dashboard import svg
+from dashboard.render import svg
 
 BAR = re.compile(r'<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" fill="[^"]+"><title>([^<]+)</title>')
 

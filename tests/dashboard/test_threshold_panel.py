@@ -9,7 +9,8 @@ import streamlit as st
 from core.analysis import evaluation, operating_points
 from core.analysis.thresholds import OneVsRest
 from core.artifacts import open_artifacts
-from dashboard import svg, threshold_panel
+from dashboard.components import threshold_panel
+from dashboard.render import svg, threshold_table
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +31,7 @@ def empty_session():
 def test_the_payload_holds_every_position_and_where_its_point_is_drawn(sgd_table):
     pred, table = sgd_table
     decision = table.of_nearest(pred.scores[:, 5])
-    payload = threshold_panel.table_payload(table, decision=decision)
+    payload = threshold_table.table_payload(table, decision=decision)
     frame = table.frame
     assert len(payload["value"]) == len(frame) == 201
     assert payload["tp"] == frame["tp"].tolist() and payload["fn"] == frame["fn"].tolist()
@@ -42,7 +43,7 @@ def test_the_payload_holds_every_position_and_where_its_point_is_drawn(sgd_table
     assert [v is None for v in payload["decision"]] == (nearest < 0).tolist()
     shown = [i for i, v in enumerate(payload["decision"]) if v is not None]
     assert np.allclose([payload["decision"][i] for i in shown], pred.scores[nearest[shown], 5], atol=1e-4)
-    assert "decision" not in threshold_panel.table_payload(table, decision=None)
+    assert "decision" not in threshold_table.table_payload(table, decision=None)
 
 
 def test_a_session_sends_each_image_once_and_again_when_the_tab_lost_it(sgd_table):

@@ -14,41 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import streamlit as st
-from plotly.colors import sample_colorscale
 
 from dashboard import components
-from dashboard.charts import LOSS, PALETTE
 
-_CSS = """
-.dl-map { font-size: 0.8rem; }
-.dl-tools { display: flex; gap: 4px; margin-bottom: 4px; }
-.dl-tools button { font: inherit; padding: 2px 10px; border: 1px solid #ccc; border-radius: 6px;
-  background: #fff; cursor: pointer; }
-.dl-tools button[aria-pressed="true"] { border-color: var(--st-primary-color); color: var(--st-primary-color); }
-.dl-stage { position: relative; }
-.dl-stage canvas { display: block; }
-.dl-overlay { position: absolute; left: 0; top: 0; cursor: crosshair; touch-action: none; }
-.dl-legend { display: flex; flex-wrap: wrap; gap: 4px 12px; margin-top: 4px; }
-.dl-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%; margin-right: 4px; }
-"""
-_COMPONENT = components.define("digit_lens_map", script="map_canvas.js", css=_CSS)
-#: Grey for a right answer.
-RIGHT = "#b8b8b8"
-
-
-def palette(by: str, class_names) -> tuple[list[str], list[tuple[str, str]]]:
-    """Colour of every colour value of :func:`core.analysis.map_selection.colour_values` and the legend entries for ``by``."""
-    if by in ("true", "predicted"):
-        colours = [PALETTE[i % len(PALETTE)] for i in range(len(class_names))]
-        return colours, [(str(name), colour) for name, colour in zip(class_names, colours)]
-    if by == "outcome":
-        return [RIGHT, LOSS], [("right", RIGHT), ("wrong (drawn larger)", LOSS)]
-    colours = sample_colorscale("Viridis", list(np.linspace(0, 1, 101)))
-    return colours, [(f"confidence {p}%", colours[p]) for p in (0, 25, 50, 75, 100)]
-
-
+_COMPONENT = components.define("digit_lens_map", script="map_canvas.js", styles=("map_canvas.css",))
 def show(*, key: str, map_id: str, coords: str | None, layer_id: str, colours: str | None, sizes: str | None,
          palette: list[str], legend: list[tuple[str, str]], region: dict | None, on_pick, side: int = 620) -> None:
     """Mount the map. ``coords`` (base64 uint16 pairs) may be None when this session already sent them for

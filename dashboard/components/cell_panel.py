@@ -1,9 +1,9 @@
 """Adapter around the Errors page's matrix panel (``static/cell_panel.js``, ``st.components.v2``, no iframe).
 
 The panel shows a confusion matrix (``data-cell`` cells, see
-:mod:`dashboard.matrix`) and the selected cell's gallery page beside it. With
+:mod:`dashboard.render.matrix`) and the selected cell's gallery page beside it. With
 the matrix the tab receives the first gallery page of the cells a reader is
-likely to open (:func:`dashboard.loader.cell_pages`), and it keeps every page
+likely to open (:func:`dashboard.cache.cell_pages`), and it keeps every page
 it is sent, so a click on such a cell, or on a page it has seen, shows the
 images at once, in the tab. Each click then tells Python the cell and page
 (``select``: ``[cell, page, stamp]``), as a widget reports its value, so the
@@ -17,14 +17,10 @@ from collections.abc import Callable, Mapping
 
 import streamlit as st
 
-from dashboard import clickable, components, sent
+from dashboard import components
+from dashboard.components import clickable, sent
 
-_CSS = clickable.CSS + """
-.dl-cells { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; align-items: start; }
-.dl-cells td[aria-pressed="true"] { outline: 2px solid #333; }
-.dl-cells .dl-cell[aria-busy="true"] { opacity: 0.5; }
-"""
-_COMPONENT = components.define("digit_lens_cells", script="cell_panel.js", css=_CSS)
+_COMPONENT = components.define("digit_lens_cells", script="cell_panel.js", styles=("clickable.css", "cell_panel.css"))
 #: Session-state key of what this session has sent: ``{view: {"cell:page", ...}, MATRICES: {matrix key, ...}}``.
 SENT_KEY = "errors_sent"
 #: The record's entry for the matrices (one per model, counts or shares, diagonal shown or not).

@@ -13,7 +13,7 @@ from core import artifacts
 from core.artifacts import ArtifactError, MissingArtifacts, read_manifest
 from core.artifacts.build import BuildEvent, build
 from core.data import MNIST_ENV, DataError, default_cache_dir
-from dashboard import loader
+from dashboard import cache
 
 LOG = logging.getLogger(__name__)
 TRAIN_SIZES = {"all": None, "20,000": 20_000, "5,000": 5_000, "2,000": 2_000}
@@ -77,7 +77,7 @@ def run_build(root: Path, *, dataset: str, data_dir: str, train_size: int | None
         raise
     bar.progress(1.0, text="Done.")
     st.session_state.pop("setup_data_error", None)
-    loader.clear()
+    cache.clear()
     return True
 
 
@@ -126,15 +126,15 @@ def build_form(root: Path) -> None:
                 st.rerun()
 
 
-def render(status: loader.Status) -> None:
+def render(status: cache.Status) -> None:
     """The page shown instead of the dashboard when there is nothing usable to show."""
     st.title("Digit Lens")
-    if isinstance(status.problem, MissingArtifacts) and loader.manifest_fingerprint(status.root) is None:
+    if isinstance(status.problem, MissingArtifacts) and cache.manifest_fingerprint(status.root) is None:
         st.info(f"No artifacts in `{status.root}` yet. Build the quick model set (SGD and random forest) "
                 "to start; nothing is trained while you browse afterwards.")
     else:
         st.warning(f"The artifacts in `{status.root}` cannot be used. {status.problem}")
         if st.button("Check the folder again", key="setup_retry"):
-            loader.clear()
+            cache.clear()
             st.rerun()
     build_form(status.root)

@@ -17,7 +17,9 @@ import streamlit as st
 
 from core.analysis import compare
 from core.analysis.gallery import by_confidence
-from dashboard import clickable, loader, matrix
+from dashboard import cache
+from dashboard.components import clickable
+from dashboard.render import matrix
 
 BETTER_A, BETTER_B = (31, 119, 180), (255, 127, 14)
 
@@ -49,7 +51,7 @@ def _pick(key: str, n: int, index: int) -> None:
         st.session_state[key] = cell
 
 
-def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) -> None:
+def show(loaded: cache.Loaded, model: str, other: str, *, gallery: Callable) -> None:
     """The clickable A − B matrix of ``model`` (A) and ``other`` (B); a clicked cell opens its two galleries.
 
     ``gallery(rows, predictions, key=..., note=..., shown_model=...)`` draws a paged, clickable gallery.
@@ -74,6 +76,6 @@ def show(loaded: loader.Loaded, model: str, other: str, *, gallery: Callable) ->
         if rows.size == 0:
             st.caption(f"No image only {who} ({loaded.title(name)}) puts in this cell.")
             continue
-        gallery(by_confidence(rows, loader.confidence(loaded, name)), pred,
+        gallery(by_confidence(rows, cache.confidence(loaded, name)), pred,
                 key=f"{key}_{true}_{predicted}_{who}", shown_model=name,
                 note=f"Only {who} ({loaded.title(name)}) puts these {rows.size} here; captions show its answer.")

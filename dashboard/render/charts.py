@@ -13,12 +13,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard.render.palette import GAIN, MISTAKE, NEUTRAL, PALETTE
+
 MARGIN = {"l": 10, "r": 10, "t": 40, "b": 10}
 NO_TEMPLATE: dict = {}
-HIGHLIGHT = "#d62728"
-GAIN, LOSS, NEUTRAL = "#2ca02c", "#d62728", "#7f7f7f"
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-           "#d62728"]
 
 
 def _figure(data: list, *, height: int, title: str = "", **layout) -> go.Figure:
@@ -66,7 +64,7 @@ def curve(x: np.ndarray, y: np.ndarray, *, point: tuple[float, float] | None, x_
                                hoverinfo="skip"))
     if point is not None:
         data.append(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="threshold",
-                               marker={"size": 13, "color": HIGHLIGHT}))
+                               marker={"size": 13, "color": MISTAKE}))
     return _figure(data, height=height, title=title, showlegend=False,
                    xaxis={"title": {"text": x_title}, "range": [-0.02, 1.02]},
                    yaxis={"title": {"text": y_title}, "range": [-0.02, 1.02]})
@@ -78,7 +76,7 @@ def sweep(frame: pd.DataFrame, *, threshold: float | None, title: str, x_title: 
     data = [go.Scatter(x=frame["threshold"], y=frame[metric], mode="lines", name=metric,
                        line={"color": PALETTE[i]}) for i, metric in enumerate(("precision", "recall"))]
     shapes = [] if threshold is None else [{"type": "line", "x0": threshold, "x1": threshold, "y0": 0, "y1": 1,
-                                            "yref": "paper", "line": {"dash": "dash", "color": HIGHLIGHT}}]
+                                            "yref": "paper", "line": {"dash": "dash", "color": MISTAKE}}]
     return _figure(data, height=height, title=title, shapes=shapes, xaxis={"title": {"text": x_title}},
                    yaxis={"range": [-0.02, 1.02]}, legend={"orientation": "h", "y": -0.25})
 
@@ -100,7 +98,7 @@ def coverage(frame: pd.DataFrame, *, point: tuple[float, float] | None, height: 
                        hovertemplate="coverage %{x:.3f}<br>accuracy %{y:.4f}<br>threshold %{customdata:.3f}"
                                      "<extra></extra>")]
     if point is not None:
-        data.append(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", marker={"size": 13, "color": HIGHLIGHT}))
+        data.append(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", marker={"size": 13, "color": MISTAKE}))
     return _figure(data, height=height, title="Accuracy vs coverage", showlegend=False,
                    xaxis={"title": {"text": "coverage (share of images kept)"}},
                    yaxis={"title": {"text": "accuracy of kept images"}})
@@ -121,7 +119,7 @@ def ablation(steps: pd.DataFrame, *, pairs, row_pixels: int = 56) -> go.Figure:
     """
     labels = [f"{step}. {title}" for step, title in zip(steps["step"], steps["title"])]
     fixed = steps["fixed"].to_numpy(dtype=float)
-    colours = [NEUTRAL if np.isnan(f) or f == 0 else GAIN if f > 0 else LOSS for f in fixed]
+    colours = [NEUTRAL if np.isnan(f) or f == 0 else GAIN if f > 0 else MISTAKE for f in fixed]
     text = [f"{e:,}" if np.isnan(f) else f"{e:,} ({_signed(-f)})" for e, f in zip(steps["errors"], fixed)]
     hover = [f"<b>{label}</b><br>{change}<br>accuracy {acc:.2%}, {e:,} errors"
              for label, change, acc, e in zip(labels, steps["change"], steps["test_accuracy"], steps["errors"])]

@@ -1,4 +1,5 @@
 """Small static charts as inline SVG: line charts for views that change on every slider step, bar charts
+
 for pages that should open without loading plotly.
 
 A plotly chart costs the browser ~30-100 ms to draw again, three of them a
@@ -16,11 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dashboard.render.palette import MISTAKE
+
 WIDTH, HEIGHT = 400, 300
 MARGIN = {"left": 46, "right": 12, "top": 30, "bottom": 42}
 TICKS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 GRID, AXIS, TEXT = "#e6e6e6", "#999", "#444"
-POINT = "#d62728"
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,10 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
     if rule is not None:
         x = float(_sx(np.clip(unit(rule), 0, 1)))
         parts.append(f'<line data-role="rule" x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" '
-                     f'stroke="{POINT}" stroke-dasharray="5 4" stroke-width="1.5"/>')
+                     f'stroke="{MISTAKE}" stroke-dasharray="5 4" stroke-width="1.5"/>')
     if point is not None:
         parts.append(f'<circle data-role="point" cx="{float(_sx(unit(point[0]))):.1f}" '
-                     f'cy="{float(_sy(point[1])):.1f}" r="6" fill="{POINT}"/>')
+                     f'cy="{float(_sy(point[1])):.1f}" r="6" fill="{MISTAKE}"/>')
     named = [line for line in lines if line.name]
     for i, line in enumerate(named):
         x = _sx(1) - 90 * (len(named) - i)

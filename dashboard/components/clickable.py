@@ -21,19 +21,7 @@ import streamlit as st
 
 from dashboard import components
 
-#: The style of clickable marks and of the pager (shared with the Errors matrix and Thresholds panels; each
-#: component's style lives in its own shadow root).
-CSS = """
-[data-index], [data-cell] { cursor: pointer; border-radius: 4px; }
-[data-index]:hover, [data-index]:focus-visible, [data-cell]:hover, [data-cell]:focus-visible {
-  outline: 2px solid var(--st-primary-color); }
-.dl-pager { display: flex; align-items: center; gap: 8px; margin: 0.25rem 0 0.5rem; font-size: 0.875rem; }
-.dl-pager button { font: inherit; min-width: 2rem; padding: 2px 8px; border: 1px solid #ccc; border-radius: 6px;
-  background: #fff; cursor: pointer; }
-.dl-pager button:disabled { cursor: default; opacity: 0.4; }
-.dl-pager button:not(:disabled):hover { border-color: var(--st-primary-color); color: var(--st-primary-color); }
-"""
-_COMPONENT = components.define("digit_lens_clickable", script="clickable.js", css=CSS)
+_COMPONENT = components.define("digit_lens_clickable", script="clickable.js", styles=("clickable.css",))
 
 
 def clicked(html: str, *, key: str, on_click: Callable[[int], None] | None = None,

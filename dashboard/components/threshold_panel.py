@@ -16,49 +16,14 @@ from collections.abc import Mapping
 import numpy as np
 import streamlit as st
 
-from core.analysis.operating_points import SliderTable
-from dashboard import clickable, components, sent, svg
+from dashboard import components
+from dashboard.components import clickable, sent
 
-_CSS = clickable.CSS + """
-.dl-thr label { display: block; font-size: 0.875rem; margin-bottom: 2px; }
-.dl-thr output { font-weight: 600; margin-left: 6px; }
-.dl-thr input[type="range"] { width: 100%; accent-color: var(--st-primary-color); }
-.dl-thr .dl-detail { color: #777; font-size: 0.875rem; margin: 0.5rem 0; }
-.dl-thr .dl-metrics { display: grid; grid-template-columns: repeat(5, 1fr) 1.6fr; gap: 12px; align-items: start; }
-.dl-thr .dl-metrics b { display: block; font-size: 2rem; font-weight: 400; }
-.dl-thr .dl-metrics table { font-size: 0.85rem; }
-.dl-thr .dl-charts { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 16px; }
-.dl-thr .dl-charts svg { width: 100%; height: auto; }
-.dl-thr h4 { font-size: 1rem; margin: 1rem 0 0.5rem; }
-.dl-thr .dl-tiles { display: grid; grid-template-columns: repeat(6, minmax(0, 1fr)); gap: 12px; }
-.dl-thr figure { margin: 0; }
-.dl-thr figure img { image-rendering: pixelated; }
-.dl-thr figcaption { font-size: 0.8rem; color: #555; }
-"""
-_COMPONENT = components.define("digit_lens_thresholds", script="threshold_panel.js", css=_CSS)
+_COMPONENT = components.define("digit_lens_thresholds", script="threshold_panel.js", styles=("clickable.css", "threshold_panel.css"))
 #: Session-state key of what each view has sent this session: ``{view: set of gallery rows}``.
 SENT_KEY = "thresholds_sent"
 #: Slider positions either side of the current one whose gallery images travel with a step.
 REACH = 3
-
-
-def table_payload(table: SliderTable, *, decision: np.ndarray | None) -> dict:
-    """``table`` as the panel reads it: columns as lists, chart pixels of each position's operating point,
-    and ``decision`` (the decision value of each position's nearest image) when the model gives them."""
-    frame = table.frame
-    rule_x, _ = svg.pixels(frame["threshold"].to_numpy(), np.zeros(len(frame)))
-    pr_x, pr_y = svg.pixels(frame["recall"].to_numpy(), frame["precision"].to_numpy())
-    roc_x, roc_y = svg.pixels(frame["fpr"].to_numpy(), frame["recall"].to_numpy())
-    columns = {name: frame[name].round(6).tolist() for name in ("value", "threshold", "precision", "recall", "f1",
-                                                                  "fpr")}
-    columns.update({name: frame[name].astype(int).tolist() for name in ("tp", "fp", "fn", "tn")})
-    columns.update({name: np.round(pixels, 1).tolist() for name, pixels in
-                    (("rule", rule_x), ("prX", pr_x), ("prY", pr_y), ("rocX", roc_x), ("rocY", roc_y))})
-    columns["falsePos"] = [[int(r) for r in rows if r >= 0] for rows in table.false_pos]
-    columns["falseNeg"] = [[int(r) for r in rows if r >= 0] for rows in table.false_neg]
-    if decision is not None:
-        columns["decision"] = [None if np.isnan(v) else round(float(v), 4) for v in decision]
-    return columns
 
 
 def position(key: str, *, default: int, last: int) -> int:

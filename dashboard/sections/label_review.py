@@ -1,6 +1,6 @@
 """Label checks wherever an image shows: cleanlab's verdict, the user's review mark, the error slices it lies in.
 
-The image dialog (:mod:`dashboard.detail`) calls :func:`story`; galleries mark
+The image dialog (:mod:`dashboard.sections.image_dialog`) calls :func:`story`; galleries mark
 the flagged images with :func:`flagged_rows`; the Errors and Models pages show
 accuracy with the reviewed labels corrected through :func:`corrected_note`.
 """
@@ -15,33 +15,34 @@ import streamlit as st
 
 from core.analysis import label_quality, slices
 from core.artifacts import ArtifactError, reviews
-from dashboard import build_panel, loader
+from dashboard import cache
+from dashboard.sections import build_panel
 
 
-def flagged_rows(loaded: loader.Loaded) -> frozenset[int]:
+def flagged_rows(loaded: cache.Loaded) -> frozenset[int]:
     """Test rows whose label cleanlab doubts (the strongest models together), for gallery badges."""
     if not loaded.multiclass:
         return frozenset()
-    return frozenset(np.flatnonzero(loader.label_issues(loaded).flagged).tolist())
+    return frozenset(np.flatnonzero(cache.label_issues(loaded).flagged).tolist())
 
 
-def marks_or_warning(loaded: loader.Loaded) -> pd.DataFrame | None:
+def marks_or_warning(loaded: cache.Loaded) -> pd.DataFrame | None:
     """The review marks, or None after showing why they cannot be read."""
     try:
-        return loader.review_marks(loaded)
+        return cache.review_marks(loaded)
     except reviews.ReviewError as exc:
         st.warning(str(exc))
         return None
 
 
-def save_mark(loaded: loader.Loaded, row: int, *, mark_key: str, label_key: str | None = None) -> None:
+def save_mark(loaded: cache.Loaded, row: int, *, mark_key: str, label_key: str | None = None) -> None:
     """Write the mark chosen in widget ``mark_key`` (and the right label in ``label_key``) for test ``row``."""
     mark = st.session_state.get(mark_key)
     names = list(loaded.data.class_names)
     label = None
     if mark == "wrong":
         chosen = st.session_state.get(label_key) if label_key else None
-        label = names.index(chosen) if chosen in names else int(loader.label_issues(loaded).suggested[row])
+        label = names.index(chosen) if chosen in names else int(cache.label_issues(loaded).suggested[row])
     try:
         reviews.set_mark(loaded.artifacts.root, loaded.artifacts.dataset["hash"], row, mark,
                          given=int(loaded.data.y_test[row]), label=label)
@@ -49,9 +50,9 @@ def save_mark(loaded: loader.Loaded, row: int, *, mark_key: str, label_key: str 
         st.session_state["labels_save_error"] = f"The review was not saved: {exc}"
 
 
-def story(loaded: loader.Loaded, row: int, *, model: str) -> None:
+def story(loaded: cache.Loaded, row: int, *, model: str) -> None:
     """What cleanlab says about test ``row``'s label, its review control, and ``model``'s error slices holding it."""
-    issues = loader.label_issues(loaded)
+    issues = cache.label_issues(loaded)
     names = list(loaded.data.class_names)
     rank = int(np.flatnonzero(issues.ranking == row)[0]) + 1
     verdict = (f"**flagged as a likely label issue**; suggested label **{names[issues.suggested[row]]}**"
@@ -63,7 +64,7 @@ def story(loaded: loader.Loaded, row: int, *, model: str) -> None:
     _slices_of(loaded, row, model=model)
 
 
-def review_control(loaded: loader.Loaded, row: int) -> None:
+def review_control(loaded: cache.Loaded, row: int) -> None:
     """Mark test ``row``'s label wrong / correct / unsure; a wrong label gets its right one (default: suggested)."""
     marks = marks_or_warning(loaded)
     if marks is None:
@@ -82,7 +83,7 @@ def review_control(loaded: loader.Loaded, row: int) -> None:
     if current == "wrong":
         names = list(loaded.data.class_names)
         right = stored["label"].iloc[0]
-        st.session_state[label_key] = names[int(right) if pd.notna(right) else loader.label_issues(loaded).suggested[row]]
+        st.session_state[label_key] = names[int(right) if pd.notna(right) else cache.label_issues(loaded).suggested[row]]
         cols[1].selectbox("Right label", names, key=label_key, on_change=save_mark, args=(loaded, row),
                           kwargs={"mark_key": mark_key, "label_key": label_key}, disabled=locked)
     error = st.session_state.pop("labels_save_error", None)
@@ -90,10 +91,10 @@ def review_control(loaded: loader.Loaded, row: int) -> None:
         st.error(error)
 
 
-def _slices_of(loaded: loader.Loaded, row: int, *, model: str) -> None:
+def _slices_of(loaded: cache.Loaded, row: int, *, model: str) -> None:
     try:
-        report = loader.error_slices(loaded, model)
-        frame = slices.with_truth(loader.image_properties(loaded), loaded.predictions[model].y_true)
+        report = cache.error_slices(loaded, model)
+        frame = slices.with_truth(cache.image_properties(loaded), loaded.predictions[model].y_true)
     except ArtifactError:
         return
     holding = [s for s in report.slices if s.select(frame.iloc[[row]])[0]]
@@ -104,10 +105,10 @@ def _slices_of(loaded: loader.Loaded, row: int, *, model: str) -> None:
         st.caption(f"It lies in none of the error slices of {loaded.title(model)}.")
 
 
-def corrected_note(loaded: loader.Loaded, names: list[str]) -> None:
+def corrected_note(loaded: cache.Loaded, names: list[str]) -> None:
     """With reviewed corrections present, one line per model: accuracy as stored and with them applied."""
     try:
-        marks = loader.review_marks(loaded)
+        marks = cache.review_marks(loaded)
     except reviews.ReviewError:
         return
     fixes = reviews.corrections(marks)

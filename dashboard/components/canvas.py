@@ -23,19 +23,7 @@ from dashboard import components
 
 CANVAS_PIXELS = 280
 STROKE_WIDTH = 20
-_CSS = """
-.dl-draw.dl-with-beside { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 1.5rem;
-  align-items: start; }
-.dl-draw-caption { font-size: 0.875rem; color: #777; margin: 0 0 0.5rem; }
-.dl-draw-caption:empty { display: none; }
-.dl-draw canvas { display: block; border-radius: 6px; touch-action: none; cursor: crosshair; max-width: 100%; }
-.dl-draw-tools { display: flex; gap: 6px; margin-top: 6px; }
-.dl-draw-tools button { font: inherit; padding: 2px 12px; border: 1px solid #ccc; border-radius: 6px;
-  background: #fff; cursor: pointer; }
-.dl-draw-tools button:hover, .dl-draw-tools button:focus-visible { border-color: var(--st-primary-color);
-  color: var(--st-primary-color); }
-"""
-_COMPONENT = components.define("digit_lens_draw", script="draw_canvas.js", css=_CSS)
+_COMPONENT = components.define("digit_lens_draw", script="draw_canvas.js", styles=("draw_canvas.css",))
 
 
 def drawing(key: str) -> np.ndarray | None:

@@ -1,4 +1,4 @@
-"""Confusion matrices as one clickable HTML table (shown by :mod:`dashboard.clickable`).
+"""Confusion matrices as one clickable HTML table (shown by :mod:`dashboard.components.clickable`).
 
 A cell carries ``data-cell`` ``true * n + predicted``. A table is about
 10 KB, needs no plotly serialisation on the server (which took longer than the

@@ -27,7 +27,8 @@ from core.data import pictures
 from core.data import properties
 from core.artifacts import reviews
 from core.models import quick, tuning
-from dashboard import matrix, threshold_panel
+
+from dashboard.render import matrix, threshold_table
 from core.artifacts import (MANIFEST, ArtifactError, ArtifactSet, DataBundle, Predictions, default_artifacts_dir,
                             open_artifacts, sha256_file)
 from core.data.eda import DataSummary
@@ -256,7 +257,7 @@ def slider_table(loaded: Loaded, name: str, cls: int, by: str) -> operating_poin
 def _threshold_payload(fingerprint: str, name: str, cls: int, by: str, _table: operating_points.SliderTable,
                        _pred: Predictions) -> dict:
     decision = _table.of_nearest(_pred.scores[:, cls]) if _pred.score_kind == "decision" else None
-    return threshold_panel.table_payload(_table, decision=decision)
+    return threshold_table.table_payload(_table, decision=decision)
 
 
 def threshold_payload(loaded: Loaded, name: str, cls: int, by: str) -> dict:
@@ -290,7 +291,7 @@ def _confusion_table(fingerprint: str, name: str, normalise: bool, show_diagonal
 
 
 def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool) -> str:
-    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.matrix.confusion_html`); the
+    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.render.matrix.confusion_html`); the
     Errors matrix panel marks the selected cell in the browser."""
     return _confusion_table(loaded.fingerprint, name, normalise, show_diagonal, loaded.predictions[name])
 

@@ -1,59 +1,21 @@
-"""Layout helpers the pages share: the loaded artifacts, the model choice, image galleries."""
+"""HTML the pages and panels show as one element: galleries, pagers, notes, tables (pure: no Streamlit).
+
+Every outside string is escaped here, so the markup can go through
+:func:`dashboard.components.clickable.html_block` unsanitised.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
-import shlex
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from core.analysis import answers, gallery
-from core.data import pictures
-from core.artifacts import ArtifactError, python_command
-from dashboard import loader, state
+
 
 GALLERY_PIXELS = 84
-
-
-def artifacts() -> loader.Loaded:
-    """The opened artifact set; the entry script only runs a page when there is one."""
-    loaded = loader.status().loaded
-    if loaded is None:
-        st.info("No usable artifacts; open the app's start page to build them.")
-        st.stop()
-    return loaded
-
-
-def chosen_models(loaded: loader.Loaded, *, at_least: int = 1) -> list[str]:
-    """The sidebar's models; stops the page with a hint when fewer than ``at_least`` are picked."""
-    names = state.selected_models(loaded.multiclass)
-    if len(names) < at_least:
-        st.info(f"Pick at least {at_least} model{'s' if at_least > 1 else ''} in the sidebar.")
-        st.stop()
-    return names
-
-
-def loadable_models(loaded: loader.Loaded, names) -> dict:
-    """The fitted models of ``names`` that can be loaded, with a warning for each one that cannot."""
-    models = {}
-    for name in names:
-        try:
-            models[name] = loader.model(loaded, name)
-        except ArtifactError as exc:
-            st.warning(f"{loaded.title(name)} cannot be used here: {exc}")
-    return models
-
-
-def core_command(loaded: loader.Loaded, command: str, *args: str) -> str:
-    """A ``python -m core`` command for the artifact set on show, as inline code: the interpreter that runs
-    the app, the set's dataset (a folder to fill in for ``idx``) and its folder, so it adds to this set."""
-    dataset = loaded.artifacts.dataset["name"]
-    parts = [command, "--dataset", dataset, *(["--data-dir", "DIR"] if dataset == "idx" else []),
-             "--artifacts", str(loaded.artifacts.root), *args]
-    return f"`{python_command()} -m core {shlex.join(parts)}`"
 
 
 def svg_row_html(charts: list[str], *, alts: list[str]) -> str:
@@ -136,21 +98,15 @@ def colour_map(values: np.ndarray, *, high: float, stops: list[str]) -> np.ndarr
     return np.round(rgb[low] * (1 - t) + rgb[low + 1] * t).astype(np.uint8)
 
 
-def picture(image: np.ndarray, *, alt: str, width: int) -> None:
-    """One image (greyscale or RGB uint8) as an inline PNG shown ``width`` pixels wide, crisp when enlarged."""
-    st.html(f'<img src="{pictures.png_data_url(image)}" width="{width}" style="image-rendering:pixelated;'
-            f'max-width:100%;height:auto" alt="{html.escape(alt)}">')
-
-
 def tiles_html(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
                pixels: int = GALLERY_PIXELS, indexes=None) -> str:
-    """Images (``data:`` URLs, see :func:`dashboard.loader.test_images`) in a grid with an HTML caption each.
+    """Images (``data:`` URLs, see :func:`dashboard.cache.test_images`) in a grid with an HTML caption each.
 
     Each image travels at its own size (a 28x28 PNG is ~300 bytes) and the
     browser enlarges it without smoothing (``image-rendering: pixelated``), so
     a page of 18 images costs one element of a few KiB, not 54 elements. With
     ``indexes`` each tile carries ``data-index`` and can be focused, for
-    :func:`dashboard.clickable.clicked`.
+    :func:`dashboard.components.clickable.clicked`.
     """
     marks = ([f' data-index="{int(i)}" tabindex="0" role="button"' for i in indexes] if indexes is not None
              else [""] * len(sources))
@@ -162,19 +118,13 @@ def tiles_html(sources: list[str], captions: list[str], alts: list[str], *, colu
             f'{"".join(figures)}</div>')
 
 
-def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
-          pixels: int = GALLERY_PIXELS) -> None:
-    """:func:`tiles_html` as one element."""
-    st.html(tiles_html(sources, captions, alts, columns=columns, pixels=pixels))
-
-
 #: The caption mark of an image whose label cleanlab doubts (see the Labels page).
 LABEL_BADGE = ('<span style="background:#fde2b8;color:#8a4b00;border-radius:3px;padding:0 3px;font-size:0.7rem" '
                'title="cleanlab doubts this label (Labels page)">label?</span>')
 
 
 def pager_html(page: int, n_pages: int) -> str:
-    """First, previous, next and last buttons (``data-page``, for :func:`dashboard.clickable.clicked`) around
+    """First, previous, next and last buttons (``data-page``, for :func:`dashboard.components.clickable.clicked`) around
     page ``page`` of ``n_pages``; empty for a single page.
 
     Examples
@@ -203,13 +153,3 @@ def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6
             f'top-3: {html.escape(row.top)}' for row in captions.itertuples(index=False)]
     return tiles_html(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns,
                       indexes=captions["index"])
-
-
-def answers_table(answers: pd.DataFrame, *, titles: dict[str, str]) -> None:
-    """Every model's answer for one image (:func:`core.analysis.image_story.answers`) as one HTML table, mistakes in red."""
-    rows = "".join(
-        f'<tr><th style="text-align:left">{html.escape(titles.get(row.model, row.model))}</th>'
-        f'<td style="color:{"#2a7" if row.correct else "#d62728"}"><b>{html.escape(row.predicted)}</b></td>'
-        f'<td>{html.escape(row.top)}</td></tr>' for row in answers.itertuples(index=False))
-    st.html('<table style="font-size:0.85rem;border-collapse:collapse;width:100%">'
-            f'<tr><th style="text-align:left">model</th><th>says</th><th>top 3</th></tr>{rows}</table>')
