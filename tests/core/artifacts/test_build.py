@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 
@@ -68,7 +69,11 @@ def test_stored_predictions_and_metrics_match_the_loaded_model(digits_build, dig
         assert metrics["test_accuracy"] > 0.9
         assert metrics["size_bytes"] == (root / artifacts.model_info(name)["files"]["model"]).stat().st_size
         assert metrics["predict_ms"] > 0 and metrics["fit_seconds"] > 0
-        assert 0.8 < metrics["cv_mean"] <= 1 and metrics["cv_std"] >= 0
+        folds = StratifiedKFold(n_splits=3, shuffle=True, random_state=0)  # the build's cv=3, seed=0
+        cv = cross_val_score(REGISTRY[name].make(image_shape=digits.image_shape, seed=0), digits.X_train,
+                             digits.y_train, cv=folds)
+        assert metrics["cv_mean"] == pytest.approx(cv.mean()) and metrics["cv_std"] == pytest.approx(cv.std())
+        assert 0.8 < metrics["cv_mean"] <= 1
     assert artifacts.predictions("rf").score_kind == "proba"
     assert artifacts.predictions("rf").temperature == 1.0
     sgd = artifacts.predictions("sgd")
