@@ -2,8 +2,8 @@
 
 Usage::
 
-    .venv/bin/python bench/accuracy.py                          # every step, 60,000 train / 10,000 test
-    .venv/bin/python bench/accuracy.py --steps svc_hog,best --train-size 10000
+    .venv/bin/python -m bench.accuracy                          # every step, 60,000 train / 10,000 test
+    .venv/bin/python -m bench.accuracy --steps svc_hog,best --train-size 10000
 
 MNIST is read from ``$MNIST_DIR`` (default ``../shared/data/mnist``). Each step runs
 in its own child process, so the peak resident memory it reports (``ru_maxrss``
@@ -24,14 +24,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")
+from core.models.ablation import ABLATION
+from core.data import load_dataset, subset
+from core.models import REGISTRY
+from core.analysis.report import pair_errors
 
-from core.models.ablation import ABLATION  # noqa: E402
-from core.data import load_dataset, subset  # noqa: E402
-from core.models import REGISTRY  # noqa: E402
-from core.analysis.report import pair_errors  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")
 
 LATENCY_SAMPLES = 200
 

@@ -38,14 +38,15 @@ every model's answer and an upload.
 Thresholds page and step its slider, and prints p50/p95, errors and the
 server's memory. Its baseline is one session alone taking as many steps the
 same way (same pacing, same waits), so both p95s are over the same number of
-steps; the trivial app's sessions are run and printed alike. Everything talks to 127.0.0.1 only and every wait is bounded.
+steps; the trivial app's sessions are run and printed alike. Everything talks to 127.0.0.1 only and every wait
+is bounded.
 The waits are promises in the page (``bench/page_js.py``), answered in one
 round trip, not polls: the instrument's own work in ten tabs took as much CPU
 as the steps it timed and made the ten-session p95 its own.
 
 Usage::
 
-    python bench/browser.py --artifacts DIR [--repeat 20] [--sessions 10]
+    python -m bench.browser --artifacts DIR [--repeat 20] [--sessions 10]
 """
 
 from __future__ import annotations
@@ -68,13 +69,12 @@ import numpy as np
 from PIL import Image
 from playwright.async_api import async_playwright
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from bench.page_js import HELD_JS, QUIET_JS, SETTLED_WATCH_JS, SINCE_JS, STEP_DONE_JS, WATCH_JS
+from bench.wsprobe import INIT_JS, Tap
+from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts
+from core.analysis.evaluation import confusion
 
-from bench.page_js import HELD_JS, QUIET_JS, SETTLED_WATCH_JS, SINCE_JS, STEP_DONE_JS, WATCH_JS  # noqa: E402
-from bench.wsprobe import INIT_JS, Tap  # noqa: E402
-from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
-from core.analysis.evaluation import confusion  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 APP = REPO_ROOT / "dashboard" / "streamlit_app.py"
 TRIVIAL = REPO_ROOT / "bench" / "trivial_app.py"
@@ -101,9 +101,10 @@ class Sample:
 
 
 class Server:
-    """``streamlit run SCRIPT`` on a free loopback port, stopped on exit; its output goes to ``log``."""
+    """``streamlit run SCRIPT`` from folder ``cwd`` on a free loopback port, stopped on exit; its output goes to
+    ``log``."""
 
-    def __init__(self, script: Path, env: dict[str, str], *, log: Path | None = None):
+    def __init__(self, script: Path, env: dict[str, str], *, log: Path | None = None, cwd: Path = REPO_ROOT):
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -112,7 +113,7 @@ class Server:
                    "--server.port", str(self.port), "--server.address", "127.0.0.1",
                    "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
         with open(log or os.devnull, "wb") as out:
-            self.process = subprocess.Popen(command, cwd=REPO_ROOT, env={**os.environ, **env}, stdout=out,
+            self.process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out,
                                             stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -169,7 +170,8 @@ class Tab:
         await self.context.close()
 
     async def drawn(self) -> int:
-        """Wait until the page is drawn (:data:`bench.wsprobe.DRAWN_JS`, checked in the page every 50 ms); the probe's frame
+        """Wait until the page is drawn (:data:`bench.wsprobe.DRAWN_JS`, checked in the page every 50 ms); the
+        probe's frame
         count then."""
         return await self.promised(QUIET_JS, QUIET_MS)
 

@@ -2,8 +2,8 @@
 
 Usage::
 
-    .venv/bin/python bench/build.py                      # quick set (target: <= 3 min, <= 4 GB)
-    .venv/bin/python bench/build.py --models zoo         # every zoo model's accuracy
+    .venv/bin/python -m bench.build                      # quick set (target: <= 3 min, <= 4 GB)
+    .venv/bin/python -m bench.build --models zoo         # every zoo model's accuracy
 
 MNIST is read from ``$MNIST_DIR`` (default ``../shared/data/mnist``). The build runs in a
 child process so its peak resident memory is measured on its own.

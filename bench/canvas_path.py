@@ -9,23 +9,19 @@ smooth canvas shrunk straight back to 28x28, without ``canvas_to_mnist``.
 
 Usage::
 
-    python bench/canvas_path.py [--train 10000] [--test 1000] [--data-dir PATH]
+    python -m bench.canvas_path [--train 10000] [--test 1000] [--data-dir PATH]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from sklearn.ensemble import RandomForestClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.data import load_dataset, subset  # noqa: E402
-from core.data.pictures import canvas_to_mnist  # noqa: E402
+from core.data import load_dataset, subset
+from core.data.pictures import canvas_to_mnist
 
 CANVAS = 280
 

@@ -2,8 +2,8 @@
 
 Usage::
 
-    .venv/bin/python bench/cluster.py                                  # digits, a 2-worker LocalCluster
-    .venv/bin/python bench/cluster.py --scheduler tcp://host:8786 --dataset mnist --models zoo
+    .venv/bin/python -m bench.cluster                                  # digits, a 2-worker LocalCluster
+    .venv/bin/python -m bench.cluster --scheduler tcp://host:8786 --dataset mnist --models zoo
 
 Without ``--scheduler`` it starts a LocalCluster on loopback (2 worker processes, 1 thread each),
 which on one machine measures the cluster's overhead, not a speed-up. Needs
@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core.artifacts import open_artifacts
 
-from core.artifacts import open_artifacts  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")
 

@@ -8,22 +8,19 @@ multilabel models' answers for one image (:func:`core.analysis.concept_views.lab
 
 Usage::
 
-    python bench/concepts.py --artifacts DIR [--repeat 50]
+    python -m bench.concepts --artifacts DIR [--repeat 50]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.analysis import concept_views  # noqa: E402
-from core.artifacts import default_artifacts_dir, open_artifacts  # noqa: E402
+from core.analysis import concept_views
+from core.artifacts import default_artifacts_dir, open_artifacts
 
 MULTILABEL = ("multilabel_knn", "multilabel_chain")
 

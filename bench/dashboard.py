@@ -15,7 +15,7 @@ Four interactions, each timed repeatedly (median and 95th percentile):
 
 Usage::
 
-    python bench/dashboard.py [--artifacts DIR] [--repeat 30] [--cold 5]
+    python -m bench.dashboard [--artifacts DIR] [--repeat 30] [--cold 5]
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from streamlit.testing.v1 import AppTest
+
+from core.analysis import answers, evaluation
+from core.models.training import model_scores
+from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-from streamlit.testing.v1 import AppTest  # noqa: E402
-
-from core.analysis import answers, evaluation  # noqa: E402
-from core.models.training import model_scores  # noqa: E402
-from core.artifacts import ArtifactError, default_artifacts_dir, open_artifacts  # noqa: E402
 
 ENTRY = REPO_ROOT / "dashboard" / "streamlit_app.py"
 TARGETS_MS = {"threshold answer": 50, "cell click to gallery": 150, "canvas image to predictions": 100,

@@ -9,7 +9,7 @@ about 2 x n_test^2 x 8 bytes of memory).
 
 Usage::
 
-    python bench/explore.py --artifacts DIR [--queries 200] [--full-trust]
+    python -m bench.explore --artifacts DIR [--queries 200] [--full-trust]
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.manifold import trustworthiness
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from core.analysis import embedding, mapping  # noqa: E402
-from core.artifacts import ArtifactError, open_artifacts  # noqa: E402
+from core.analysis import embedding, mapping
+from core.artifacts import ArtifactError, open_artifacts
 
 
 def _times(fn, n: int) -> np.ndarray:
@@ -51,8 +49,9 @@ def main(argv=None) -> int:
         return 2
     entry = aset.manifest["explore"]
     print(f"{aset.dataset['id']}: {aset.dataset['n_train']:,} train / {aset.dataset['n_test']:,} test images")
-    print(f"build: features {entry['seconds']['features']:.1f} s, map ({entry['method']}) {entry['seconds']['map']:.1f} s,"
-          f" neighbours {entry['seconds']['neighbours']:.1f} s; trustworthiness {entry['trustworthiness']:.4f} "
+    seconds = entry["seconds"]
+    print(f"build: features {seconds['features']:.1f} s, map ({entry['method']}) {seconds['map']:.1f} s,"
+          f" neighbours {seconds['neighbours']:.1f} s; trustworthiness {entry['trustworthiness']:.4f} "
           f"(k={entry['trust_k']}, {entry['trust_points']:,} points)")
     start = time.perf_counter()
     index = embedding.NeighbourIndex(arrays["train_features"], data.y_train)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/imports.py
+    .venv/bin/python -m bench.imports
 
 Builds ``sgd`` on 2,000 training images (the full test set) in a temporary folder, fits a
 logistic regression and a PCA pipeline on 10,000 training images, then times
@@ -27,14 +27,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from core.artifacts import open_artifacts
+from core.artifacts.build import build
+from core.data import load_dataset, subset
+from core.artifacts.imports import import_model, import_predictions
+from tests.onnx_graphs import conv_graph, sklearn_onnx
 
-from core.artifacts import open_artifacts  # noqa: E402
-from core.artifacts.build import build  # noqa: E402
-from core.data import load_dataset, subset  # noqa: E402
-from core.artifacts.imports import import_model, import_predictions  # noqa: E402
-from tests.onnx_graphs import conv_graph, sklearn_onnx  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MNIST_DIR = os.environ.get("MNIST_DIR") or str(ROOT.parent / "shared" / "data" / "mnist")
 

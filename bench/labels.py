@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python bench/label_quality.py --artifacts /work/art/all [--sheet top20.png] [--repeat 5]
+    .venv/bin/python -m bench.label_quality --artifacts /work/art/all [--sheet top20.png] [--repeat 5]
 
 Prints, as the dashboard's loader computes them (without Streamlit's cache):
 label issues on the test set from stored scores (cleanlab, the strongest models
@@ -16,19 +16,17 @@ for a visual review. Nothing is written into the artifact folder.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from core.analysis import evaluation, label_quality, slices  # noqa: E402
+from core.analysis import evaluation, label_quality, slices
 from core.data import properties
-from core.artifacts import open_artifacts  # noqa: E402
+from core.artifacts import open_artifacts
+
+ROOT = Path(__file__).resolve().parents[1]
 
 SCALE = 4
 

@@ -6,7 +6,7 @@ that decodes to a huge picture must cost neither memory nor time.
 
 Usage::
 
-    python bench/upload_memory.py
+    python -m bench.upload_memory
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from PIL import Image
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import resource, sys, time
-sys.path.insert(0, {root!r})
 from core.data.pictures import ImageError, image_to_mnist
 data = open({path!r}, "rb").read()
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -1,13 +1,15 @@
 """The dashboard's only cache layer: artifacts, models and derived arrays, keyed by fingerprint.
 
-``st.cache_resource`` holds the large, shared, read-only objects (the opened
-artifact set with its arrays, fitted models, sorted one-vs-rest scores); the
-arrays are read-only (``core.artifacts`` reads them so, derived ones are marked
-here) so no page can mutate them. ``st.cache_data``
-holds small frames. Every cached function takes the artifact fingerprint
-(SHA-256 of ``manifest.json``), so a rebuild is picked up on the next rerun;
-the tuning results, which live beside the manifest, are keyed by their file's
-modification time and size, so a re-tune is picked up too.
+One cached function per read. Each takes the opened set (:class:`Loaded`)
+first, which Streamlit hashes by its fingerprint (SHA-256 of
+``manifest.json``, :data:`BY_FINGERPRINT`), so a rebuild is picked up on the
+next rerun and nothing else of the set is hashed. ``st.cache_resource``
+holds the large, shared, read-only objects (fitted models, probabilities,
+sorted one-vs-rest scores); their arrays are read-only (``core.artifacts``
+reads them so, derived ones are marked here) so no page can mutate them.
+``st.cache_data`` holds small frames and markup. The tuning results and the
+review marks, which live beside the manifest, are keyed by their file's
+modification time and size too, so a re-tune or a review is picked up.
 """
 
 from __future__ import annotations
@@ -99,6 +101,22 @@ def _read_only(array: np.ndarray) -> np.ndarray:
     return array
 
 
+def _fingerprint(loaded: Loaded) -> str:
+    return loaded.fingerprint
+
+
+#: How the cached functions hash an opened set: by its manifest's fingerprint alone.
+BY_FINGERPRINT = {Loaded: _fingerprint}
+
+
+def _resource(max_entries: int, spinner: str | bool = False):
+    return st.cache_resource(max_entries=max_entries, show_spinner=spinner, hash_funcs=BY_FINGERPRINT)
+
+
+def _data(max_entries: int):
+    return st.cache_data(max_entries=max_entries, show_spinner=False, hash_funcs=BY_FINGERPRINT)
+
+
 @st.cache_resource(max_entries=4, show_spinner="Loading artifacts...")
 def _load(root: str, fingerprint: str) -> Loaded | ArtifactError:
     """Open and read the artifact set once per fingerprint; a problem is returned (and cached), not raised."""
@@ -142,11 +160,7 @@ def clear() -> None:
     st.cache_data.clear()
 
 
-@st.cache_resource(max_entries=32, show_spinner="Loading model...")
-def _model(root: str, fingerprint: str, name: str):
-    return open_artifacts(root, strict=False).load_model(name)
-
-
+@_resource(32, "Loading model...")
 def model(loaded: Loaded, name: str):
     """The fitted Pipeline ``name``, loaded once per artifact fingerprint.
 
@@ -155,22 +169,17 @@ def model(loaded: Loaded, name: str):
     core.artifacts.ArtifactError
         When the model cannot be trusted or read (version mismatch, checksum).
     """
-    return _model(str(loaded.artifacts.root), loaded.fingerprint, name)
+    return loaded.artifacts.load_model(name)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _quick_scorer(root: str, fingerprint: str, name: str, n_classes: int, _model, _check: np.ndarray) -> quick.Scorer:
-    return quick.quick_scorer(_model, n_classes=n_classes, check=_check)
+@_resource(64)
+def _quick_scorer(loaded: Loaded, name: str) -> quick.Scorer:
+    return quick.quick_scorer(model(loaded, name), n_classes=len(loaded.data.class_names),
+                              check=loaded.data.X_test[:QUICK_CHECK_ROWS])
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _quick_scorers(root: str, fingerprint: str, names: tuple[str, ...], _loaded: Loaded) -> Mapping[str, quick.Scorer]:
-    n_classes, check = len(_loaded.data.class_names), _loaded.data.X_test[:QUICK_CHECK_ROWS]
-    return MappingProxyType({name: _quick_scorer(root, fingerprint, name, n_classes, model(_loaded, name), check)
-                             for name in names})
-
-
-def quick_scorers(loaded: Loaded, names) -> Mapping[str, quick.Scorer]:
+@_resource(16)
+def quick_scorers(loaded: Loaded, names: tuple[str, ...]) -> Mapping[str, quick.Scorer]:
     """Scorers of models ``names`` for a few new rows (:func:`core.models.quick.quick_scorer`), each checked once
     per server against its model on 8 test images. One cache lookup for all of them: a Streamlit cache
     lookup costs ~0.15 ms, and two per model were ~3.5 ms of a drawn stroke's run (py-spy).
@@ -180,23 +189,20 @@ def quick_scorers(loaded: Loaded, names) -> Mapping[str, quick.Scorer]:
     core.artifacts.ArtifactError
         When a model cannot be loaded (see :func:`model`).
     """
-    return _quick_scorers(str(loaded.artifacts.root), loaded.fingerprint, tuple(names), loaded)
+    return MappingProxyType({name: _quick_scorer(loaded, name) for name in names})
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _comparison(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
-    return report.comparison(_aset)
-
-
+@_data(8)
 def comparison(loaded: Loaded) -> pd.DataFrame:
     """The model comparison table of :func:`core.analysis.report.comparison`."""
-    return _comparison(loaded.fingerprint, loaded.artifacts)
+    return report.comparison(loaded.artifacts)
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
-def _pngs(fingerprint: str, split: str, rows: tuple[int, ...], _images: np.ndarray,
-          shape: tuple[int, int]) -> tuple[str, ...]:
-    return tuple(pictures.png_data_url(_images[i].reshape(shape)) for i in rows)
+@_resource(512)
+def _pngs(loaded: Loaded, split: str, rows: tuple[int, ...]) -> tuple[str, ...]:
+    images = loaded.data.X_test if split == "test" else explore_data(loaded).train_images
+    shape = tuple(loaded.data.image_shape)
+    return tuple(pictures.png_data_url(images[i].reshape(shape)) for i in rows)
 
 
 def test_images(loaded: Loaded, rows) -> list[str]:
@@ -205,136 +211,101 @@ def test_images(loaded: Loaded, rows) -> list[str]:
     Cached per list of rows (a gallery page): one cache lookup costs about as much as encoding
     three 28x28 PNGs (~90 us each), so a lookup per image cost more than it saved.
     """
-    return list(_pngs(loaded.fingerprint, "test", tuple(int(i) for i in rows), loaded.data.X_test,
-                      tuple(loaded.data.image_shape)))
+    return list(_pngs(loaded, "test", tuple(int(i) for i in rows)))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _probabilities(fingerprint: str, name: str, _pred: Predictions) -> np.ndarray:
-    return _read_only(evaluation.probabilities(_pred.scores, score_kind=_pred.score_kind,
-                                               temperature=_pred.temperature))
+def train_images(loaded: Loaded, rows) -> list[str]:
+    """Training images ``rows`` as PNG ``data:`` URLs at their own size (cached per list, as :func:`test_images`)."""
+    return list(_pngs(loaded, "train", tuple(int(i) for i in rows)))
 
 
+@_resource(16)
 def probabilities(loaded: Loaded, name: str) -> np.ndarray:
     """Every test row's class probabilities for model ``name`` (decision values through the model's
     temperature softmax), read-only."""
-    return _probabilities(loaded.fingerprint, name, loaded.predictions[name])
+    pred = loaded.predictions[name]
+    return _read_only(evaluation.probabilities(pred.scores, score_kind=pred.score_kind, temperature=pred.temperature))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _one_vs_rest(fingerprint: str, name: str, cls: int, _pred: Predictions,
-                 _proba: np.ndarray) -> thresholds.OneVsRest:
-    return thresholds.OneVsRest.from_scores(_pred.y_true, _proba, cls=cls)
-
-
-def one_vs_rest(loaded: Loaded, name: str, cls: int) -> thresholds.OneVsRest:
-    """Sorted probabilities of class ``cls`` of model ``name`` against the rest, for fast threshold queries."""
-    return _one_vs_rest(loaded.fingerprint, name, int(cls), loaded.predictions[name], probabilities(loaded, name))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _threshold_curves(fingerprint: str, name: str, cls: int, _ovr: thresholds.OneVsRest) -> curves.ThresholdCurves:
-    return curves.threshold_curves(_ovr)
-
-
-def threshold_curves(loaded: Loaded, name: str, cls: int) -> curves.ThresholdCurves:
-    """The reduced PR, ROC and precision/recall-against-threshold curves of class ``cls`` of ``name``."""
-    return _threshold_curves(loaded.fingerprint, name, int(cls), one_vs_rest(loaded, name, cls))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _slider_table(fingerprint: str, name: str, cls: int, by: str,
-                  _ovr: thresholds.OneVsRest) -> operating_points.SliderTable:
-    return operating_points.slider_table(_ovr, by=by)
-
-
-def slider_table(loaded: Loaded, name: str, cls: int, by: str) -> operating_points.SliderTable:
-    """Every operating point of the Thresholds slider set ``by`` a probability, precision or recall."""
-    return _slider_table(loaded.fingerprint, name, int(cls), by, one_vs_rest(loaded, name, cls))
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _threshold_payload(fingerprint: str, name: str, cls: int, by: str, _table: operating_points.SliderTable,
-                       _pred: Predictions) -> dict:
-    decision = _table.of_nearest(_pred.scores[:, cls]) if _pred.score_kind == "decision" else None
-    return threshold_table.table_payload(_table, decision=decision)
-
-
-def threshold_payload(loaded: Loaded, name: str, cls: int, by: str) -> dict:
-    """:func:`slider_table` as the Thresholds panel reads it (do not mutate)."""
-    return _threshold_payload(loaded.fingerprint, name, int(cls), by, slider_table(loaded, name, cls, by),
-                              loaded.predictions[name])
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _confidence(fingerprint: str, name: str, _proba: np.ndarray) -> np.ndarray:
-    return _read_only(_proba.max(axis=1))
-
-
+@_resource(64)
 def confidence(loaded: Loaded, name: str) -> np.ndarray:
     """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
-    return _confidence(loaded.fingerprint, name, probabilities(loaded, name))
+    return _read_only(probabilities(loaded, name).max(axis=1))
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _confusions(fingerprint: str, name: str, _pred: Predictions) -> tuple[np.ndarray, np.ndarray]:
-    n_classes = len(_pred.class_names)
-    return (_read_only(evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes)),
-            _read_only(evaluation.confusion(_pred.y_true, _pred.y_pred, n_classes=n_classes, normalize="true")))
+@_resource(64)
+def one_vs_rest(loaded: Loaded, name: str, cls: int) -> thresholds.OneVsRest:
+    """Sorted probabilities of class ``cls`` of model ``name`` against the rest, for fast threshold queries."""
+    return thresholds.OneVsRest.from_scores(loaded.predictions[name].y_true, probabilities(loaded, name), cls=cls)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _confusion_table(fingerprint: str, name: str, normalise: bool, show_diagonal: bool, _pred: Predictions) -> str:
-    counts, shares = _confusions(fingerprint, name, _pred)
-    return matrix.confusion_html(shares if normalise else counts, counts, class_names=_pred.class_names,
-                                 show_diagonal=show_diagonal)
+@_resource(64)
+def threshold_curves(loaded: Loaded, name: str, cls: int) -> curves.ThresholdCurves:
+    """The reduced PR, ROC and precision/recall-against-threshold curves of class ``cls`` of ``name``."""
+    return curves.threshold_curves(one_vs_rest(loaded, name, cls))
 
 
+@_resource(64)
+def slider_table(loaded: Loaded, name: str, cls: int, by: str) -> operating_points.SliderTable:
+    """Every operating point of the Thresholds slider set ``by`` a probability, precision or recall."""
+    return operating_points.slider_table(one_vs_rest(loaded, name, cls), by=by)
+
+
+@_resource(64)
+def threshold_payload(loaded: Loaded, name: str, cls: int, by: str) -> dict:
+    """:func:`slider_table` as the Thresholds panel reads it (do not mutate)."""
+    table, pred = slider_table(loaded, name, cls, by), loaded.predictions[name]
+    decision = table.of_nearest(pred.scores[:, cls]) if pred.score_kind == "decision" else None
+    return threshold_table.table_payload(table, decision=decision)
+
+
+@_resource(32)
+def _confusions(loaded: Loaded, name: str) -> tuple[np.ndarray, np.ndarray]:
+    pred = loaded.predictions[name]
+    n_classes = len(pred.class_names)
+    return (_read_only(evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes)),
+            _read_only(evaluation.confusion(pred.y_true, pred.y_pred, n_classes=n_classes, normalize="true")))
+
+
+@_data(64)
 def confusion_table(loaded: Loaded, name: str, *, normalise: bool, show_diagonal: bool) -> str:
-    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.render.matrix.confusion_html`); the
-    Errors matrix panel marks the selected cell in the browser."""
-    return _confusion_table(loaded.fingerprint, name, normalise, show_diagonal, loaded.predictions[name])
+    """The clickable confusion matrix of model ``name`` as HTML (:func:`dashboard.render.matrix.confusion_html`);
+    the Errors matrix panel marks the selected cell in the browser."""
+    counts, shares = _confusions(loaded, name)
+    return matrix.confusion_html(shares if normalise else counts, counts,
+                                 class_names=loaded.predictions[name].class_names, show_diagonal=show_diagonal)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _cell_pages(fingerprint: str, name: str, budget: int, _pred: Predictions,
-                _render: Callable[[int, int], str]) -> Mapping[str, str]:
-    counts, _ = _confusions(fingerprint, name, _pred)
+@_resource(16)
+def cell_pages(loaded: Loaded, name: str, *, budget: int, _render: Callable[[int, int], str]) -> Mapping[int, str]:
+    """The first gallery page of model ``name``'s confusion cells, ``true * n + predicted`` to
+    ``_render(true, predicted)``,
+    for the cells a reader is likely to open (:func:`core.analysis.evaluation.cells_by_interest`) while
+    their markup stays within ``budget`` characters. ``_render`` must depend on the model alone."""
+    counts, _ = _confusions(loaded, name)
     n, pages, size = counts.shape[0], {}, 0
     for true, predicted in evaluation.cells_by_interest(counts).tolist():
         markup = _render(true, predicted)
         size += len(markup)
         if size > budget:
             break
-        pages[f"{true * n + predicted}:1"] = markup
+        pages[true * n + predicted] = markup
     return MappingProxyType(pages)
 
 
-def cell_pages(loaded: Loaded, name: str, *, budget: int, render: Callable[[int, int], str]) -> Mapping[str, str]:
-    """The first gallery page of model ``name``'s confusion cells, ``"cell:1"`` to ``render(true, predicted)``,
-    for the cells a reader is likely to open (:func:`core.analysis.evaluation.cells_by_interest`) while
-    their markup stays within ``budget`` characters. ``render`` must depend on the model alone."""
-    return _cell_pages(loaded.fingerprint, name, budget, loaded.predictions[name], render)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _coverage(fingerprint: str, name: str, _pred: Predictions, _conf: np.ndarray) -> pd.DataFrame:
-    return curves.reduced_coverage(thresholds.coverage_curve(_pred.y_true, _pred.y_pred, _conf))
-
-
+@_data(32)
 def coverage(loaded: Loaded, name: str) -> pd.DataFrame:
     """Accuracy against coverage over the confidence thresholds of model ``name``, cut to what a chart shows."""
-    return _coverage(loaded.fingerprint, name, loaded.predictions[name], confidence(loaded, name))
+    pred = loaded.predictions[name]
+    return curves.reduced_coverage(thresholds.coverage_curve(pred.y_true, pred.y_pred, confidence(loaded, name)))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _ablation(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
-    return report.ablation_steps(report.ablation_table(_aset), n_test=int(_aset.dataset["n_test"]))
-
-
+@_data(8)
 def ablation(loaded: Loaded) -> pd.DataFrame:
-    """The built ablation steps in order (:func:`core.analysis.report.ablation_steps` of :func:`core.analysis.report.ablation_table`)."""
-    return _ablation(loaded.fingerprint, loaded.artifacts)
+    """The built ablation steps in order (:func:`core.analysis.report.ablation_steps` of
+    :func:`core.analysis.report.ablation_table`)."""
+    table = report.ablation_table(loaded.artifacts)
+    return report.ablation_steps(table, n_test=int(loaded.artifacts.dataset["n_test"]))
 
 
 @dataclass(frozen=True)
@@ -345,45 +316,41 @@ class Tuning:
     candidates: Mapping[str, pd.DataFrame]
 
 
-def tuning_stamp(root: Path) -> tuple[int, int] | None:
-    """Modification time (ns) and size of ``root/tuning.json``, None when there is none."""
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Modification time (ns) and size of ``path``, None when there is none."""
     try:
-        stat = (root / tuning.TUNING_FILE).stat()
+        stat = path.stat()
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _tuning(root: str, stamp: tuple[int, int], dataset_hash: str) -> Tuning:
-    results = tuning.load_results(root)
-    return Tuning(table=report.tuning_table(results, dataset_hash=dataset_hash),
+@_data(4)
+def _tuning(loaded: Loaded, stamp: tuple[int, int]) -> Tuning:
+    results = tuning.load_results(loaded.artifacts.root)
+    return Tuning(table=report.tuning_table(results, dataset_hash=loaded.artifacts.dataset["hash"]),
                   candidates={r.model: r.candidates for r in results})
 
 
 def tuning_results(loaded: Loaded) -> Tuning | None:
-    """What ``python -m core tune`` stored beside the manifest, None when it was never run.
+    """What ``python -m core tune`` stored beside the manifest, None when it was never run (re-read when the
+    file changes).
 
     Raises
     ------
     core.artifacts.ArtifactError
         When ``tuning.json`` is unreadable or of another format (the message says how to redo it).
     """
-    stamp = tuning_stamp(loaded.artifacts.root)
-    if stamp is None:
-        return None
-    return _tuning(str(loaded.artifacts.root), stamp, loaded.artifacts.dataset["hash"])
+    stamp = _stamp(loaded.artifacts.root / tuning.TUNING_FILE)
+    return None if stamp is None else _tuning(loaded, stamp)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _decided_by_scores(fingerprint: str, _predictions: Mapping[str, Predictions]) -> frozenset[str]:
-    return frozenset(name for name, pred in _predictions.items() if answers.scores_decide(pred.y_pred, pred.scores))
-
-
+@_data(8)
 def decided_by_scores(loaded: Loaded) -> frozenset[str]:
     """Models whose stored test predictions are all the argmax of their stored scores (see
     :func:`core.analysis.answers.scores_decide`): the Draw page asks them once, for scores only."""
-    return _decided_by_scores(loaded.fingerprint, loaded.predictions)
+    return frozenset(name for name, pred in loaded.predictions.items()
+                     if answers.scores_decide(pred.y_pred, pred.scores))
 
 
 @dataclass(frozen=True, eq=False)
@@ -407,15 +374,7 @@ class Explore:
     index: embedding.NeighbourIndex
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the map and neighbour index...")
-def _explore(fingerprint: str, _aset: ArtifactSet, _y_train: np.ndarray) -> Explore:
-    arrays = _aset.explore()
-    return Explore(entry=MappingProxyType(dict(_aset.manifest["explore"])),
-                   grid=_read_only(map_selection.grid_coords(arrays["coords"])), neighbours=arrays["neighbours"],
-                   distances=arrays["distances"], train_images=arrays["train_images"],
-                   index=embedding.NeighbourIndex(arrays["train_features"], _y_train))
-
-
+@_resource(2, "Loading the map and neighbour index...")
 def explore_data(loaded: Loaded) -> Explore:
     """The map and neighbours of the set on show, read once per fingerprint.
 
@@ -424,28 +383,23 @@ def explore_data(loaded: Loaded) -> Explore:
     core.artifacts.ArtifactError
         When the set has none (built before they existed) or its files fail their checks.
     """
-    return _explore(loaded.fingerprint, loaded.artifacts, loaded.data.y_train)
+    arrays = loaded.artifacts.explore()
+    return Explore(entry=MappingProxyType(dict(loaded.artifacts.manifest["explore"])),
+                   grid=_read_only(map_selection.grid_coords(arrays["coords"])), neighbours=arrays["neighbours"],
+                   distances=arrays["distances"], train_images=arrays["train_images"],
+                   index=embedding.NeighbourIndex(arrays["train_features"], loaded.data.y_train))
 
 
-@st.cache_resource(max_entries=2, show_spinner="Loading the feature space...")
-def _feature_space(root: str, fingerprint: str):
-    return open_artifacts(root, strict=False).load_feature_space()
-
-
+@_resource(2, "Loading the feature space...")
 def feature_space(loaded: Loaded):
     """The fitted Pipeline from raw pixel rows to the neighbour feature space (for drawn digits)."""
-    return _feature_space(str(loaded.artifacts.root), loaded.fingerprint)
-
-
-def train_images(loaded: Loaded, rows) -> list[str]:
-    """Training images ``rows`` as PNG ``data:`` URLs at their own size (cached per list, as :func:`test_images`)."""
-    return list(_pngs(loaded.fingerprint, "train", tuple(int(i) for i in rows), explore_data(loaded).train_images,
-                      tuple(loaded.data.image_shape)))
+    return loaded.artifacts.load_feature_space()
 
 
 @dataclass(frozen=True)
 class MapLayer:
-    """What the map component draws for one model and colouring (base64 arrays, see :func:`core.analysis.map_selection.encode`).
+    """What the map component draws for one model and colouring (base64 arrays, see
+    :func:`core.analysis.map_selection.encode`).
 
     Attributes
     ----------
@@ -457,74 +411,55 @@ class MapLayer:
     sizes: str
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _map_coords(fingerprint: str, _grid: np.ndarray) -> str:
-    return map_selection.encode(_grid)
-
-
+@_data(4)
 def map_coords(loaded: Loaded) -> str:
     """The map's grid coordinates in test-row order, base64 uint16 pairs, encoded once per fingerprint."""
-    return _map_coords(loaded.fingerprint, explore_data(loaded).grid)
+    return map_selection.encode(explore_data(loaded).grid)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _map_layer(fingerprint: str, name: str, by: str, _pred: Predictions, _confidence: np.ndarray) -> MapLayer:
-    colours = map_selection.colour_values(by, y_true=_pred.y_true, y_pred=_pred.y_pred, confidence=_confidence)
-    sizes = np.where(_pred.y_true != _pred.y_pred, 7, 4).astype(np.uint8)
+@_data(64)
+def map_layer(loaded: Loaded, name: str, by: str) -> MapLayer:
+    """The map's colours (``by``) and dot sizes for model ``name``."""
+    pred = loaded.predictions[name]
+    colours = map_selection.colour_values(by, y_true=pred.y_true, y_pred=pred.y_pred,
+                                          confidence=confidence(loaded, name))
+    sizes = map_selection.dot_sizes(y_true=pred.y_true, y_pred=pred.y_pred)
     return MapLayer(colours=map_selection.encode(colours), sizes=map_selection.encode(sizes))
 
 
-def map_layer(loaded: Loaded, name: str, by: str) -> MapLayer:
-    """The map's colours (``by``) and dot sizes for model ``name``."""
-    return _map_layer(loaded.fingerprint, name, by, loaded.predictions[name], confidence(loaded, name))
-
-
-@st.cache_resource(max_entries=16, show_spinner=False)
-def _arrays(fingerprint: str, name: str, _aset: ArtifactSet) -> Mapping[str, np.ndarray]:
-    return MappingProxyType(_aset.arrays(name))
-
-
+@_resource(16)
 def arrays(loaded: Loaded, name: str) -> Mapping[str, np.ndarray]:
     """Every stored output array of model ``name`` (:meth:`core.artifacts.ArtifactSet.arrays`), read-only."""
-    return _arrays(loaded.fingerprint, name, loaded.artifacts)
+    return MappingProxyType(loaded.artifacts.arrays(name))
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _detector_curves(fingerprint: str, name: str, _stored: Mapping[str, np.ndarray]) -> concept_views.DetectorCurves:
-    return concept_views.detector_curves(_stored["train_true"], _stored["train_decision"], _stored["y_true"],
-                                         _stored["scores"][:, 1])
-
-
+@_resource(8)
 def detector_curves(loaded: Loaded, name: str) -> concept_views.DetectorCurves | None:
     """Cross-validated training and test decision values of detector ``name``, sorted once; None when its
     build stored no training scores (artifacts built before they were added)."""
     stored = arrays(loaded, name)
-    return _detector_curves(loaded.fingerprint, name, stored) if {"train_true", "train_decision"} <= set(stored) else None
+    if not {"train_true", "train_decision"} <= set(stored):
+        return None
+    return concept_views.detector_curves(stored["train_true"], stored["train_decision"], stored["y_true"],
+                                         stored["scores"][:, 1])
 
 
-@st.cache_resource(max_entries=16, show_spinner="Finding label issues...")
-def _label_issues(fingerprint: str, source: str, _loaded: Loaded) -> label_quality.LabelIssues:
-    if source == label_quality.COMBINED:
-        accuracy = {n: _loaded.artifacts.model_info(n)["metrics"]["test_accuracy"] for n in _loaded.multiclass}
-        chosen = label_quality.strongest(accuracy)
-        proba = label_quality.combine({n: probabilities(_loaded, n) for n in chosen})
-        words = "mean probabilities of the strongest models by test accuracy: " + ", ".join(map(_loaded.title, chosen))
-    else:
-        proba, words = probabilities(_loaded, source), f"probabilities of {_loaded.title(source)}"
-    return label_quality.label_issues(_loaded.data.y_test, proba, source=words)
-
-
+@_resource(16, "Finding label issues...")
 def label_issues(loaded: Loaded, source: str = label_quality.COMBINED) -> label_quality.LabelIssues:
-    """cleanlab's verdict on every test label from ``source`` (a model name, or :data:`core.analysis.label_quality.COMBINED`
-    for the strongest models together), computed once per fingerprint; read-only arrays."""
-    return _label_issues(loaded.fingerprint, source, loaded)
+    """cleanlab's verdict on every test label from ``source`` (a model name, or
+    :data:`core.analysis.label_quality.COMBINED` for the strongest models together), computed once per
+    fingerprint; read-only arrays."""
+    if source == label_quality.COMBINED:
+        accuracy = {n: loaded.artifacts.model_info(n)["metrics"]["test_accuracy"] for n in loaded.multiclass}
+        chosen = label_quality.strongest(accuracy)
+        proba = label_quality.combine({n: probabilities(loaded, n) for n in chosen})
+        words = "mean probabilities of the strongest models by test accuracy: " + ", ".join(map(loaded.title, chosen))
+    else:
+        proba, words = probabilities(loaded, source), f"probabilities of {loaded.title(source)}"
+    return label_quality.label_issues(loaded.data.y_test, proba, source=words)
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _properties(fingerprint: str, _aset: ArtifactSet) -> pd.DataFrame:
-    return properties.stored_properties(_aset)
-
-
+@_resource(4)
 def image_properties(loaded: Loaded) -> pd.DataFrame:
     """The stored properties of every test image (shared: never modify it).
 
@@ -533,53 +468,37 @@ def image_properties(loaded: Loaded) -> pd.DataFrame:
     core.artifacts.ArtifactError
         When the set has none (built before they existed) or the file fails its checks.
     """
-    return _properties(loaded.fingerprint, loaded.artifacts)
+    return properties.stored_properties(loaded.artifacts)
 
 
-@st.cache_resource(max_entries=32, show_spinner="Finding error slices...")
-def _slices(fingerprint: str, name: str, _loaded: Loaded) -> slices.SliceReport:
-    pred = _loaded.predictions[name]
-    return slices.find_slices(image_properties(_loaded), y_true=pred.y_true, wrong=pred.y_true != pred.y_pred,
+@_resource(32, "Finding error slices...")
+def error_slices(loaded: Loaded, name: str) -> slices.SliceReport:
+    """The error slices of model ``name`` (:func:`core.analysis.slices.find_slices`), found once per model."""
+    pred = loaded.predictions[name]
+    return slices.find_slices(image_properties(loaded), y_true=pred.y_true, wrong=pred.y_true != pred.y_pred,
                               class_names=pred.class_names)
 
 
-def error_slices(loaded: Loaded, name: str) -> slices.SliceReport:
-    """The error slices of model ``name`` (:func:`core.analysis.slices.find_slices`), found once per model."""
-    return _slices(loaded.fingerprint, name, loaded)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def _error_bins(fingerprint: str, name: str, _loaded: Loaded) -> dict[str, pd.DataFrame]:
-    pred = _loaded.predictions[name]
-    frame = image_properties(_loaded)
+@_data(32)
+def error_bins(loaded: Loaded, name: str) -> dict[str, pd.DataFrame]:
+    """Model ``name``'s error rate against each binned image property (:func:`core.analysis.slices.error_by_bins`)."""
+    pred = loaded.predictions[name]
+    frame = image_properties(loaded)
     return {column: slices.error_by_bins(frame[column], pred.y_true != pred.y_pred) for column in frame}
 
 
-def error_bins(loaded: Loaded, name: str) -> dict[str, pd.DataFrame]:
-    """Model ``name``'s error rate against each binned image property (:func:`core.analysis.slices.error_by_bins`)."""
-    return _error_bins(loaded.fingerprint, name, loaded)
-
-
-def review_stamp(loaded: Loaded) -> tuple[int, int] | None:
-    """Modification time (ns) and size of the set's review file, None when nothing was reviewed."""
-    try:
-        stat = reviews.reviews_path(loaded.artifacts.root, loaded.artifacts.dataset["hash"]).stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def _marks(root: str, dataset_hash: str, stamp: tuple[int, int] | None) -> pd.DataFrame:
-    return reviews.load_marks(root, dataset_hash)
+@_data(8)
+def _marks(loaded: Loaded, stamp: tuple[int, int] | None) -> pd.DataFrame:
+    return reviews.load_marks(loaded.artifacts.root, loaded.artifacts.dataset["hash"])
 
 
 def review_marks(loaded: Loaded) -> pd.DataFrame:
-    """Every review mark of the set's data (:func:`core.artifacts.reviews.load_marks`), re-read when the file changes.
+    """Every review mark of the set's data (:func:`core.artifacts.reviews.load_marks`), re-read when the file
+    changes.
 
     Raises
     ------
     core.artifacts.reviews.ReviewError
         When the review file is damaged (the message says what to do).
     """
-    return _marks(str(loaded.artifacts.root), loaded.artifacts.dataset["hash"], review_stamp(loaded))
+    return _marks(loaded, _stamp(reviews.reviews_path(loaded.artifacts.root, loaded.artifacts.dataset["hash"])))

@@ -6,19 +6,12 @@ shared sidebar and runs the page picked in the navigation.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from dashboard import cache, components, registry, session
+from dashboard.sections import build_panel, image_dialog
 
-import streamlit as st  # noqa: E402
-
-from dashboard import cache, components, registry, session  # noqa: E402
-from dashboard.sections import build_panel, image_dialog  # noqa: E402
-
-st.set_page_config(page_title="Digit Lens", page_icon=REPO_ROOT / "dashboard" / "icon.png", layout="wide")
+st.set_page_config(page_title="Digit Lens", page_icon=registry.DASHBOARD_DIR / "icon.png", layout="wide")
 
 page = st.navigation(registry.st_pages())
 if not components.served():

@@ -27,11 +27,24 @@ import pandas as pd
 
 #: Grid units per side of the map.
 GRID = 10_000
+#: Dot diameters in pixels: a right answer, a mistake (drawn larger, on top).
+DOT, LARGE_DOT = 4, 7
 #: Most vertices a lasso keeps (a longer one is thinned to this many).
 MAX_VERTICES = 100
 COLOUR_BY = {"true": "true digit", "predicted": "prediction", "outcome": "right / wrong", "confidence": "confidence"}
 _NUMBER = r"-?[0-9]{1,6}"
 _REGION = re.compile(rf"([bl]):((?:{_NUMBER}_){{3,{2 * MAX_VERTICES - 1}}}{_NUMBER})")
+
+
+def dot_sizes(*, y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Every test row's dot diameter on the map: :data:`LARGE_DOT` for a mistake, :data:`DOT` otherwise (uint8).
+
+    Examples
+    --------
+    >>> dot_sizes(y_true=np.array([1, 2]), y_pred=np.array([1, 3])).tolist()
+    [4, 7]
+    """
+    return np.where(np.asarray(y_true) != np.asarray(y_pred), LARGE_DOT, DOT).astype(np.uint8)
 
 
 def grid_coords(coords: np.ndarray, *, size: int = GRID) -> np.ndarray:

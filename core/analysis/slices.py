@@ -115,7 +115,8 @@ def _merged(path: list[Condition]) -> tuple[Condition, ...]:
 
 
 def _words(conditions: tuple[Condition, ...], class_names, dtypes) -> tuple[str, ...]:
-    """Each condition in words; a float property bounded on both sides becomes one range ("1.73 < thickness ≤ 1.89 px")."""
+    """Each condition in words; a float property bounded on both sides becomes one range
+    ("1.73 < thickness ≤ 1.89 px")."""
     bounds: dict[str, dict[str, Condition]] = {}
     for c in conditions:
         bounds.setdefault(c.feature, {})[c.op] = c

@@ -82,7 +82,8 @@ def _chunk(images: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "ink": mass / 255.0, "width": w, "height": h, "aspect": w / np.maximum(h, 1), "slant": slant(images),
         "thickness": 2 * area / np.maximum(edges, 1), "loops": np.bincount(owner[hole], minlength=n),
-        "pieces": np.bincount(pieces_owner[1:], minlength=n), "offset": np.hypot(cy - (height - 1) / 2, cx - (width - 1) / 2),
+        "pieces": np.bincount(pieces_owner[1:], minlength=n),
+        "offset": np.hypot(cy - (height - 1) / 2, cx - (width - 1) / 2),
         "touches_border": border,
     }
 

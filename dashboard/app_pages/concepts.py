@@ -121,7 +121,7 @@ def detector_threshold(curves: concept_views.DetectorCurves, positive: str) -> N
                 f"there reaches **{target:.0%}** is **{choice.threshold:.4g}** (training precision "
                 f"{choice.train.precision:.3f}, recall {choice.train.recall:.3f}). On the {n_test:,} test images, "
                 "never used to choose it:")
-    st.html(markup.operating_point_html(choice.test, positive))
+    st.html(markup.operating_point_html(positive, choice.test))
 
 
 def strategies_section() -> None:

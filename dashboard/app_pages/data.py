@@ -54,7 +54,8 @@ layout.tiles([pictures.png_data_url(np.round(image).astype(np.uint8)) for image 
          columns=len(names), pixels=size)
 st.caption("Mean pixel value (black 0, white 255): where each digit usually has ink.")
 top = float(summary.var_images.max())
-layout.tiles([pictures.png_data_url(markup.colour_map(image, high=top, stops=VARIANCE_COLOURS)) for image in summary.var_images],
+layout.tiles([pictures.png_data_url(markup.colour_map(image, high=top, stops=VARIANCE_COLOURS))
+              for image in summary.var_images],
          [f"variance {html.escape(name)}" for name in names], [f"variance image of {name}" for name in names],
          columns=len(names), pixels=size)
 st.caption(f"Pixel variance, from 0 (dark purple) to {top:,.0f} (yellow): where writers disagree.")

@@ -80,9 +80,10 @@ def _answers_html(row) -> str:
     votes = answers.predict_all(models, row, class_names=class_names,
                               temperatures={n: loaded.predictions[n].temperature for n in models},
                               from_scores=cache.decided_by_scores(loaded),
-                              scorers=cache.quick_scorers(loaded, models))
+                              scorers=cache.quick_scorers(loaded, tuple(models)))
     if votes.agree:
-        verdict = markup.note_html(f"All {len(models)} models say <b>{html.escape(str(votes.summary['predicted'].iloc[0]))}"
+        said = html.escape(str(votes.summary["predicted"].iloc[0]))
+        verdict = markup.note_html(f"All {len(models)} models say <b>{said}"
                                "</b>.", good=True)
     else:
         tally = votes.summary["predicted"].value_counts()

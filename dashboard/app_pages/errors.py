@@ -129,7 +129,8 @@ def _page_key(cell: tuple[int, int]) -> str:
 
 @st.fragment
 def matrix_and_cell() -> None:
-    """The matrix panel (:mod:`dashboard.components.cell_panel`): the matrix and the selected cell's images side by side,
+    """The matrix panel (:mod:`dashboard.components.cell_panel`): the matrix and the selected cell's images side by
+    side,
     as one element. Once the tab shows a model's matrix it asks for the first page of its likeliest cells, so
     a click on one shows it at once; a click then reruns this fragment alone, which sends only what the tab
     lacks."""
@@ -142,8 +143,9 @@ def matrix_and_cell() -> None:
         selected, rows = cell[0] * n_classes + cell[1], _cell_rows(cell)
         page = gallery.paginate(rows, page=image_dialog.page_number(_page_key(cell)), per_page=PER_PAGE).page
         keys.append(cell_panel.page_key(selected, page))
-    ahead = (cache.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, render=_first_page)
-             if cell_panel.ahead_wanted(MATRIX_KEY, view) else {})
+    first_pages = (cache.cell_pages(loaded, model, budget=cell_panel.AHEAD_CHARS, _render=_first_page)
+                   if cell_panel.ahead_wanted(MATRIX_KEY, view) else {})
+    ahead = {cell_panel.page_key(index, 1): markup for index, markup in first_pages.items()}
     pages = {key: ahead.get(key) or _cell_html(cell, rows, page)
              for key in cell_panel.unsent(view, keys + list(ahead))}
     matrix_html = None

@@ -108,7 +108,8 @@ def selection_gallery(rows: np.ndarray, region_key: str) -> None:
 def map_and_selection() -> None:
     """The map; a selection on it reruns this fragment: the summary and the gallery of the region."""
     region = map_selection.parse_region(session.url_value(
-        "region", session_key="explore_region", valid=lambda v: map_selection.parse_region(v) is not None, default=None))
+        "region", session_key="explore_region", valid=lambda v: map_selection.parse_region(v) is not None,
+        default=None))
     layer = cache.map_layer(loaded, model, colour)
     colours, legend = palette.map_palette(colour, class_names)
     map_id = loaded.fingerprint[:16]

@@ -24,7 +24,9 @@ sources = [label_quality.COMBINED, *loaded.multiclass]
 
 
 def _source_name(source: str) -> str:
-    return f"the {label_quality.TOP_K} strongest models together" if source == label_quality.COMBINED else loaded.title(source)
+    if source == label_quality.COMBINED:
+        return f"the {label_quality.TOP_K} strongest models together"
+    return loaded.title(source)
 
 
 source = session.url_value("source", session_key="labels_source", valid=lambda v: v in sources, default=sources[0])

@@ -10,7 +10,7 @@ import streamlit as st
 from core.analysis import curves, evaluation, gallery, thresholds
 from dashboard import cache
 from dashboard.components import threshold_panel
-from dashboard.render import charts, svg
+from dashboard.render import charts, markup, svg
 from dashboard.sections import image_dialog, layout
 
 MODES = {"ovr": "One digit against the rest", "abstain": "Abstain below a confidence"}
@@ -47,7 +47,9 @@ def _text(positive: str, by: str) -> dict:
               f"{pred.temperature:.3g}, fitted on training images." if pred.score_kind == "decision" else "")
     return {"label": label, "positive": positive, "detail": detail,
             "fpTitle": "False positives just above the threshold (raise it to drop them)",
-            "fnTitle": "False negatives just below the threshold (lower it to catch them)"}
+            "fnTitle": "False negatives just below the threshold (lower it to catch them)",
+            "metrics": markup.operating_point_html(positive), "grid": markup.GRID_STYLE.format(columns=6),
+            "placeholder": markup.tile_html(None, f"#{markup.ROW}", f"test image {markup.ROW}", index=None)}
 
 
 def _charts(curves: curves.ThresholdCurves, positive: str, start: dict) -> list[str]:
@@ -66,12 +68,13 @@ def _charts(curves: curves.ThresholdCurves, positive: str, start: dict) -> list[
     ]
 
 
-def _images(rows: list[int], positive: str) -> dict[int, tuple[str, str]]:
-    """Test images ``rows`` with their captions: true digit and probability of ``positive``."""
+def _images(rows: list[int], positive: str) -> dict[int, str]:
+    """Test images ``rows`` as gallery tiles captioned with their true digit and probability of ``positive``."""
     proba = cache.probabilities(loaded, model)
-    captions = [f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
-                f"p('{html.escape(positive)}') {gallery.percent(float(proba[i, cls]))}" for i in rows]
-    return dict(zip(rows, zip(cache.test_images(loaded, rows), captions)))
+    return {i: markup.tile_html(src, f"#{i} · true <b>{html.escape(class_names[pred.y_true[i]])}</b> · "
+                                     f"p('{html.escape(positive)}') {gallery.percent(float(proba[i, cls]))}",
+                                f"test image {i}", index=i)
+            for i, src in zip(rows, cache.test_images(loaded, rows))}
 
 
 @st.fragment

@@ -25,7 +25,8 @@ NOT_SERVED = ("The dashboard's scripts are not served: server.enableStaticServin
 
 
 def loader_module(script: str) -> str:
-    """The inline module that imports ``dashboard/static/<script>`` (versioned by its content) and runs it.
+    """The inline module that imports ``dashboard/static/<script>`` (versioned by its content and that of the
+    shared modules in ``static/lib/`` it imports) and runs it.
 
     Page URLs are one segment below the app's base path, so ``app/static/`` resolves against the page's URL
     under any ``server.baseUrlPath``.
@@ -35,7 +36,10 @@ def loader_module(script: str) -> str:
     >>> "app/static/clickable.js?v=" in loader_module("clickable.js")
     True
     """
-    version = hashlib.sha256((STATIC / script).read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256((STATIC / script).read_bytes())
+    for shared in sorted((STATIC / "lib").glob("*.js")):
+        digest.update(shared.read_bytes())
+    version = digest.hexdigest()[:12]
     return ("export default async function (component) {\n"
             f"  const url = new URL('app/static/{script}?v={version}', window.location.href);\n"
             "  return (await import(url.href)).default(component);\n}\n")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 
 from dashboard import components
-from dashboard.components import clickable, sent
+from dashboard.components import sent
 
 _COMPONENT = components.define("digit_lens_cells", script="cell_panel.js", styles=("clickable.css", "cell_panel.css"))
 #: Session-state key of what this session has sent: ``{view: {"cell:page", ...}, MATRICES: {matrix key, ...}}``.

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 import streamlit as st
 
+from core.analysis import map_selection
 from dashboard import components
 
 _COMPONENT = components.define("digit_lens_map", script="map_canvas.js", styles=("map_canvas.css",))
@@ -26,7 +27,8 @@ def show(*, key: str, map_id: str, coords: str | None, layer_id: str, colours: s
     when the user finishes a region, clicks a dot, or the browser lacks an array (then read :func:`picked`
     and send everything again)."""
     _COMPONENT(key=key, data={"key": map_id, "coords": coords, "layer": layer_id, "colours": colours,
-                              "sizes": sizes, "palette": palette, "legend": legend, "region": region, "side": side},
+                              "sizes": sizes, "palette": palette, "legend": legend, "region": region, "side": side,
+                              "grid": map_selection.GRID, "dot": map_selection.DOT},
                on_region_change=on_pick, on_point_change=on_pick, on_missing_change=on_pick)
 
 

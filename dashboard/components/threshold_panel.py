@@ -17,13 +17,17 @@ import numpy as np
 import streamlit as st
 
 from dashboard import components
-from dashboard.components import clickable, sent
+from dashboard.components import sent
 
-_COMPONENT = components.define("digit_lens_thresholds", script="threshold_panel.js", styles=("clickable.css", "threshold_panel.css"))
+_COMPONENT = components.define("digit_lens_thresholds", script="threshold_panel.js",
+                               styles=("clickable.css", "threshold_panel.css"))
 #: Session-state key of what each view has sent this session: ``{view: set of gallery rows}``.
 SENT_KEY = "thresholds_sent"
 #: Slider positions either side of the current one whose gallery images travel with a step.
 REACH = 3
+#: Slider positions either side of the current one whose gallery images the tab must hold; when it lacks
+#: some it sends its position (fewer than :data:`REACH`, so a step usually finds its images there).
+NEAR = 1
 
 
 def position(key: str, *, default: int, last: int) -> int:
@@ -43,16 +47,19 @@ def needs_table(view: str) -> bool:
     return not sent.holds(SENT_KEY, view)
 
 
-def show(*, key: str, view: str, table: dict | None, charts: list[str] | None, images: dict[int, tuple[str, str]],
+def show(*, key: str, view: str, table: dict | None, charts: list[str] | None, images: dict[int, str],
          position: int, text: dict) -> int | None:
     """Mount the panel of ``view``; ``table`` and ``charts`` may be None once sent, ``images`` maps a row to
-    its ``(data URL, caption HTML)``. Returns the test row of the tile clicked since the last run, else None.
+    its gallery tile (:func:`dashboard.render.markup.tile_html`). Returns the test row of the tile clicked since
+    the last run, else None.
 
     ``text`` holds ``label`` (the slider's), ``positive`` (the class name), ``detail`` (said after the
-    threshold) and the gallery headings ``fpTitle`` and ``fnTitle``.
+    threshold), the gallery headings ``fpTitle`` and ``fnTitle``, and the markup the tab fills in: ``metrics``
+    (:func:`dashboard.render.markup.operating_point_html` with empty slots), ``grid`` (a gallery's style) and
+    ``placeholder`` (the tile of an image on its way, :data:`dashboard.render.markup.ROW` for its row).
     """
-    data = {"view": view, "table": table, "charts": charts, "images": {str(r): list(v) for r, v in images.items()},
-            "position": position, "text": text}
+    data = {"view": view, "table": table, "charts": charts, "images": {str(r): v for r, v in images.items()},
+            "position": position, "near": NEAR, "text": text}
     result = _COMPONENT(key=key, data=data, default={"position": position}, on_position_change=lambda: None,
                         on_picked_change=lambda: None, on_missing_change=lambda: _forget(view, key))
     row = result.get("picked")

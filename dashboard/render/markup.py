@@ -29,17 +29,40 @@ def svg_row_html(charts: list[str], *, alts: list[str]) -> str:
             f'{images}</div>')
 
 
-def operating_point_html(at, positive: str) -> str:
-    """Precision, recall, F1, false-positive rate and the one-vs-rest counts at a threshold, as HTML
-    (five metrics and a chart would be six elements for the browser to redraw on every slider step)."""
+#: The operating point's figures: slot name and label (the count of images called positive is labelled in
+#: :func:`operating_point_html`).
+OPERATING_POINT = (("precision", "Precision"), ("recall", "Recall"), ("f1", "F1"), ("fpr", "False positive rate"))
+
+
+def operating_point_html(positive: str, at=None) -> str:
+    """Precision, recall, F1, false-positive rate and the one-vs-rest counts at a threshold, as HTML; each value
+    sits in a ``data-m`` slot. With ``at`` (a :class:`core.analysis.thresholds.BinaryCounts`) the slots are
+    filled here; without, the Thresholds panel's tab fills them on every slider step (five metrics and a chart
+    would be six elements for the browser to redraw).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> at = SimpleNamespace(tp=8, fp=2, fn=2, tn=88, precision=0.8, recall=0.8, f1=0.8, fpr=2 / 90)
+    >>> markup = operating_point_html("5", at)
+    >>> '<b data-m="precision" ' in markup and '>0.800</b>' in markup, '<td data-m="tn">88</td>' in markup
+    (True, True)
+    """
     name = html.escape(positive)
-    cells = [("Precision", f"{at.precision:.3f}"), ("Recall", f"{at.recall:.3f}"), ("F1", f"{at.f1:.3f}"),
-             ("False positive rate", f"{at.fpr:.4f}"), (f"Called '{name}'", f"{at.tp + at.fp:,}")]
-    metrics = "".join(f'<div><div style="font-size:0.875rem">{label}</div>'
-                      f'<div style="font-size:2rem">{value}</div></div>' for label, value in cells)
+    values = {} if at is None else {"precision": f"{at.precision:.3f}", "recall": f"{at.recall:.3f}",
+                                    "f1": f"{at.f1:.3f}", "fpr": f"{at.fpr:.4f}", "called": f"{at.tp + at.fp:,}",
+                                    **{k: f"{getattr(at, k):,}" for k in ("tp", "fn", "fp", "tn")}}
+    big = "display:block;font-size:2rem;font-weight:400"
+    metrics = "".join(f'<div style="font-size:0.875rem">{label}<b data-m="{slot}" style="{big}">'
+                      f'{values.get(slot, "")}</b></div>'
+                      for slot, label in (*OPERATING_POINT, ("called", f"Called '{name}'")))
+
+    def cell(slot: str) -> str:
+        return f'<td data-m="{slot}">{values.get(slot, "")}</td>'
+
     counts = (f'<table style="font-size:0.85rem"><tr><th></th><th>called \'{name}\'</th><th>not</th></tr>'
-              f'<tr><th>is \'{name}\'</th><td>{at.tp:,}</td><td>{at.fn:,}</td></tr>'
-              f'<tr><th>is not</th><td>{at.fp:,}</td><td>{at.tn:,}</td></tr></table>')
+              f'<tr><th>is \'{name}\'</th>{cell("tp")}{cell("fn")}</tr>'
+              f'<tr><th>is not</th>{cell("fp")}{cell("tn")}</tr></table>')
     return (f'<div style="display:grid;grid-template-columns:repeat(5,1fr) 1.6fr;gap:12px;align-items:start">'
             f'{metrics}{counts}</div>')
 
@@ -98,24 +121,52 @@ def colour_map(values: np.ndarray, *, high: float, stops: list[str]) -> np.ndarr
     return np.round(rgb[low] * (1 - t) + rgb[low + 1] * t).astype(np.uint8)
 
 
+def tile_html(src: str | None, caption: str, alt: str, *, pixels: int = GALLERY_PIXELS,
+              index: int | None = None) -> str:
+    """One gallery tile: an image (a ``data:`` URL at its own size, enlarged without smoothing) and its HTML
+    caption; ``src`` None draws a grey square while the image is on its way. With ``index`` the tile carries
+    ``data-index`` and can be focused, for :func:`dashboard.components.clickable.clicked`. The Thresholds panel's
+    tab inserts these very tiles (:data:`ROW` in a placeholder tile stands for its row).
+
+    Examples
+    --------
+    >>> tile_html(None, "#7", "test image 7", index=7).count('data-index="7"')
+    1
+    """
+    mark = "" if index is None else f' data-index="{int(index)}" tabindex="0" role="button"'
+    picture = (f'<img src="{src}" width="{pixels}" height="{pixels}" style="image-rendering:pixelated" '
+               f'alt="{html.escape(alt)}">' if src is not None else
+               f'<div style="width:{pixels}px;height:{pixels}px;background:#eee" aria-label="{html.escape(alt)}, '
+               'loading"></div>')
+    return (f'<figure style="margin:0"{mark}>{picture}'
+            f'<figcaption style="font-size:0.8rem;color:#555">{caption}</figcaption></figure>')
+
+
+#: The row number in a placeholder tile the tab fills in (see :func:`tile_html`).
+ROW = "{row}"
+
+
 def tiles_html(sources: list[str], captions: list[str], alts: list[str], *, columns: int = 6,
                pixels: int = GALLERY_PIXELS, indexes=None) -> str:
-    """Images (``data:`` URLs, see :func:`dashboard.cache.test_images`) in a grid with an HTML caption each.
+    """Images (``data:`` URLs, see :func:`dashboard.cache.test_images`) in a grid of :func:`tile_html` tiles.
 
     Each image travels at its own size (a 28x28 PNG is ~300 bytes) and the
     browser enlarges it without smoothing (``image-rendering: pixelated``), so
-    a page of 18 images costs one element of a few KiB, not 54 elements. With
-    ``indexes`` each tile carries ``data-index`` and can be focused, for
-    :func:`dashboard.components.clickable.clicked`.
+    a page of 18 images costs one element of a few KiB, not 54 elements.
     """
-    marks = ([f' data-index="{int(i)}" tabindex="0" role="button"' for i in indexes] if indexes is not None
-             else [""] * len(sources))
-    figures = [f'<figure style="margin:0"{mark}><img src="{src}" width="{pixels}" height="{pixels}" '
-               f'style="image-rendering:pixelated" alt="{html.escape(alt)}">'
-               f'<figcaption style="font-size:0.8rem;color:#555">{caption}</figcaption></figure>'
+    marks = list(indexes) if indexes is not None else [None] * len(sources)
+    figures = [tile_html(src, caption, alt, pixels=pixels, index=mark)
                for src, caption, alt, mark in zip(sources, captions, alts, marks)]
-    return (f'<div style="display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px">'
-            f'{"".join(figures)}</div>')
+    return grid_html(figures, columns=columns)
+
+
+def grid_html(figures: list[str], *, columns: int = 6) -> str:
+    """Tiles in ``columns`` equal columns (the Thresholds panel's galleries carry the same style)."""
+    return f'<div style="{GRID_STYLE.format(columns=columns)}">{"".join(figures)}</div>'
+
+
+#: The style of a gallery's grid of tiles.
+GRID_STYLE = "display:grid;grid-template-columns:repeat({columns},minmax(0,1fr));gap:12px"
 
 
 #: The caption mark of an image whose label cleanlab doubts (see the Labels page).

@@ -126,7 +126,8 @@ def _neighbours(loaded: cache.Loaded, row: int, *, true: int, predicted: int, mo
 def gallery_page_html(loaded: cache.Loaded, rows, pred, *, page: int, note: str, per_page: int = 18,
                       columns: int = 6) -> str:
     """Page ``page`` (clipped to the pages there are) of test ``rows`` (in display order) captioned with
-    ``pred``'s answers, as HTML: ``note``, a pager (``data-page`` buttons, see :func:`dashboard.sections.layout.pager_html`)
+    ``pred``'s answers, as HTML: ``note``, a pager (``data-page`` buttons, see
+    :func:`dashboard.render.markup.pager_html`)
     and the tiles (``data-index``); flagged labels carry a badge, ``columns`` to a row."""
     page = gallery.paginate(rows, page=page, per_page=per_page)
     calibration = (f" Confidence is the softmax of the decision values at temperature {pred.temperature:.3g}."

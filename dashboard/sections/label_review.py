@@ -83,7 +83,8 @@ def review_control(loaded: cache.Loaded, row: int) -> None:
     if current == "wrong":
         names = list(loaded.data.class_names)
         right = stored["label"].iloc[0]
-        st.session_state[label_key] = names[int(right) if pd.notna(right) else cache.label_issues(loaded).suggested[row]]
+        label = int(right) if pd.notna(right) else cache.label_issues(loaded).suggested[row]
+        st.session_state[label_key] = names[label]
         cols[1].selectbox("Right label", names, key=label_key, on_change=save_mark, args=(loaded, row),
                           kwargs={"mark_key": mark_key, "label_key": label_key}, disabled=locked)
     error = st.session_state.pop("labels_save_error", None)

@@ -66,7 +66,8 @@ def tiles(sources: list[str], captions: list[str], alts: list[str], *, columns: 
 
 
 def answers_table(answers: pd.DataFrame, *, titles: dict[str, str]) -> None:
-    """Every model's answer for one image (:func:`core.analysis.image_story.answers`) as one HTML table, mistakes in red."""
+    """Every model's answer for one image (:func:`core.analysis.image_story.answers`) as one HTML table, mistakes
+    in red."""
     rows = "".join(
         f'<tr><th style="text-align:left">{html.escape(titles.get(row.model, row.model))}</th>'
         f'<td style="color:{"#2a7" if row.correct else "#d62728"}"><b>{html.escape(row.predicted)}</b></td>'

@@ -6,6 +6,8 @@
 // panel idle for AHEAD_MS, it asks once for the view's pages sent ahead (the likeliest cells' first
 // pages). data-cell on the panel is the cell shown; data-asked is the page awaiting Python (gone
 // once it answered); data-ahead is "sent" once Python has sent the view's pages ahead.
+import { onActivate } from "./lib/activate.js";
+
 const VIEWS = (globalThis.__digitLensCells = globalThis.__digitLensCells || {});
 const MATRICES = (globalThis.__digitLensMatrices = globalThis.__digitLensMatrices || {});
 const AHEAD_MS = 300;
@@ -64,21 +66,11 @@ function askAhead(root) {
 }
 
 function listen(root) {
-  const pick = (event) => {
-    const target = event.target.closest("[data-index], [data-cell], [data-page]");
-    if (!target) return;
-    const { index, cell, page } = target.dataset;
+  onActivate(root, ({ index, cell, page }) => {
     if (cell !== undefined) select(root, Number(cell), VIEWS[root.view].at[Number(cell)] ?? 1);
     else if (page !== undefined) select(root, root.cell, Number(page));
     else root.setTrigger("picked", Number(index));
-  };
-  root.onclick = pick;
-  root.onkeydown = (event) => {
-    if (event.key === "Enter" || event.key === " ") {
-      event.preventDefault();
-      pick(event);
-    }
-  };
+  });
 }
 
 export default function (component) {

@@ -1,7 +1,9 @@
-// The clickable-HTML component (dashboard/clickable.py): shows HTML and reports the marked element a user
+// The clickable-HTML component (dashboard/components/clickable.py): shows HTML and reports the marked element a user
 // clicks, or activates with Enter or Space: a data-page (pager button), data-cell (matrix cell) or data-index
 // (test row).
-export default function(component) {
+import { onActivate } from "./lib/activate.js";
+
+export default function (component) {
   const { data, setTriggerValue, parentElement } = component;
   let root = parentElement.querySelector("div.dl-clickable");
   if (!root) {
@@ -10,16 +12,9 @@ export default function(component) {
     parentElement.appendChild(root);
   }
   root.innerHTML = data;
-  const pick = (event) => {
-    const target = event.target.closest("[data-index], [data-cell], [data-page]");
-    if (!target) return;
-    const { index, cell, page } = target.dataset;
+  onActivate(root, ({ index, cell, page }) => {
     if (page !== undefined) setTriggerValue("page", Number(page));
     else if (cell !== undefined) setTriggerValue("cell", Number(cell));
     else setTriggerValue("picked", Number(index));
-  };
-  root.onclick = pick;
-  root.onkeydown = (event) => {
-    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); pick(event); }
-  };
+  });
 }

@@ -3,7 +3,6 @@
 // model and colouring; the tab keeps them by key, so a selection sends neither again. A finished lasso or box is sent as a region in grid
 // units; a click without a drag sends the drawn index of the nearest dot.
 const CACHE = (globalThis.__digitLensMaps = globalThis.__digitLensMaps || {});
-const GRID = 10000;
 
 function decode(text, Type) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -45,7 +44,7 @@ function drawPoints(root) {
   for (const large of [false, true]) {
     const groups = new Map();
     for (let i = 0; i < n; i++) {
-      if ((sizes[i] > 4) !== large) continue;
+      if ((sizes[i] > root.state.dot) !== large) continue;
       if (!groups.has(colours[i])) groups.set(colours[i], []);
       groups.get(colours[i]).push(i);
     }
@@ -229,6 +228,7 @@ export default function (component) {
   state.coords = CACHE[data.key];
   [state.colours, state.sizes] = CACHE[data.layer];
   state.palette = data.palette;
+  state.dot = data.dot;
   state.region = data.region;
   state.look = look;
   if (resized) {
@@ -238,7 +238,7 @@ export default function (component) {
     });
   }
   const pad = 8;
-  state.home = { k: (side - 2 * pad) / GRID, ox: pad, oy: side - pad };
+  state.home = { k: (side - 2 * pad) / data.grid, ox: pad, oy: side - pad };
   if (fresh || !state.view || resized) state.view = state.home;
   state.side = side;
   const entries = JSON.stringify(data.legend);

@@ -6,6 +6,8 @@
 // position, so a revisited page shows the slider where it was. data-position, data-asked and
 // data-server on the panel tell where the slider is, which position awaits Python's answer and
 // which one Python last answered.
+import { onActivate } from "./lib/activate.js";
+
 const VIEWS = (globalThis.__digitLensThresholds = globalThis.__digitLensThresholds || {});
 const GAP_MS = 150;
 
@@ -16,20 +18,13 @@ const count = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 function build(parentElement, view, text, charts, last) {
   const root = document.createElement("div");
   root.className = "dl-thr";
-  const metric = (name, label) => `<div>${label}<b data-m="${name}"></b></div>`;
-  const positive = esc(text.positive);
   root.innerHTML =
     `<label>${esc(text.label)}<output></output></label>` +
     `<input type="range" min="0" max="${last}" step="1" aria-label="${esc(text.label)}">` +
-    '<p class="dl-detail"></p><div class="dl-metrics">' +
-    metric("precision", "Precision") + metric("recall", "Recall") + metric("f1", "F1") +
-    metric("fpr", "False positive rate") + metric("called", `Called '${positive}'`) +
-    `<table><tr><th></th><th>called '${positive}'</th><th>not</th></tr>` +
-    `<tr><th>is '${positive}'</th><td data-m="tp"></td><td data-m="fn"></td></tr>` +
-    '<tr><th>is not</th><td data-m="fp"></td><td data-m="tn"></td></tr></table></div>' +
+    `<p class="dl-detail"></p>${text.metrics}` +
     `<div class="dl-charts">${charts.join("")}</div>` +
-    `<h4>${esc(text.fpTitle)}</h4><div class="dl-tiles" data-g="fp"></div>` +
-    `<h4>${esc(text.fnTitle)}</h4><div class="dl-tiles" data-g="fn"></div>`;
+    `<h4>${esc(text.fpTitle)}</h4><div style="${text.grid}" data-g="fp"></div>` +
+    `<h4>${esc(text.fnTitle)}</h4><div style="${text.grid}" data-g="fn"></div>`;
   root.view = view;
   const svgs = root.querySelectorAll(".dl-charts svg");
   root.refs = {
@@ -45,9 +40,21 @@ function build(parentElement, view, text, charts, last) {
   return root;
 }
 
+// A tile from the markup Python rendered (the image's own tile, or the placeholder for its row).
+function tile(markup, row, loaded) {
+  const holder = document.createElement("template");
+  holder.innerHTML = markup;
+  const figure = holder.content.firstElementChild;
+  figure.dataset.index = row;
+  figure.dataset.loaded = String(loaded);
+  figure.tabIndex = 0;
+  figure.setAttribute("role", "button");
+  return figure;
+}
+
 // A gallery's tiles for rows, kept per row: a step rebuilds only the tiles whose row or image changed,
 // so a move of one position (the nearest mistakes shift by a row or two) parses and decodes little.
-function tiles(holder, rows, images) {
+function tiles(holder, rows, images, placeholder) {
   if (!rows.length) {
     if (holder.dataset.rows !== "") holder.innerHTML = "<p>None.</p>";
     holder.dataset.rows = "";
@@ -58,16 +65,7 @@ function tiles(holder, rows, images) {
     const image = images[row];
     const kept = held.get(String(row));
     if (kept && kept.dataset.loaded === String(Boolean(image))) return kept;
-    const figure = document.createElement("figure");
-    figure.dataset.index = row;
-    figure.dataset.loaded = String(Boolean(image));
-    figure.tabIndex = 0;
-    figure.setAttribute("role", "button");
-    figure.innerHTML = (image
-      ? `<img src="${image[0]}" width="84" height="84" alt="test image ${row}">`
-      : `<div style="width:84px;height:84px;background:#eee" aria-label="test image ${row}, loading"></div>`) +
-      `<figcaption>${image ? image[1] : `#${row}`}</figcaption>`;
-    return figure;
+    return image ? tile(image, row, true) : tile(placeholder.replaceAll("{row}", row), row, false);
   });
   const key = rows.join(",");
   if (holder.dataset.rows === key && figures.every((figure, i) => holder.children[i] === figure)) return;
@@ -96,17 +94,17 @@ function render(root, cache, at) {
     point.setAttribute("cx", table[x][at]);
     point.setAttribute("cy", table[y][at]);
   }
-  tiles(refs.fp, table.falsePos[at], images);
-  tiles(refs.fn, table.falseNeg[at], images);
+  tiles(refs.fp, table.falsePos[at], images, text.placeholder);
+  tiles(refs.fn, table.falseNeg[at], images, text.placeholder);
   root.position = cache.position = at;
   root.dataset.position = at;
 }
 
-// The gallery rows of position at and its two neighbours whose images the tab does not hold.
+// The gallery rows of position at and its neighbours (cache.near either side) whose images the tab does not hold.
 function lacking(cache, at) {
-  const { table, images } = cache;
+  const { table, images, near } = cache;
   const rows = [];
-  for (let i = Math.max(0, at - 1); i <= Math.min(table.value.length - 1, at + 1); i++) {
+  for (let i = Math.max(0, at - near); i <= Math.min(table.value.length - 1, at + near); i++) {
     rows.push(...table.falsePos[i], ...table.falseNeg[i]);
   }
   return rows.filter((row) => !images[row]);
@@ -151,17 +149,7 @@ function listen(root) {
     event.preventDefault();
     if (at !== root.position) move(at);
   };
-  const pick = (event) => {
-    const tile = event.target.closest("[data-index]");
-    if (tile) root.setTrigger("picked", Number(tile.dataset.index));
-  };
-  root.onclick = pick;
-  root.onkeydown = (event) => {
-    if ((event.key === "Enter" || event.key === " ") && event.target.closest("figure")) {
-      event.preventDefault();
-      pick(event);
-    }
-  };
+  onActivate(root, ({ index }) => root.setTrigger("picked", Number(index)), "[data-index]");
 }
 
 export default function (component) {
@@ -169,6 +157,7 @@ export default function (component) {
   const cache = (VIEWS[data.view] = VIEWS[data.view] || { images: {} });
   if (data.table) Object.assign(cache, { table: data.table, charts: data.charts });
   cache.text = data.text;
+  cache.near = data.near;
   Object.assign(cache.images, data.images);
   if (!cache.table) {
     setTriggerValue("missing", true);

@@ -30,12 +30,13 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-OPERATING_POINT = re.compile(r'<div style="font-size:0.875rem">([^<]+)</div><div style="font-size:2rem">([^<]+)</div>')
+OPERATING_POINT = re.compile(r'<div style="font-size:0.875rem">([^<]+)<b data-m="[a-z]+" style="[^"]*">([^<]+)</b>'
+                             r'</div>')
 
 
 def operating_point(at: AppTest) -> dict[str, str]:
-    """The labelled figures of an operating point drawn by ``ui.operating_point_html`` (the Concepts page's
-    detector; the Thresholds panel draws its own in the browser)."""
+    """The labelled figures of an operating point drawn by ``dashboard.render.markup.operating_point_html``
+    (the Concepts page's detector; the Thresholds panel fills the same markup's slots in the browser)."""
     for block in at.html:
         found = OPERATING_POINT.findall(block.value)
         if found:
@@ -44,7 +45,8 @@ def operating_point(at: AppTest) -> dict[str, str]:
 
 
 def percent_bounds(text: str) -> tuple[float, float]:
-    """The probabilities a percentage written by ``core.analysis.gallery.percent`` stands for, e.g. ``"42%"`` -> (0.415, 0.425)."""
+    """The probabilities a percentage written by ``core.analysis.gallery.percent`` stands for, e.g. ``"42%"`` ->
+    (0.415, 0.425)."""
     if text == ">99.9%":
         return 0.9995, 1.0
     if text == "<0.1%":

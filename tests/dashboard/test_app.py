@@ -47,8 +47,8 @@ def test_every_page_renders_from_the_artifacts(monkeypatch, artifact_dir, page):
 
 
 def test_page_registry_lists_existing_scripts_under_app_pages():
-    assert [p.title for p in registry.PAGES] == ["Data", "Models", "Errors", "Explore", "Labels", "Slices", "Thresholds",
-                                                 "Draw", "Concepts"]
+    assert [p.title for p in registry.PAGES] == ["Data", "Models", "Errors", "Explore", "Labels", "Slices",
+                                                 "Thresholds", "Draw", "Concepts"]
     for page in registry.PAGES:
         assert page.path.is_file() and page.path.parent.name == "app_pages"
 
@@ -262,8 +262,11 @@ def test_a_new_position_brings_the_mistakes_nearest_its_threshold(monkeypatch, a
     assert sorted(p[shown_fp]) == sorted(np.sort(p[false_pos])[:6]) and set(shown_fp) <= set(false_pos)
     assert sorted(p[shown_fn]) == sorted(np.sort(p[false_neg])[::-1][:6]) and set(shown_fn) <= set(false_neg)
     assert set(shown_fp + shown_fn) <= first | set(images) and not first & set(images)
-    row = shown_fn[0]
-    assert images.get(row, (None, f"#{row} · true <b>8</b>"))[1].startswith(f"#{row} · true <b>8</b>")
+    held = {**panel(at, key)["images"]}
+    for row in shown_fp + shown_fn:
+        label = pred.class_names[int(pred.y_true[row])]
+        assert f'data-index="{row}"' in held[row] and "<figcaption" in held[row]
+        assert f"#{row} · true <b>{label}</b> · p('8') " in held[row], held[row]
 
     at.session_state[key] = {"position": 999}
     at.run()

@@ -80,7 +80,8 @@ def test_every_slider_moves_what_it_drives(monkeypatch, artifact_dir, digits_dir
 
     for name in ("multilabel_knn", "multilabel_chain"):
         stored = aset.predictions(name)
-        assert f"Macro F1 {f1_score(stored.y_true, stored.y_pred, average='macro'):.3f} on the test set" in _captions(at)
+        macro = f1_score(stored.y_true, stored.y_pred, average="macro")
+        assert f"Macro F1 {macro:.3f} on the test set" in _captions(at)
     y_test = aset.data().y_test
     for index in (1, len(y_test) - 1):
         at.slider(key="concepts_multilabel_index").set_value(index).run()
@@ -100,7 +101,8 @@ def test_every_slider_moves_what_it_drives(monkeypatch, artifact_dir, digits_dir
         at.slider(key=key).set_value(value).run()
         assert_clean(at)
         images = _images(at)
-        index, amplitude = at.slider(key="concepts_denoise_index").value, at.slider(key="concepts_noise_amplitude").value
+        index = at.slider(key="concepts_denoise_index").value
+        amplitude = at.slider(key="concepts_noise_amplitude").value
         source = original[index].reshape(shape).astype(int)
         np.testing.assert_array_equal(images["original"], source)
         added = images["noisy"].astype(int) - source

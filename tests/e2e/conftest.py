@@ -32,9 +32,11 @@ def e2e_artifacts(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def server(e2e_artifacts, tmp_path_factory, chromium_path) -> str:
-    """Base URL of ``streamlit run dashboard/streamlit_app.py`` on a free localhost port."""
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    app = Server(REPO_ROOT / "dashboard" / "streamlit_app.py", {"DIGIT_LENS_ARTIFACTS": str(e2e_artifacts)}, log=log)
+    """Base URL of ``streamlit run /abs/path/dashboard/streamlit_app.py`` on a free localhost port, started from
+    a folder outside the repository, as a user may start it: every browser test shows the app works so."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    app = Server(REPO_ROOT / "dashboard" / "streamlit_app.py", {"DIGIT_LENS_ARTIFACTS": str(e2e_artifacts)},
+                 log=elsewhere / "server.log", cwd=elsewhere)
     try:
         yield app.url
     finally:

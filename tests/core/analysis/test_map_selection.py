@@ -33,7 +33,8 @@ def test_a_lasso_triangle_selects_by_the_even_odd_rule(grid):
     square = map_selection.Region("l", (2000, 1000, 6000, 1000, 6000, 3000, 2000, 3000))
     box = map_selection.Region("b", (2000, 6000, 1000, 3000))
     strictly = np.flatnonzero((x > 2000) & (x < 6000) & (y > 1000) & (y < 3000))
-    assert set(strictly) <= set(map_selection.select_region(grid, square)) <= set(map_selection.select_region(grid, box))
+    inside_square, inside_box = map_selection.select_region(grid, square), map_selection.select_region(grid, box)
+    assert set(strictly) <= set(inside_square) <= set(inside_box)
 
 
 def test_region_round_trips_through_its_link_and_refuses_edited_links():
@@ -92,7 +93,8 @@ def test_colour_values_per_mode():
     assert map_selection.colour_values("true", y_true=y_true, y_pred=y_pred, confidence=conf).tolist() == [3, 4]
     assert map_selection.colour_values("predicted", y_true=y_true, y_pred=y_pred, confidence=conf).tolist() == [3, 9]
     assert map_selection.colour_values("outcome", y_true=y_true, y_pred=y_pred, confidence=conf).tolist() == [0, 1]
-    assert map_selection.colour_values("confidence", y_true=y_true, y_pred=y_pred, confidence=conf).tolist() == [50, 100]
+    values = map_selection.colour_values("confidence", y_true=y_true, y_pred=y_pred, confidence=conf)
+    assert values.tolist() == [50, 100]
     with pytest.raises(ValueError, match="colour by one of"):
         map_selection.colour_values("size", y_true=y_true, y_pred=y_pred, confidence=conf)
 
@@ -106,5 +108,6 @@ def test_answers_list_every_model_with_its_top_three():
 
 def test_deskewing_models_read_from_stored_parameters():
     params = {"svc": {"steps": "[('scale', 'PixelScaler'), ('clf', 'SVC')]"},
-              "best": {"steps": "[('deskew', 'Deskew'), ('model', 'VirtualSVClassifier')]"}, "odd": {}, "imported": None}
+              "best": {"steps": "[('deskew', 'Deskew'), ('model', 'VirtualSVClassifier')]"}, "odd": {},
+              "imported": None}
     assert image_story.deskewing_models(params) == ["best"]

@@ -125,7 +125,8 @@ def test_cli_build_into_an_unwritable_folder_stops_before_training(tmp_path, cap
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(files.FileLock, "acquire", refuse)  # root ignores file modes, so refuse as the OS would
-    monkeypatch.setattr("core.artifacts.build.load_dataset", lambda *a, **k: pytest.fail("data read before the folder check"))
+    monkeypatch.setattr("core.artifacts.build.load_dataset",
+                        lambda *a, **k: pytest.fail("data read before the folder check"))
     assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "Cannot write to" in err and "Permission denied" in err and "nothing was trained" in err

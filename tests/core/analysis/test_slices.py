@@ -91,7 +91,8 @@ def test_error_rate_by_bins_counts_every_image(props, predictions, mnist_small):
 def test_the_difference_matrix_is_the_difference_of_the_matrices(predictions, mnist_small):
     y, a, b = mnist_small.y_test, predictions[1], predictions[15]
     diff = compare.confusion_difference(y, a, b, n_classes=10)
-    np.testing.assert_array_equal(diff, confusion_matrix(y, a, labels=range(10)) - confusion_matrix(y, b, labels=range(10)))
+    expected = confusion_matrix(y, a, labels=range(10)) - confusion_matrix(y, b, labels=range(10))
+    np.testing.assert_array_equal(diff, expected)
     assert diff.sum() == 0 and np.any(diff != 0)
     for true, predicted in zip(*np.nonzero(diff)):
         cell = compare.cell_images(y, a, b, true=true, predicted=predicted)

@@ -93,7 +93,8 @@ def test_digits_features_separate_the_classes(digits):
     assert model.score(digits.X_test, digits.y_test) > 0.85
 
 
-@pytest.mark.parametrize("params", [{"grid_sizes": (8,)}, {"grid_sizes": ()}, {"grid_sizes": (0,)}, {"n_orientations": 1}])
+@pytest.mark.parametrize("params", [{"grid_sizes": (8,)}, {"grid_sizes": ()}, {"grid_sizes": (0,)},
+                                    {"n_orientations": 1}])
 def test_bad_parameters_say_what_is_allowed(params, digits):
     with pytest.raises(ValueError, match="grid_sizes|n_orientations"):
         GradientHistogram(image_shape=(8, 8), **params).fit(digits.X_train)

@@ -163,7 +163,8 @@ def test_cli_tune_prints_the_table_and_writes_tuning_json(tmp_path, capsys):
     out = capsys.readouterr()
     assert code == 0
     [result] = load_results(tmp_path)
-    assert result.model == "sgd" and result.train_size == 600 and len(result.candidates) == len(SPACES["sgd"]["clf__alpha"])
+    assert result.model == "sgd" and result.train_size == 600
+    assert len(result.candidates) == len(SPACES["sgd"]["clf__alpha"])
     assert params_text(result.best_params) in out.out and "[1/1] tuning sgd" in out.err
     assert main(["tune", "--dataset", "digits", "--artifacts", str(tmp_path), "--models", "mlp"]) == 2
     assert "tunable models" in capsys.readouterr().err
