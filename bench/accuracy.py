@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python -m bench.accuracy                          # every step, 60,000 train / 10,000 test
-    .venv/bin/python -m bench.accuracy --steps svc_hog,best --train-size 10000
+    .venv/bin/python -m bench.accuracy --steps svc_hog,svc_virtual --train-size 10000
 
 MNIST is read from ``$MNIST_DIR`` (default ``../shared/data/mnist``). Each step runs
 in its own child process, so the peak resident memory it reports (``ru_maxrss``

@@ -73,6 +73,10 @@ class Loaded:
         """Human name of a model."""
         return self.artifacts.model_info(name)["title"]
 
+    def strongest(self, names) -> str:
+        """The most accurate of models ``names`` on the test set (the first of them on a tie)."""
+        return max(names, key=lambda n: self.artifacts.model_info(n)["metrics"].get("test_accuracy") or 0.0)
+
 
 @dataclass(frozen=True)
 class Status:

@@ -1,7 +1,8 @@
 """Session and URL state shared by the entry script and the pages.
 
 Shared keys (set with ``setdefault`` in the entry script): ``models``, the
-multiclass models picked in the sidebar. Page-only keys start with the page
+multiclass models picked in the sidebar, and ``focus_model``, the model the
+user picked last on any page. Page-only keys start with the page
 name (``errors_``, ``thresholds_``...). Values that belong in a link live in
 ``st.query_params`` and are mirrored into the session so they survive a page
 switch (which clears the URL's query string).
@@ -15,6 +16,9 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 MODELS = "models"
+#: The model the user picked last on any page: every page's model picker opens on it (see
+#: :func:`dashboard.sections.layout.focus_model`).
+FOCUS = "focus_model"
 #: A confusion cell in a URL: two short ASCII numbers (str.isdigit accepts '²', and int() refuses
 #: numbers of more than 4,300 digits, so an edited URL could raise).
 CELL = re.compile(r"([0-9]{1,4})-([0-9]{1,4})")

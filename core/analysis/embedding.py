@@ -2,7 +2,7 @@
 
 Every image is described in one feature space that reflects how the strong
 models see digits: deskewed, then histograms of gradient orientations (the
-features of ``best``, the 99.5% model), reduced by PCA to at most
+features of ``svc_virtual``, the 99.5% model), reduced by PCA to at most
 :data:`FEATURE_DIMS` dimensions. In that space:
 
 * :func:`compute_map` places every test image on a 2-D map with openTSNE

@@ -24,7 +24,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from core.models.ablation import make_best, make_svc, make_svc_deskew, make_svc_hog, pca_components
+from core.models.ablation import make_svc_virtual, make_svc, make_svc_deskew, make_svc_hog, pca_components
 from core.models.concepts import make_denoiser, make_multilabel_chain, make_multilabel_knn
 from core.data.preprocess import PixelScaler
 
@@ -149,9 +149,9 @@ _SPECS = [
               make_svc_deskew, groups=("ablation",)),
     ModelSpec("svc_hog", "RBF SVM + gradient histograms",
               "RBF SVM on gradient-orientation histograms of deskewed digits.", make_svc_hog, groups=("ablation",)),
-    ModelSpec("best", "Virtual-SV RBF SVM (best)",
+    ModelSpec("svc_virtual", "RBF SVM on HOG, virtual support vectors",
               "Deskew, gradient histograms, RBF SVM refitted on its support vectors and their 1-pixel shifts.",
-              make_best, groups=("zoo", "ablation")),
+              make_svc_virtual, groups=("zoo", "ablation")),
     ModelSpec("is5", "Is it a 5?", "Binary SGD detector of the digit 5 against all others.",
               make_is5, task="binary", positive_class=5, groups=("study", "concepts")),
     ModelSpec("sgd_ovr", "SGD one-vs-rest", "OneVsRestClassifier around SGD: 10 binary classifiers.",

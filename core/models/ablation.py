@@ -1,4 +1,4 @@
-"""The accuracy ablation: from the study's baselines to the best model, one fix at a time.
+"""The accuracy ablation: from the study's baselines to the virtual-SV SVM, one fix at a time.
 
 The kernel models' Pipeline factories live here; :mod:`core.models` registers
 them. :data:`ABLATION` orders registry models so that every step after ``svc``
@@ -10,7 +10,7 @@ rf         random forest on pixels (baseline)
 svc        RBF SVM on 50 PCA components of the pixels
 svc_deskew + moment deskew before the PCA
 svc_hog    gradient-orientation histograms instead of PCA pixels
-best       + virtual support vectors (refit on SVs and their 1-pixel shifts)
+svc_virtual + virtual support vectors (refit on SVs and their 1-pixel shifts)
 ========== ==========================================================
 
 ``python -m core build --models ablation`` builds them all and
@@ -19,8 +19,8 @@ best       + virtual support vectors (refit on SVs and their 1-pixel shifts)
 Examples
 --------
 >>> [step.name for step in ABLATION]
-['sgd', 'rf', 'svc', 'svc_deskew', 'svc_hog', 'best']
->>> make_best(image_shape=(8, 8), seed=0).steps[0][0]
+['sgd', 'rf', 'svc', 'svc_deskew', 'svc_hog', 'svc_virtual']
+>>> make_svc_virtual(image_shape=(8, 8), seed=0).steps[0][0]
 'deskew'
 """
 
@@ -99,7 +99,7 @@ def make_svc_hog(*, image_shape, seed) -> Pipeline:
     return Pipeline([("deskew", Deskew(image_shape=image_shape)), ("model", _hog_svc(image_shape))])
 
 
-def make_best(*, image_shape, seed) -> Pipeline:
+def make_svc_virtual(*, image_shape, seed) -> Pipeline:
     """``svc_hog`` refitted on its support vectors plus their 1-pixel shifts (virtual SVM).
 
     Deskew comes first because it recentres each digit, which would undo a
@@ -126,5 +126,5 @@ ABLATION = (
     AblationStep("svc", "A kernel: RBF SVM on 50 PCA components."),
     AblationStep("svc_deskew", "Straighten slanted digits before PCA."),
     AblationStep("svc_hog", "Gradient-orientation histograms (two overlapping grids) replace PCA pixels."),
-    AblationStep("best", "Refit on the support vectors plus their 1-pixel shifts (virtual SVM)."),
+    AblationStep("svc_virtual", "Refit on the support vectors plus their 1-pixel shifts (virtual SVM)."),
 )

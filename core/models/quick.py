@@ -7,7 +7,7 @@ joblib (8 ms of 8.4), and one-vs-one SGD validates its input 45 times (18 ms).
 the trees' Cython structures called directly (0.75 ms), with one matrix
 product for the 45 one-vs-one or 10 one-vs-rest linear classifiers (0.9 and
 0.3 ms), for an RBF support vector machine with the kernel row through BLAS
-instead of libsvm's loop over the support vectors (``best`` 6.8 -> 2.3 ms),
+instead of libsvm's loop over the support vectors (``svc_virtual`` 6.8 -> 2.3 ms),
 and for a Euclidean k-NN with one matrix-vector product whose nearest
 candidates are then measured exactly (``knn`` 5.3 -> 1.0 ms). Linear models,
 networks, standard scalers and PCA projections do their own arithmetic

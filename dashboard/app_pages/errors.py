@@ -32,16 +32,12 @@ def _is_cell(text: str) -> bool:
     return session.parse_cell(text, n_classes) is not None
 
 
-model = session.url_value("model", session_key="errors_model", valid=lambda v: v in names, default=names[0])
+model = layout.focus_model(loaded, names)
 pred = loaded.predictions[model]
 
 
 def _set_cell(true: int, predicted: int) -> None:
     session.set_url_value("cell", session.format_cell(true, predicted), session_key="errors_cell")
-
-
-def _on_model() -> None:
-    session.set_url_value("model", st.session_state["errors_model_pick"], session_key="errors_model")
 
 
 def _cell() -> tuple[int, int] | None:
@@ -76,9 +72,8 @@ def _on_pair_pick() -> None:
 
 st.title("Errors")
 label_review.corrected_note(loaded, names)
-st.session_state["errors_model_pick"] = model
 top = st.columns([2, 2, 1])
-top[0].selectbox("Model", names, key="errors_model_pick", format_func=loaded.title, on_change=_on_model)
+layout.model_select(loaded, names, model, key="errors_model_pick", where=top[0])
 normalise = top[1].radio("Cells show", ["counts", "row shares"], horizontal=True, key="errors_norm") == "row shares"
 show_diagonal = top[2].toggle("Show diagonal", value=False, key="errors_diag")
 

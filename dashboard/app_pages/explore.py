@@ -31,14 +31,10 @@ except ArtifactError as exc:
     st.info(f"{exc} It adds the map and the neighbour index: {layout.core_command(loaded, 'build')}")
     st.stop()
 
-model = session.url_value("model", session_key="explore_model", valid=lambda v: v in names, default=names[0])
+model = layout.focus_model(loaded, names)
 colour = session.url_value("colour", session_key="explore_colour", valid=lambda v: v in map_selection.COLOUR_BY,
                          default="outcome")
 pred = loaded.predictions[model]
-
-
-def _on_model() -> None:
-    session.set_url_value("model", st.session_state["explore_model_pick"], session_key="explore_model")
 
 
 def _on_colour() -> None:
@@ -72,10 +68,9 @@ st.caption(f"Each point is one of the {len(pred.y_true):,} test images, placed b
            f"together; trustworthiness {entry['trustworthiness']:.3f} (k = {entry['trust_k']}, "
            f"{entry['trust_points']:,} points). Draw a lasso or a box to see the images inside; click a dot "
            "for its story.")
-st.session_state["explore_model_pick"] = model
 st.session_state["explore_colour_pick"] = colour
 top = st.columns([2, 3])
-top[0].selectbox("Model", names, key="explore_model_pick", format_func=loaded.title, on_change=_on_model)
+layout.model_select(loaded, names, model, key="explore_model_pick", where=top[0])
 top[1].segmented_control("Colour by", list(map_selection.COLOUR_BY), format_func=map_selection.COLOUR_BY.get,
                          key="explore_colour_pick", on_change=_on_colour)
 

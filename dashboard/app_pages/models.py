@@ -111,7 +111,7 @@ def ablation_section() -> None:
     missing = [step.name for step in ABLATION if step.name not in set(steps["model"])]
     command = layout.core_command(loaded, "build", "--models", "ablation")
     if len(steps) < 2:
-        st.caption("The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → best) appears here when "
+        st.caption("The accuracy ablation (sgd → rf → svc → svc_deskew → svc_hog → svc_virtual) appears here when "
                    f"at least two of its steps are built: {command}.")
         return
     st.subheader("Ablation: what each step bought")

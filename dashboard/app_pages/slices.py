@@ -10,7 +10,7 @@ import streamlit as st
 from core.analysis import map_selection, slices
 from core.artifacts import ArtifactError
 from core.data.properties import PROPERTIES
-from dashboard import cache, session
+from dashboard import cache
 from dashboard.components import clickable
 from dashboard.render import markup, svg
 from dashboard.sections import image_dialog, layout
@@ -29,16 +29,11 @@ except ArtifactError as exc:
     st.info(f"{exc} It adds the image properties: {layout.core_command(loaded, 'build')}")
     st.stop()
 
-model = session.url_value("model", session_key="slices_model", valid=lambda v: v in names, default=names[0])
+model = layout.focus_model(loaded, names)
 pred = loaded.predictions[model]
 
 
-def _on_model() -> None:
-    session.set_url_value("model", st.session_state["slices_model_pick"], session_key="slices_model")
-
-
-st.session_state["slices_model_pick"] = model
-st.selectbox("Model", names, key="slices_model_pick", format_func=loaded.title, on_change=_on_model)
+layout.model_select(loaded, names, model, key="slices_model_pick")
 report = cache.error_slices(loaded, model)
 st.caption(f"{loaded.title(model)} errs on {report.n_errors:,} of {report.n_images:,} test images "
            f"({report.overall_rate:.2%}). Shallow decision trees over the image properties (overall and per true "

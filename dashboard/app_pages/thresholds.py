@@ -24,7 +24,8 @@ st.title("Thresholds")
 mode = st.segmented_control("Mode", list(MODES), format_func=MODES.get, default="ovr", key="thresholds_mode") or "ovr"
 choices = names + loaded.binary if mode == "ovr" else names
 cols = st.columns(2)
-model = cols[0].selectbox("Model", choices, key="thresholds_model", format_func=loaded.title)
+model = layout.focus_model(loaded, choices)
+layout.model_select(loaded, choices, model, key="thresholds_model", where=cols[0])
 pred = loaded.predictions[model]
 binary = loaded.artifacts.model_info(model)["task"] == "binary"
 if mode == "ovr":

@@ -33,6 +33,24 @@ def chosen_models(loaded: cache.Loaded, *, at_least: int = 1) -> list[str]:
     return names
 
 
+def focus_model(loaded: cache.Loaded, names: list[str]) -> str:
+    """The model a page shows of ``names``: the link's ``?model=``, else the one the user picked last on any page,
+    else the most accurate; written back to the URL and the session."""
+    return session.url_value("model", session_key=session.FOCUS, valid=lambda v: v in names,
+                             default=loaded.strongest(names))
+
+
+def model_select(loaded: cache.Loaded, names: list[str], model: str, *, key: str, where=st) -> None:
+    """The page's model picker (key ``key``, in ``where``) showing ``model``; a pick becomes the focus model of
+    every page (:func:`focus_model`)."""
+    st.session_state[key] = model
+    where.selectbox("Model", names, key=key, format_func=loaded.title, on_change=_focus, args=(key,))
+
+
+def _focus(key: str) -> None:
+    session.set_url_value("model", st.session_state[key], session_key=session.FOCUS)
+
+
 def loadable_models(loaded: cache.Loaded, names) -> dict:
     """The fitted models of ``names`` that can be loaded, with a warning for each one that cannot."""
     models = {}

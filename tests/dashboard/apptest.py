@@ -13,10 +13,14 @@ ENTRY = registry.DASHBOARD_DIR / "streamlit_app.py"
 TIMEOUT = 60
 
 
-def open_app(monkeypatch, root, page: registry.PageDef | str | None = None) -> AppTest:
-    """Run the entry script with ``root`` as the artifact folder, then switch to ``page``."""
+def open_app(monkeypatch, root, page: registry.PageDef | str | None = None, *, state: dict | None = None) -> AppTest:
+    """Run the entry script with ``root`` as the artifact folder and ``state`` in the session, then switch to
+    ``page``."""
     monkeypatch.setenv("DIGIT_LENS_ARTIFACTS", str(root))
-    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT).run()
+    at = AppTest.from_file(str(ENTRY), default_timeout=TIMEOUT)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
     if page is not None:
         at.switch_page(page.script if isinstance(page, registry.PageDef) else page).run()
     return at

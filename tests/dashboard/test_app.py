@@ -501,3 +501,20 @@ def test_thresholds_and_errors_cope_with_a_digit_missing_from_training(monkeypat
         assert sent["table"]["recall"][sent["position"]] == 0.0
     at.switch_page("app_pages/errors.py").run()
     assert_clean(at)
+
+
+def test_pages_open_on_the_strongest_model_then_on_the_one_the_user_picked_last(monkeypatch, artifact_dir, stored):
+    names = [n for n in stored.model_names if stored.model_info(n)["task"] == "multiclass"]
+    accuracy = {n: float(np.mean(stored.predictions(n).y_pred == stored.predictions(n).y_true)) for n in names}
+    strongest = max(names, key=accuracy.get)
+    assert sorted(accuracy.values())[-1] > sorted(accuracy.values())[-2], "the small set has one strongest model"
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
+    assert at.selectbox(key="errors_model_pick").value == strongest
+    other = min(names, key=accuracy.get)
+    at.selectbox(key="errors_model_pick").set_value(other).run()
+    assert at.query_params["model"] == other
+    for page, key in (("app_pages/slices.py", "slices_model_pick"), ("app_pages/explore.py", "explore_model_pick"),
+                      ("app_pages/thresholds.py", "thresholds_model")):
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert at.selectbox(key=key).value == other, page

@@ -11,6 +11,7 @@ from sklearn.metrics import confusion_matrix
 
 from core.artifacts import open_artifacts
 from dashboard.components import cell_panel, sent
+from dashboard import session
 from tests.dashboard.apptest import assert_clean, open_app
 from tests.dashboard.conftest import CELL, PAGE, PANEL
 
@@ -29,8 +30,7 @@ def _heading_count(markup: str) -> tuple[int, int, int]:
 
 def test_the_tab_gets_the_likeliest_cells_ahead_once_and_a_held_cell_costs_no_page(monkeypatch, artifact_dir):
     counts = _counts(artifact_dir)
-    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py")
-    at.selectbox(key="errors_model_pick").set_value("rf").run()
+    at = open_app(monkeypatch, artifact_dir, "app_pages/errors.py", state={session.FOCUS: "rf"})
     last = at.session_state[PANEL + KEY]["last"]
     assert last["pages"] == {} and not last["ahead"] and last["selected"] is None and "data-cell" in last["matrix"]
 

@@ -65,7 +65,7 @@ def test_ablation_table_lists_the_built_steps_in_order_with_their_errors(monkeyp
     assert table["errors"].tolist() == errors
     assert np.allclose(table["accuracy"], accuracy)
     assert np.isnan(table["gain"].iloc[0]) and np.allclose(table["gain"].iloc[1:], np.diff(accuracy))
-    assert "Not built yet: svc_hog, best" in captions(at)
+    assert "Not built yet: svc_hog, svc_virtual" in captions(at)
 
 
 def test_ablation_waits_for_two_steps_and_names_the_build_command(monkeypatch, artifact_dir, tmp_path):

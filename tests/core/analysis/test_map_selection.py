@@ -108,6 +108,6 @@ def test_answers_list_every_model_with_its_top_three():
 
 def test_deskewing_models_read_from_stored_parameters():
     params = {"svc": {"steps": "[('scale', 'PixelScaler'), ('clf', 'SVC')]"},
-              "best": {"steps": "[('deskew', 'Deskew'), ('model', 'VirtualSVClassifier')]"}, "odd": {},
+              "svc_virtual": {"steps": "[('deskew', 'Deskew'), ('model', 'VirtualSVClassifier')]"}, "odd": {},
               "imported": None}
-    assert image_story.deskewing_models(params) == ["best"]
+    assert image_story.deskewing_models(params) == ["svc_virtual"]

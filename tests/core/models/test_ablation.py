@@ -1,4 +1,4 @@
-"""Tests for core.models.ablation: the steps' pipelines and the best model on an MNIST slice."""
+"""Tests for core.models.ablation: the steps' pipelines and the strongest step (svc_virtual) on an MNIST slice."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.pipeline import Pipeline
 
-from core.models.ablation import ABLATION, hog_grid_sizes, make_best
+from core.models.ablation import ABLATION, hog_grid_sizes, make_svc_virtual
 from core.artifacts import open_artifacts
 from core.artifacts.build import build
 from core.models import REGISTRY, resolve_models
@@ -18,7 +18,7 @@ KERNEL_STEPS = [step.name for step in ABLATION if step.name not in {"sgd", "rf"}
 
 def test_steps_run_from_the_baselines_to_best_and_are_registry_models():
     names = [step.name for step in ABLATION]
-    assert names[:2] == ["sgd", "rf"] and names[-1] == "best"
+    assert names[:2] == ["sgd", "rf"] and names[-1] == "svc_virtual"
     assert len(set(names)) == len(names)
     assert all(step.change for step in ABLATION)
     assert resolve_models("ablation") == names
@@ -41,14 +41,14 @@ def test_grid_sizes_follow_the_image_size():
 
 def test_a_small_build_of_best_beats_sgd_and_its_artifact_predicts_the_same(mnist_small, tmp_path):
     ds = mnist_small
-    result = build(dataset=ds, artifacts_dir=tmp_path, models="sgd,best", seed=0)
+    result = build(dataset=ds, artifacts_dir=tmp_path, models="sgd,svc_virtual", seed=0)
     accuracy = {name: entry["metrics"]["test_accuracy"] for name, entry in result.manifest["models"].items()}
-    assert accuracy["best"] > accuracy["sgd"] + 0.05
-    assert accuracy["best"] > 0.97
+    assert accuracy["svc_virtual"] > accuracy["sgd"] + 0.05
+    assert accuracy["svc_virtual"] > 0.97
     artifacts = open_artifacts(tmp_path)
-    stored = artifacts.predictions("best")
-    np.testing.assert_array_equal(artifacts.load_model("best").predict(ds.X_test), stored.y_pred)
+    stored = artifacts.predictions("svc_virtual")
+    np.testing.assert_array_equal(artifacts.load_model("svc_virtual").predict(ds.X_test), stored.y_pred)
     np.testing.assert_array_equal(stored.scores.argmax(axis=1), stored.y_pred)
-    best = make_best(image_shape=ds.image_shape, seed=0).fit(ds.X_train, ds.y_train)
+    best = make_svc_virtual(image_shape=ds.image_shape, seed=0).fit(ds.X_train, ds.y_train)
     np.testing.assert_array_equal(best.predict(ds.X_test[:5]), stored.y_pred[:5])
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(best)).predict(ds.X_test), stored.y_pred)
