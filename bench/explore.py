@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.manifold import trustworthiness
 
-from core.analysis import embedding, mapping
+from core.analysis import embedding, map_selection
 from core.artifacts import ArtifactError, open_artifacts
 
 
@@ -59,9 +59,9 @@ def main(argv=None) -> int:
     n = min(args.queries, len(data.X_test))
     new = _times(lambda i: embedding.nearest_training(space, index, data.X_test[i:i + 1]), n)
     stored = _times(lambda i: (arrays["neighbours"][i], arrays["distances"][i]), n)
-    grid = mapping.grid_coords(arrays["coords"])
-    region = mapping.Region("b", (2000, 5000, 2000, 5000))
-    select = _times(lambda i: mapping.select_region(grid, region), n)
+    grid = map_selection.grid_coords(arrays["coords"])
+    region = map_selection.Region("b", (2000, 5000, 2000, 5000))
+    select = _times(lambda i: map_selection.select_region(grid, region), n)
     for name, values in [("new image: features + exact query", new), ("test image: stored neighbours", stored),
                          ("map box selection (select_region)", select)]:
         print(f"{name:<38} p50 {np.median(values):7.2f} ms   p95 {np.percentile(values, 95):7.2f} ms")

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python -m bench.label_quality --artifacts /work/art/all [--sheet top20.png] [--repeat 5]
+    .venv/bin/python -m bench.labels --artifacts /work/art/all [--sheet top20.png] [--repeat 5]
 
 Prints, as the dashboard's loader computes them (without Streamlit's cache):
 label issues on the test set from stored scores (cleanlab, the strongest models

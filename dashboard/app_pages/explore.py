@@ -79,7 +79,7 @@ def _summary_html(rows: np.ndarray) -> str:
     counts = map_selection.selection_counts(rows, y_true=pred.y_true, y_pred=pred.y_pred, class_names=class_names)
     true, predicted, images, mistake = (counts[c].to_numpy() for c in ("true", "predicted", "images", "mistake"))
     wrong = int(images[mistake].sum())
-    lines = "".join(f'<tr style="color:{"#d62728" if m else "#333"}"><td>{html.escape(t)} → {html.escape(p)}</td>'
+    lines = "".join(f'<tr style="color:{palette.MISTAKE if m else "#333"}"><td>{html.escape(t)} → {html.escape(p)}</td>'
                     f'<td style="text-align:right">{n:,}</td></tr>'
                     for t, p, n, m in zip(true[:12], predicted[:12], images[:12], mistake[:12]))
     more = f"<p>… and {len(counts) - 12} more pairs</p>" if len(counts) > 12 else ""

@@ -12,7 +12,7 @@ from core.artifacts import ArtifactError
 from core.data.properties import PROPERTIES
 from dashboard import cache
 from dashboard.components import clickable
-from dashboard.render import markup, svg
+from dashboard.render import markup, palette, svg
 from dashboard.sections import image_dialog, layout
 
 PER_PAGE = 18
@@ -76,7 +76,8 @@ def slice_table() -> None:
 slice_table()
 st.subheader("Error rate against each property")
 bins = cache.error_bins(loaded, model)
-charts = [svg.bars(list(table["bin"]), {"error rate %": table["error_rate"].to_numpy() * 100}, colours=["#d62728"],
+charts = [svg.bars(list(table["bin"]), {"error rate %": table["error_rate"].to_numpy() * 100},
+                   colours=[palette.MISTAKE],
                    title=f"{PROPERTIES[name][0]} ({table['images'].min():,}-{table['images'].max():,} images a bin)",
                    y_title="error rate %", fmt=".1f")
           for name, table in bins.items()]

@@ -12,7 +12,7 @@ import streamlit as st
 from core.data import pictures
 from core.artifacts import ArtifactError, python_command
 from dashboard import cache, session
-from dashboard.render import markup
+from dashboard.render import markup, palette
 
 
 def artifacts() -> cache.Loaded:
@@ -88,7 +88,8 @@ def answers_table(answers: pd.DataFrame, *, titles: dict[str, str]) -> None:
     in red."""
     rows = "".join(
         f'<tr><th style="text-align:left">{html.escape(titles.get(row.model, row.model))}</th>'
-        f'<td style="color:{"#2a7" if row.correct else "#d62728"}"><b>{html.escape(row.predicted)}</b></td>'
+        f'<td style="color:{palette.RIGHT_ANSWER if row.correct else palette.MISTAKE}">'
+        f'<b>{html.escape(row.predicted)}</b></td>'
         f'<td>{html.escape(row.top)}</td></tr>' for row in answers.itertuples(index=False))
     st.html('<table style="font-size:0.85rem;border-collapse:collapse;width:100%">'
             f'<tr><th style="text-align:left">model</th><th>says</th><th>top 3</th></tr>{rows}</table>')

@@ -261,3 +261,12 @@ def test_mosaic_places_tiles_with_gaps(mnist_small):
     assert out[28:30].max() == 0
     with pytest.raises(ValueError, match="rows, cols"):
         pictures.mosaic(images[0])
+
+
+def test_png_data_url_round_trips_a_digit(mnist_small):
+    digit = mnist_small.images("test")[0]
+    url = pictures.png_data_url(digit)
+    assert url.startswith("data:image/png;base64,")
+    decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert np.array_equal(decoded, digit)
+    assert len(url) < 1000
