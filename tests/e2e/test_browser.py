@@ -13,22 +13,9 @@ from core.analysis import evaluation, map_selection, operating_points
 from core.analysis.thresholds import OneVsRest
 from core.artifacts import open_artifacts
 from dashboard import registry
+from tests.e2e.browsing import IDLE, assert_no_exception, confusion_counts, open_page, tile_rows, wait_for_run_end
 
 pytestmark = pytest.mark.e2e
-
-IDLE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-
-
-def open_page(page, path: str, title: str) -> None:
-    """Go to ``path`` and wait until its title is shown and the script run has finished."""
-    page.goto(path)
-    page.get_by_role("heading", name=title, level=1).wait_for()
-    page.wait_for_function(IDLE)
-
-
-def assert_no_exception(page) -> None:
-    exceptions = page.locator('[data-testid="stException"]')
-    assert exceptions.count() == 0, exceptions.all_inner_texts()
 
 
 @pytest.mark.parametrize("index", range(len(registry.PAGES)), ids=[p.url_path for p in registry.PAGES])
@@ -50,22 +37,24 @@ def test_the_root_url_opens_the_data_page_at_its_own_path(page, server):
     assert_no_exception(page)
 
 
-def _busiest_mistake(root) -> tuple[int, int, int]:
-    pred = open_artifacts(root).predictions("rf")
-    counts = np.zeros((10, 10), dtype=int)
-    np.add.at(counts, (pred.y_true, pred.y_pred), 1)
-    np.fill_diagonal(counts, 0)
+def _busiest_cell(root, *, mistakes: bool) -> tuple[int, int, int]:
+    """The random forest's confusion cell with the most test images (among its mistakes when ``mistakes``)."""
+    counts = confusion_counts(open_artifacts(root).predictions("rf"))
+    if mistakes:
+        np.fill_diagonal(counts, 0)
     true, predicted = np.unravel_index(counts.argmax(), counts.shape)
     return int(true), int(predicted), int(counts[true, predicted])
 
 
 def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(page, e2e_artifacts):
-    true, predicted, n = _busiest_mistake(e2e_artifacts)
+    # The fullest cell (a diagonal one on this set) has more than a page of images, so its pager is proved too.
+    true, predicted, n = _busiest_cell(e2e_artifacts, mistakes=False)
+    assert n > 18, f"the fullest cell has {n} images: the set is too small to page a cell"
     open_page(page, "/errors?model=rf", "Errors")
     cell = page.locator(f'.st-key-errors_matrix td[data-cell="{true * 10 + predicted}"]')
     assert cell.get_attribute("title") == f"true {true} → predicted {predicted}: {n:,} images"
     cell.click()
-    heading = f"True {true} → predicted {predicted}: {n} images (mistakes)"
+    heading = f"True {true} → predicted {predicted}: {n} images ({'correct' if true == predicted else 'mistakes'})"
     page.get_by_role("heading", name=heading).wait_for()
     page.wait_for_function(IDLE)
     gallery = page.locator(".st-key-errors_matrix")
@@ -74,11 +63,13 @@ def test_clicking_a_confusion_cell_shows_its_images_and_the_link_reopens_them(pa
     page.wait_for_url(f"**cell={true}-{predicted}**")
     assert page.locator(f'.st-key-errors_matrix td[data-cell="{true * 10 + predicted}"]').get_attribute(
         "aria-pressed") == "true"
-    if n > 18:
-        page.get_by_role("button", name="Next page").first.click()
-        page.get_by_text(f"Page 2 of {-(-n // 18)}.", exact=False).wait_for()
-        page.wait_for_function(IDLE)
-        assert gallery.locator("img").count() == min(n - 18, 18)
+    first_page = tile_rows(gallery)
+    gallery.get_by_role("button", name="Next page").click()
+    gallery.get_by_text(f"Page 2 of {-(-n // 18)}.", exact=False).wait_for()
+    page.wait_for_function(IDLE)
+    assert gallery.locator("img").count() == min(n - 18, 18)
+    second_page = tile_rows(gallery)
+    assert not set(first_page) & set(second_page), "the second page shows other images than the first"
     assert_no_exception(page)
 
     link = page.url
@@ -96,7 +87,7 @@ HELD_CELL_BUDGET = 4 * 1024
 def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_image(page, e2e_artifacts):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
-    true, predicted, n = _busiest_mistake(e2e_artifacts)
+    true, predicted, n = _busiest_cell(e2e_artifacts, mistakes=True)
     open_page(page, "/errors?model=rf", "Errors")
     panel = page.locator('.st-key-errors_matrix .dl-cells[data-ahead="sent"]')
     panel.wait_for()
@@ -109,8 +100,7 @@ def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_
                 right.getAttribute("aria-busy")];
     }""")
     assert shown == [f"True {true} → predicted {predicted}: {n} images (mistakes)", min(n, 18), None]
-    while tap.finished_after(before) is None:
-        page.wait_for_timeout(20)
+    wait_for_run_end(page, tap, before)
     page.wait_for_function(IDLE)
     page.wait_for_url(f"**cell={true}-{predicted}**")
     assert panel.get_attribute("data-asked") is None
@@ -152,8 +142,7 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     before = page.evaluate("window.__probe.frames.length")
     page.get_by_role("button", name="Clear", exact=True).click()
     page.get_by_text("Nothing drawn yet").wait_for()
-    while tap.finished_after(before) is None:
-        page.wait_for_timeout(20)
+    wait_for_run_end(page, tap, before)
     assert tap.kinds[before:].count("delta") == 2, "a drawing's rerun sends the fragment and its one element"
     assert page.get_by_text("what the models see").count() == 0
     assert_no_exception(page)
@@ -175,7 +164,9 @@ def _shown_table(root, title: str, cls: int):
 def test_the_threshold_panel_steps_in_the_tab_and_fetches_only_the_images_it_lacks(page, e2e_artifacts):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
-    open_page(page, "/thresholds", "Thresholds")
+    # A multiclass model, whose panel opens on digit 0 (the page opens on the most accurate model otherwise, which
+    # may be the binary "is it a 5?" detector, fixed on its positive class).
+    open_page(page, "/thresholds?model=rf", "Thresholds")
     panel = page.locator(".dl-thr")
     slider = panel.locator("input[type=range]")
     slider.wait_for()
@@ -190,8 +181,7 @@ def test_the_threshold_panel_steps_in_the_tab_and_fetches_only_the_images_it_lac
         panel.locator(f"output:text-is('{table.frame['value'][position]:.3f}')").wait_for()
         page.wait_for_function("(e) => e.dataset.asked === undefined", arg=panel.element_handle())
         if not quiet:
-            while tap.finished_after(before) is None:
-                page.wait_for_timeout(20)
+            wait_for_run_end(page, tap, before)
         page.wait_for_function(IDLE)
         page.wait_for_timeout(200)
         step = sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])"))
@@ -287,11 +277,17 @@ def test_a_lasso_on_the_map_shows_the_images_inside_it_and_opens_one_images_stor
     assert_no_exception(page)
 
 
-def test_an_image_link_opens_its_story_on_the_errors_page(page):
+def test_an_image_link_opens_its_story_on_the_errors_page(page, e2e_artifacts):
+    label = open_artifacts(e2e_artifacts).predictions("rf").y_true[12]
     open_page(page, "/errors?image=12", "Errors")
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Test image #12").wait_for()
+    assert f"Test image #12 · labelled {label} ·" in dialog.inner_text(), "the dialog tells the linked image's label"
+    neighbours = dialog.locator("img[alt^='training image']")
+    neighbours.nth(9).wait_for()
+    assert neighbours.count() == 10, "and shows its 10 nearest training images"
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
     page.wait_for_function("() => !location.search.includes('image=')")
+    assert page.get_by_role("dialog").count() == 0
     assert_no_exception(page)
