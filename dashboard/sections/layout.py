@@ -35,9 +35,11 @@ def chosen_models(loaded: cache.Loaded, *, at_least: int = 1) -> list[str]:
 
 def focus_model(loaded: cache.Loaded, names: list[str]) -> str:
     """The model a page shows of ``names``: the link's ``?model=``, else the one the user picked last on any page,
-    else the most accurate; written back to the URL and the session."""
+    else the most accurate multiclass model (a one-digit detector's accuracy is not comparable); written back to
+    the URL and the session."""
+    multiclass = [name for name in names if name in loaded.multiclass]
     return session.url_value("model", session_key=session.FOCUS, valid=lambda v: v in names,
-                             default=loaded.strongest(names))
+                             default=loaded.strongest(multiclass or names))
 
 
 def model_select(loaded: cache.Loaded, names: list[str], model: str, *, key: str, where=st) -> None:

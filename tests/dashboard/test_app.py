@@ -518,3 +518,14 @@ def test_pages_open_on_the_strongest_model_then_on_the_one_the_user_picked_last(
         at.switch_page(page).run()
         assert_clean(at)
         assert at.selectbox(key=key).value == other, page
+
+
+def test_the_thresholds_page_opens_on_the_strongest_multiclass_model_not_a_detector(monkeypatch, artifact_dir, stored):
+    accuracy = {n: float(np.mean(stored.predictions(n).y_pred == stored.predictions(n).y_true))
+                for n in stored.model_names}
+    multiclass = [n for n in stored.model_names if stored.model_info(n)["task"] == "multiclass"]
+    detectors = [n for n in stored.model_names if stored.model_info(n)["task"] == "binary"]
+    assert detectors and max(accuracy[n] for n in detectors) > max(accuracy[n] for n in multiclass)
+    at = open_app(monkeypatch, artifact_dir, "app_pages/thresholds.py")
+    assert_clean(at)
+    assert at.selectbox(key="thresholds_model").value == max(multiclass, key=accuracy.get)
