@@ -112,7 +112,8 @@ def _import_parser(commands) -> None:
                         "model's input shape)")
     i.add_argument("--input-scale", choices=SCALES,
                    help="ONNX input: " + ", ".join(f"{k} ({v})" for k, v in SCALES.items()) + " (default: uint8 for "
-                        "a uint8 input, else unit)")
+                        "a uint8 input, else unit, or byte where unit is near chance on a sample of the test images "
+                        "and byte clearly is not; a declared scale near chance on the test set is refused)")
     i.add_argument("--output", choices=OUTPUTS, default="auto",
                    help="ONNX output: proba, logits (a softmax is applied) or auto (probabilities when every test "
                         "row is)")

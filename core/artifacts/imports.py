@@ -26,12 +26,13 @@ import re
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import joblib
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
 
 from core import artifacts as art
 from core.models import REGISTRY, onnx_model
@@ -41,6 +42,14 @@ from core.artifacts.predictions_file import InvalidImport, read_predictions
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
 MODEL_SUFFIXES = (".onnx", ".joblib")
 MAX_MODEL_BYTES = 1 << 30
+#: The scale guard of a float ONNX input: scales are compared on this many test images (stratified, seeded).
+SCALE_SAMPLE = 300
+SCALE_SEED = 0
+#: Accuracy below this multiple of chance (1 / classes) is near chance: the pixels are not what the model expects.
+NEAR_CHANCE = 2.0
+#: Another scale replaces the default only when it beats it on the sample by this much and is not near chance.
+SCALE_GAP = 0.2
+FLOAT_SCALES = ("unit", "byte")
 
 
 @dataclass(frozen=True)
@@ -94,7 +103,8 @@ def import_model(root, name: str, path, *, layout: str | None = None, scale: str
     """Add a model file as model ``name``, evaluated on the artifact set's test images like a built model.
 
     ``FILE.onnx`` runs with onnxruntime (``layout``, ``scale`` and ``output`` as in
-    :func:`core.models.onnx_model.inspect` and :func:`core.models.onnx_model.resolve_output`);
+    :func:`core.models.onnx_model.inspect` and :func:`core.models.onnx_model.resolve_output`;
+    a float input's scale is checked against the test labels, see :func:`_run_guarded`);
     ``FILE.joblib`` is a fitted scikit-learn estimator on raw 0-255 pixel rows.
     Loading a joblib file unpickles it, which runs code from the file: only
     import files you trust.
@@ -174,12 +184,8 @@ def _stage_onnx(path: Path, data: art.DataBundle, *, layout, scale, output) -> _
     try:
         spec = onnx_model.inspect(content, image_shape=data.image_shape, n_classes=n_classes, layout=layout,
                                   scale=scale)
-        raw = onnx_model.OnnxClassifier(content, spec=spec, n_classes=n_classes).raw_output(data.X_test)
-        if raw.ndim != 2 or raw.shape != (len(data.X_test), n_classes):
-            raise onnx_model.OnnxInputError(f"the model gives output of shape {raw.shape} for {len(data.X_test)} "
-                                            f"images; this artifact set has {n_classes} classes")
-        spec = onnx_model.InputSpec(**{**spec.to_dict(), "image_shape": spec.image_shape,
-                                       "output": onnx_model.resolve_output(raw, output)})
+        spec, raw, note = _run_guarded(content, spec, data=data, declared=scale)
+        spec = replace(spec, output=onnx_model.resolve_output(raw, output))
         model = onnx_model.OnnxClassifier(content, spec=spec, n_classes=n_classes)
         predict_ms = median_latency_ms(model, data.X_test)
     except onnx_model.OnnxInputError as exc:
@@ -190,8 +196,173 @@ def _stage_onnx(path: Path, data: art.DataBundle, *, layout, scale, output) -> _
     scores = onnx_model.to_proba(raw, spec.output)
     return _Staged(kind="onnx", source=path, y_pred=scores.argmax(axis=1).astype(np.int64), scores=scores,
                    score_kind="proba", model_bytes=content, predict_ms=predict_ms,
-                   description=f"ONNX model imported from {path.name}; input {spec.describe()}.",
+                   description=f"ONNX model imported from {path.name}; input {spec.describe()}.{note}",
                    extra={"input": spec.to_dict()})
+
+
+def _raw_output(content: bytes, spec: onnx_model.InputSpec, *, X: np.ndarray, n_classes: int) -> np.ndarray:
+    """The graph's output for rows ``X``, checked to be one row of ``n_classes`` values per image.
+
+    Raises
+    ------
+    core.models.onnx_model.OnnxInputError
+        When the output has another shape.
+    """
+    raw = onnx_model.OnnxClassifier(content, spec=spec, n_classes=n_classes).raw_output(X)
+    if raw.ndim != 2 or raw.shape != (len(X), n_classes):
+        raise onnx_model.OnnxInputError(f"the model gives output of shape {raw.shape} for {len(X)} images; this "
+                                        f"artifact set has {n_classes} classes")
+    return raw
+
+
+def _run_guarded(content: bytes, spec: onnx_model.InputSpec, *, data: art.DataBundle, declared: str | None
+                 ) -> tuple[onnx_model.InputSpec, np.ndarray, str]:
+    """The graph's test-set output under the scale guard of a float input.
+
+    Parameters
+    ----------
+    content : the ONNX model's bytes
+    spec : the spec :func:`core.models.onnx_model.inspect` read (scale ``unit`` when none was declared)
+    data : the artifact set's data, whose test labels judge the scale
+    declared : the user's ``--input-scale``, or None
+
+    Returns
+    -------
+    spec : ``spec``, with the scale chosen on a sample (:func:`_choose_scale`) when none was declared
+    raw : the graph's output for every test image
+    note : a sentence for the description when the scale was chosen, else ``""``
+
+    Raises
+    ------
+    core.models.onnx_model.OnnxInputError
+        When no scale fits, or the declared one gives near-chance test accuracy.
+    """
+    guarded = spec.scale in FLOAT_SCALES
+    note = ""
+    if guarded and declared is None:
+        spec, note = _choose_scale(content, spec, data=data)
+    raw = _raw_output(content, spec, X=data.X_test, n_classes=len(data.class_names))
+    if guarded and declared is not None:
+        _check_declared_scale(content, spec, data=data, raw=raw)
+    return spec, raw, note
+
+
+def _scale_sample(y: np.ndarray, *, size: int = SCALE_SAMPLE, seed: int = SCALE_SEED) -> np.ndarray:
+    """Sorted indices of a stratified, seeded sample of ``size`` labels ``y`` (all of them when fewer).
+
+    Examples
+    --------
+    >>> idx = _scale_sample(np.repeat(np.arange(10), 100), size=50)
+    >>> len(idx), np.bincount(np.repeat(np.arange(10), 100)[idx]).tolist()
+    (50, [5, 5, 5, 5, 5, 5, 5, 5, 5, 5])
+    """
+    if len(y) <= size:
+        return np.arange(len(y))
+    try:
+        idx, _ = train_test_split(np.arange(len(y)), train_size=size, stratify=y, random_state=seed)
+    except ValueError:  # a class with a single image cannot be split in proportion
+        idx = np.random.default_rng(seed).choice(len(y), size=size, replace=False)
+    return np.sort(idx)
+
+
+def _sample_accuracies(content: bytes, spec: onnx_model.InputSpec, *, data: art.DataBundle,
+                       scales=FLOAT_SCALES) -> dict[str, float]:
+    """Test accuracy on the scale sample (:func:`_scale_sample`) of the graph fed each of ``scales``."""
+    idx = _scale_sample(data.y_test)
+    X, y = data.X_test[idx], data.y_test[idx]
+    n_classes = len(data.class_names)
+    return {s: float(np.mean(_raw_output(content, replace(spec, scale=s), X=X, n_classes=n_classes).argmax(axis=1)
+                             == y)) for s in scales}
+
+
+def _near_chance(accuracy: float, *, n_classes: int) -> bool:
+    """Whether ``accuracy`` is below :data:`NEAR_CHANCE` times chance (``1 / n_classes``)."""
+    return accuracy < NEAR_CHANCE / n_classes
+
+
+def _pick_scale(accuracies: dict[str, float], *, default: str, n_classes: int) -> str | None:
+    """The scale that agrees with the labels: ``default`` unless another is clearly better, None when none fits.
+
+    Examples
+    --------
+    >>> _pick_scale({"unit": 0.10, "byte": 0.91}, default="unit", n_classes=10)
+    'byte'
+    >>> _pick_scale({"unit": 0.90, "byte": 0.92}, default="unit", n_classes=10)
+    'unit'
+    >>> _pick_scale({"unit": 0.10, "byte": 0.12}, default="unit", n_classes=10) is None
+    True
+    """
+    best = max(accuracies, key=lambda s: (accuracies[s], s == default))
+    if (best != default and not _near_chance(accuracies[best], n_classes=n_classes)
+            and accuracies[best] - accuracies[default] >= SCALE_GAP):
+        return best
+    return None if _near_chance(accuracies[default], n_classes=n_classes) else default
+
+
+def _sample_text(accuracies: dict[str, float]) -> str:
+    """E.g. ``0.873 with byte (floats 0-255), 0.097 with unit (floats 0-1)``, the best first."""
+    order = sorted(accuracies, key=accuracies.get, reverse=True)
+    return ", ".join(f"{accuracies[s]:.3f} with {s} ({onnx_model.SCALES[s]})" for s in order)
+
+
+def _choose_scale(content: bytes, spec: onnx_model.InputSpec, *, data: art.DataBundle
+                  ) -> tuple[onnx_model.InputSpec, str]:
+    """The spec with the float scale that agrees with the test labels on a sample, and a sentence on the choice
+    (empty when the default stands).
+
+    Raises
+    ------
+    core.models.onnx_model.OnnxInputError
+        When every scale is near chance.
+    """
+    n_classes = len(data.class_names)
+    accuracies = _sample_accuracies(content, spec, data=data)
+    chosen = _pick_scale(accuracies, default=spec.scale, n_classes=n_classes)
+    sample = _sample_words(len(data.y_test))
+    if chosen is None:
+        raise onnx_model.OnnxInputError(f"the model's accuracy on {sample} is near chance ({1 / n_classes:.3f}) "
+                                        f"with every input scale ({_sample_text(accuracies)}); "
+                                        f"{_check_hint(n_classes)}")
+    if chosen == spec.scale:
+        return spec, ""
+    return replace(spec, scale=chosen), (
+        f" Input scale {chosen} chosen, not the default {spec.scale}: accuracy on {sample} "
+        f"{_sample_text(accuracies)}; give --input-scale to set it yourself.")
+
+
+def _check_declared_scale(content: bytes, spec: onnx_model.InputSpec, *, data: art.DataBundle,
+                          raw: np.ndarray) -> None:
+    """Refuse a declared float scale whose test accuracy (from the full test output ``raw``) is near chance.
+
+    Raises
+    ------
+    core.models.onnx_model.OnnxInputError
+        Naming the other scale and its accuracy on the scale sample.
+    """
+    n_classes = len(data.class_names)
+    accuracy = float(np.mean(raw.argmax(axis=1) == data.y_test))
+    if not _near_chance(accuracy, n_classes=n_classes):
+        return
+    other = next(s for s in FLOAT_SCALES if s != spec.scale)
+    tried = _sample_accuracies(content, spec, data=data, scales=(other,))[other]
+    sample = _sample_words(len(data.y_test))
+    advice = (f"--input-scale {other} ({onnx_model.SCALES[other]}) gives {tried:.3f} on {sample}, near chance too: "
+              f"{_check_hint(n_classes)}") if _near_chance(tried, n_classes=n_classes) else (
+        f"use --input-scale {other} ({onnx_model.SCALES[other]}), which gives {tried:.3f} on {sample}, or leave "
+        "--input-scale out to let Digit Lens choose")
+    raise onnx_model.OnnxInputError(f"test accuracy {accuracy:.3f} with --input-scale {spec.scale} "
+                                    f"({onnx_model.SCALES[spec.scale]}) is near chance ({1 / n_classes:.3f}); {advice}")
+
+
+def _sample_words(n_test: int) -> str:
+    """How the scale sample is named in messages, e.g. ``a stratified sample of 300 test images``."""
+    return f"a stratified sample of {min(SCALE_SAMPLE, n_test)} test images"
+
+
+def _check_hint(n_classes: int) -> str:
+    """What to check when no input scale gives the model more than chance accuracy."""
+    return (f"check it was trained on this artifact set's classes 0..{n_classes - 1}, in order, and on images like "
+            "its test images")
 
 
 def _stage_sklearn(path: Path, data: art.DataBundle, **_) -> _Staged:
@@ -221,6 +392,7 @@ def _stage_sklearn(path: Path, data: art.DataBundle, **_) -> _Staged:
                    model_bytes=content, predict_ms=predict_ms,
                    description=f"scikit-learn {type(model).__name__} imported from {path.name}.",
                    extra={"warnings": sorted({f"{w.category.__name__}: {w.message}" for w in caught})})
+
 
 
 def _write(root: Path, aset: art.ArtifactSet, data: art.DataBundle, name: str, staged: _Staged, *, title: str

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -193,6 +194,61 @@ def test_onnx_export_of_a_sklearn_pipeline_predicts_like_the_original(root, pca_
         path.read_bytes()
     assert result.entry["metrics"]["size_bytes"] == path.stat().st_size
     assert result.entry["metrics"]["predict_ms"] > 0
+
+
+def test_pipeline_on_raw_pixels_is_imported_with_the_byte_scale_it_was_trained_on(root, pca_pipeline, small,
+                                                                                   tmp_path, capsys):
+    """No --input-scale: the default (0-1) is near chance on the labels, so the import takes 0-255 and says why."""
+    path = tmp_path / "raw.onnx"
+    path.write_bytes(sklearn_onnx(pca_pipeline, small.X_test.shape[1]))
+    X = small.X_test.astype(np.float32)
+    byte, unit = (accuracy_score(small.y_test, pca_pipeline.predict(x)) for x in (X, X / 255))
+    assert unit < 0.2 < 0.7 < byte  # the pixels a user would feed by mistake give chance
+    assert main(["import", "raw", "--model", str(path), "--artifacts", str(root)]) == 0
+    out = capsys.readouterr().out
+    info = open_artifacts(root).model_info("raw")
+    assert info["imported"]["input"]["scale"] == "byte"
+    assert info["metrics"]["test_accuracy"] == byte
+    assert f"test accuracy {byte:.4f}" in out
+    assert (f"Input scale byte chosen, not the default unit: accuracy on a stratified sample of 300 test images "
+            f"{byte:.3f} with byte (floats 0-255), {unit:.3f} with unit (floats 0-1)") in out
+
+
+def test_a_declared_scale_at_chance_is_refused_in_one_line_naming_the_other(root, pca_pipeline, small, tmp_path,
+                                                                            capsys):
+    path = tmp_path / "raw.onnx"
+    path.write_bytes(sklearn_onnx(pca_pipeline, small.X_test.shape[1]))
+    before = snapshot(root)
+    assert main(["import", "raw", "--model", str(path), "--artifacts", str(root), "--input-scale", "unit"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: test accuracy ") and err.count("\n") == 1
+    assert "with --input-scale unit (floats 0-1) is near chance (0.100); use --input-scale byte (floats 0-255)" in err
+    assert snapshot(root) == before
+
+
+def test_a_model_trained_on_unit_pixels_keeps_the_unit_scale(root, logreg, small, tmp_path):
+    """Fed 0-255 it scores about as well (a linear model's argmax barely moves), which is no reason to switch."""
+    path = tmp_path / "unit.onnx"
+    path.write_bytes(sklearn_onnx(logreg, small.X_test.shape[1]))
+    result = import_model(root, "unit", path)
+    assert result.entry["imported"]["input"]["scale"] == "unit"
+    assert result.entry["metrics"]["test_accuracy"] == accuracy_score(small.y_test, logreg.predict(small.X_test / 255))
+    assert result.entry["description"] == "ONNX model imported from unit.onnx; input (N, 784) floats 0-1 -> proba."
+
+
+def test_a_model_at_chance_with_every_scale_is_refused(root, logreg, tmp_path):
+    """Its classes one off (each class's weights moved to the next class): no pixel scale can fix that."""
+    path = tmp_path / "shifted.onnx"
+    path.write_bytes(conv_graph(np.roll(logreg.coef_, 1, axis=0), np.roll(logreg.intercept_, 1)))
+    before = snapshot(root)
+    with pytest.raises(InvalidImport, match=r"accuracy on a stratified sample of 300 test images is near chance "
+                                            r"\(0.100\) with every input scale \(0\.\d{3} with \w+ .*check it was "
+                                            r"trained on this artifact set's classes 0..9, in order"):
+        import_model(root, "shifted", path)
+    with pytest.raises(InvalidImport, match=r"--input-scale unit \(floats 0-1\) gives 0\.\d{3} on a stratified "
+                                            r"sample of 300 test images, near chance too"):
+        import_model(root, "shifted", path, scale="byte")
+    assert snapshot(root) == before
 
 
 @pytest.mark.parametrize("layout,batch", [("nchw", "N"), ("nhwc", "N"), ("nchw", 1)])
