@@ -33,9 +33,19 @@ AHEAD_CHARS = 384 * 1024
 AHEAD = "ahead"
 
 
+#: Between a cell and a page number in a page's key (sent in the payload, so the tab writes keys alike).
+SEPARATOR = ":"
+
+
 def page_key(cell: int, page: int) -> str:
-    """The key of ``cell``'s gallery page ``page`` in a payload: ``"cell:page"``."""
-    return f"{cell}:{page}"
+    """The key of ``cell``'s gallery page ``page`` in a payload: ``"cell:page"``.
+
+    Examples
+    --------
+    >>> page_key(53, 2)
+    '53:2'
+    """
+    return f"{cell}{SEPARATOR}{page}"
 
 
 def unsent(view: str, keys) -> list[str]:
@@ -84,7 +94,7 @@ def show(*, key: str, view: str, matrix_key: str, matrix: str | None, pages: dic
     before the rerun it starts (read it with :func:`selection`). Returns the test row of the tile clicked since
     the last run, else None."""
     data = {"view": view, "matrixKey": matrix_key, "matrix": matrix, "pages": pages, "ahead": ahead,
-            "selected": selected, "page": page, "answered": answered, "hint": hint}
+            "selected": selected, "page": page, "answered": answered, "hint": hint, "separator": SEPARATOR}
     result = _COMPONENT(key=key, data=data, on_select_change=on_select, on_picked_change=lambda: None,
                         on_ahead_change=lambda: None,
                         on_missing_change=lambda: _forget(view, matrix_key))

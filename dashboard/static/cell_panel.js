@@ -12,6 +12,9 @@ const VIEWS = (globalThis.__digitLensCells = globalThis.__digitLensCells || {});
 const MATRICES = (globalThis.__digitLensMatrices = globalThis.__digitLensMatrices || {});
 const AHEAD_MS = 300;
 
+// A gallery page's key in a payload, as dashboard/components/cell_panel.py's page_key writes it.
+const pageKey = (separator, cell, page) => `${cell}${separator}${page}`;
+
 function build(parentElement) {
   const root = document.createElement("div");
   root.className = "dl-cells";
@@ -35,7 +38,7 @@ function show(root, cell, page) {
   root.cell = cell;
   root.page = page;
   root.dataset.cell = cell ?? "";
-  const markup = cell === null ? root.hint : view.pages[`${cell}:${page}`];
+  const markup = cell === null ? root.hint : view.pages[pageKey(root.separator, cell, page)];
   if (markup === undefined) {
     right.setAttribute("aria-busy", "true");
     return;
@@ -48,7 +51,7 @@ function show(root, cell, page) {
 function select(root, cell, page) {
   show(root, cell, page);
   root.stamp = Math.max(Date.now(), (root.stamp ?? 0) + 1);
-  root.dataset.asked = `${cell}:${page}`;
+  root.dataset.asked = pageKey(root.separator, cell, page);
   root.setTrigger("select", [cell, page, root.stamp]);
 }
 
@@ -79,7 +82,7 @@ export default function (component) {
   Object.assign(view.pages, data.pages);
   view.ahead = data.ahead || view.ahead;
   if (data.matrix !== null) MATRICES[data.matrixKey] = data.matrix;
-  const wanted = data.selected === null ? "" : `${data.selected}:${data.page}`;
+  const wanted = data.selected === null ? "" : pageKey(data.separator, data.selected, data.page);
   if (MATRICES[data.matrixKey] === undefined || (wanted && view.pages[wanted] === undefined)) {
     // Python sent these to this session before, and the tab no longer has them: ask once per view.
     if (parentElement.missed !== `${data.matrixKey}/${wanted}`) {
@@ -95,6 +98,7 @@ export default function (component) {
   }
   root.setTrigger = setTriggerValue;
   root.hint = data.hint;
+  root.separator = data.separator;
   root.dataset.ahead = data.ahead ? "sent" : "no";
   const moved = root.view !== data.view || root.matrixKey !== data.matrixKey;
   if (moved) {
