@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from core.analysis import evaluation
+from core.analysis.intervals import N_BOOT
+from core.analysis.trust import TrustTable, trust_table
 from core.models.ablation import ABLATION
 from core.models.tuning import summary_table
 from core.artifacts import ArtifactSet
@@ -23,6 +25,12 @@ from core.artifacts import ArtifactSet
 STUDY_PAIRS = (("9", "4"), ("5", "3"), ("7", "1"))
 COLUMNS = ["model", "title", "task", "test_accuracy", "macro_f1", "cv_mean", "cv_std",
            "fit_seconds", "predict_ms", "size_bytes", "n_train"]
+#: What ``report --json`` adds to each model (null for models without one score column per class).
+TRUST_FIELDS = ("accuracy_ci", "macro_f1_ci", "ece", "brier", "log_loss")
+#: Columns of ``report --json``'s ``pairwise`` table.
+PAIRWISE_COLUMNS = ["a", "b", "only_a", "only_b", "p", "p_holm"]
+#: The plain-text table's accuracy column: ``99.57% [99.42, 99.68]``.
+ACCURACY_CI = "accuracy [95% CI]"
 
 
 def pair_errors(y_true: np.ndarray, y_pred: np.ndarray, class_names) -> dict[str, int | None]:
@@ -70,30 +78,98 @@ def ablation_table(artifacts: ArtifactSet) -> pd.DataFrame:
     return table.reindex(columns=keep)
 
 
-def report_json(artifacts: ArtifactSet) -> str:
-    """The comparison as one JSON object for scripts.
+def report_json(artifacts: ArtifactSet, *, seed: int = 0, n_boot: int = N_BOOT) -> str:
+    """The comparison, the trust figures and the pairwise tests as one JSON object for scripts.
 
-    ``{"dataset": ..., "models": [{"name": ..., "test_accuracy": ...}, ...], "ablation": [...]}``;
-    ``ablation`` lists the built ablation steps in order (see :func:`ablation_table`).
+    ``{"dataset": ..., "models": [{"name": ..., "test_accuracy": ..., "accuracy_ci": [low, high],
+    "macro_f1_ci": [low, high], "ece": ..., "brier": ..., "log_loss": ...}, ...], "pairwise": [{"a": ...,
+    "b": ..., "only_a": ..., "only_b": ..., "p": ..., "p_holm": ...}, ...], "trust": {...}, "ablation": [...]}``:
+    the trust fields come from :func:`core.analysis.trust.trust_table` (null where a model has no score
+    column per class), ``pairwise`` holds every pair of multiclass models, ``trust`` the settings (seed,
+    resamples, confidence, bins), ``ablation`` the built ablation steps in order (see :func:`ablation_table`).
     """
-    def records(frame: pd.DataFrame) -> list[dict]:
-        frame = frame.rename(columns={"model": "name"}).astype(object)
-        return frame.where(frame.notna(), None).to_dict(orient="records")
+    trust = trust_table(artifacts, seed=seed, n_boot=n_boot)
+    models = [{**record, **_trust_fields(trust, record["name"])} for record in _records(comparison(artifacts))]
+    settings = {"seed": trust.seed, "n_boot": trust.n_boot, "confidence": trust.confidence, "n_bins": trust.n_bins}
+    return json.dumps({"dataset": artifacts.dataset, "models": models,
+                       "pairwise": _records(trust.pairwise[PAIRWISE_COLUMNS]), "trust": settings,
+                       "ablation": _records(ablation_table(artifacts))}, indent=2)
 
-    return json.dumps({"dataset": artifacts.dataset, "models": records(comparison(artifacts)),
-                       "ablation": records(ablation_table(artifacts))}, indent=2)
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    frame = frame.rename(columns={"model": "name"}).astype(object)
+    return frame.where(frame.notna(), None).to_dict(orient="records")
+
+
+def _trust_fields(trust: TrustTable, name: str) -> dict:
+    if name not in trust.models.index:
+        return dict.fromkeys(TRUST_FIELDS)
+    row = trust.models.loc[name]
+
+    def interval(low, high):
+        return None if np.isnan(low) else [float(low), float(high)]
+
+    return {"accuracy_ci": interval(row["accuracy_low"], row["accuracy_high"]),
+            "macro_f1_ci": interval(row["macro_f1_low"], row["macro_f1_high"]),
+            "ece": float(row["ece"]), "brier": float(row["brier"]), "log_loss": float(row["log_loss"])}
 
 
 def report_text(artifacts: ArtifactSet, *, ablation: bool = False) -> str:
-    """The comparison (or with ``ablation`` the ablation steps) as an aligned text table."""
+    """The comparison (or with ``ablation`` the ablation steps) as an aligned text table.
+
+    The comparison shows accuracy with its 95% Wilson interval (:data:`ACCURACY_CI`) and the ECE
+    in place of the bare accuracy.
+    """
     ds = artifacts.dataset
-    frame = ablation_table(artifacts) if ablation else comparison(artifacts)
+    if ablation:
+        frame = ablation_table(artifacts)
+    else:  # no bootstrap: the table shows no macro F1 interval
+        frame = with_trust(comparison(artifacts), trust_table(artifacts, n_boot=0))
     frame = frame.drop(columns=["title", "change"], errors="ignore")
     frame["size_mb"] = frame.pop("size_bytes") / 1e6
     header = (f"{ds['id']} ({ds['name']}): {ds['n_train']} train / {ds['n_test']} test images, "
               f"built {artifacts.manifest['created']}")
     table = frame.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-")
     return f"{header}\n{table}"
+
+
+def with_trust(frame: pd.DataFrame, trust: TrustTable) -> pd.DataFrame:
+    """:func:`comparison` with ``test_accuracy`` as text with its interval (:data:`ACCURACY_CI`) and ``ece`` added.
+
+    A model without an interval shows its accuracy alone, one without accuracy ``-``.
+
+    Examples
+    --------
+    >>> models = pd.DataFrame({"accuracy_low": [0.99421], "accuracy_high": [0.99681], "ece": [0.0071]},
+    ...                       index=pd.Index(["svc"], name="model"))
+    >>> trust = TrustTable(models=models, pairwise=pd.DataFrame(), seed=0, n_boot=0, confidence=0.95, n_bins=15)
+    >>> frame = pd.DataFrame({"model": ["svc", "ml"], "test_accuracy": [0.9957, 0.98], "macro_f1": [0.9956, 0.98]})
+    >>> with_trust(frame, trust).to_dict(orient="list")  # doctest: +NORMALIZE_WHITESPACE
+    {'model': ['svc', 'ml'], 'accuracy [95% CI]': ['99.57% [99.42, 99.68]', '98.00%'],
+     'macro_f1': [0.9956, 0.98], 'ece': [0.0071, nan]}
+    """
+    rows = trust.models.reindex(frame["model"])
+    texts = [accuracy_text(acc, low, high) for acc, low, high in
+             zip(frame["test_accuracy"], rows["accuracy_low"], rows["accuracy_high"])]
+    out = frame.copy()
+    out.insert(out.columns.get_loc("test_accuracy"), ACCURACY_CI, texts)
+    out.insert(out.columns.get_loc("macro_f1") + 1, "ece", rows["ece"].to_numpy())
+    return out.drop(columns="test_accuracy")
+
+
+def accuracy_text(accuracy, low=np.nan, high=np.nan) -> str:
+    """An accuracy as a percent with its interval in percent points, ``-`` when missing.
+
+    Examples
+    --------
+    >>> accuracy_text(0.9957, 0.99421, 0.99681), accuracy_text(0.98), accuracy_text(None)
+    ('99.57% [99.42, 99.68]', '98.00%', '-')
+    """
+    if accuracy is None or np.isnan(accuracy):
+        return "-"
+    if np.isnan(low):
+        return f"{accuracy:.2%}"
+    return f"{accuracy:.2%} [{low * 100:.2f}, {high * 100:.2f}]"
 
 
 def per_class_f1(predictions: Mapping[str, tuple], *, class_names) -> pd.DataFrame:

@@ -1,4 +1,5 @@
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -75,12 +76,21 @@ def test_report_json_is_one_object_for_scripts(built, capsys):
     first = payload["models"][0]
     assert {"name", "test_accuracy", "fit_seconds", "predict_ms", "size_bytes"} <= set(first)
     assert first["name"] == "sgd" and 0.9 < first["test_accuracy"] <= 1
+    # the trust fields (checked against their formulas in test_trust.py): the binary detector has them too,
+    # and with one multiclass model there is no pair to test
+    for model in payload["models"]:
+        low, high = model["accuracy_ci"]
+        assert low < model["test_accuracy"] < high and model["macro_f1_ci"][0] <= model["macro_f1"]
+        assert 0 <= model["ece"] <= 1 and 0 <= model["brier"] <= 2 and model["log_loss"] > 0
+    assert payload["pairwise"] == [] and payload["trust"]["n_boot"] == 1000
 
 
 def test_report_text_and_errors(built, tmp_path, capsys):
     assert main(["report", "--artifacts", str(built)]) == 0
     out = capsys.readouterr().out
-    assert "digits-8x8" in out and "sgd" in out and "test_accuracy" in out
+    assert "digits-8x8" in out and "sgd" in out and "accuracy [95% CI]" in out and " ece " in out
+    sgd = next(line for line in out.splitlines() if line.split()[0] == "sgd")
+    assert re.search(r" \d+\.\d\d% \[\d+\.\d\d, \d+\.\d\d\] ", sgd), sgd
     assert main(["report", "--artifacts", str(tmp_path / "empty")]) == 2
     assert "python -m core build" in capsys.readouterr().err
     assert main(["build", "--dataset", "digits", "--artifacts", str(tmp_path), "--models", "nope"]) == 2
