@@ -115,6 +115,14 @@ def imported_kind(entry: dict) -> str | None:
     return imported.get("kind") if isinstance(imported, dict) else None
 
 
+def onnx_input(entry: dict) -> dict | None:
+    """The declared input of an ONNX model's entry (imported, or built: the CNN), None for any other model."""
+    if imported_kind(entry) == "onnx":
+        return entry["imported"].get("input") or {}
+    spec = entry.get("onnx_input")
+    return spec if isinstance(spec, dict) else None
+
+
 def version_problems(manifest: dict) -> list[str]:
     """Differences between the versions that wrote ``manifest`` and the running ones."""
     built = manifest.get("versions", {})
@@ -312,7 +320,7 @@ class ArtifactSet:
         if imported_kind(info) == "predictions":
             raise PredictionsOnly(f"{info['title']} was imported as predictions on the test set only, so it cannot "
                                   "score new drawings; import the model file (--model FILE.onnx) to use it here.")
-        if imported_kind(info) == "onnx":
+        if onnx_input(info) is not None:
             return self._load_onnx(name, info)
         if self.problems:
             raise IncompatibleArtifacts(
@@ -325,16 +333,19 @@ class ArtifactSet:
             raise CorruptArtifacts(f"{path} cannot be loaded ({exc}). {_rebuild(self.root)}") from exc
 
     def _load_onnx(self, name: str, info: dict):
-        """An imported ONNX model: its checked bytes in a :class:`core.models.onnx_model.OnnxClassifier` (no pickle)."""
+        """An ONNX model (imported, or the built CNN): its checked bytes in a
+        :class:`core.models.onnx_model.OnnxClassifier` (no pickle)."""
         from core.models import onnx_model  # onnxruntime is loaded only when an ONNX model is used
 
         path = self.path(info["files"]["model"], pattern=rf"models/{re.escape(name)}-\w+\.onnx")
         try:
-            return onnx_model.load(path.read_bytes(), info["imported"].get("input") or {},
+            return onnx_model.load(path.read_bytes(), onnx_input(info),
                                    n_classes=len(info["class_names"]))
         except Exception as exc:  # a bad spec (ValueError) or whatever onnxruntime raises for the graph
-            raise CorruptArtifacts(f"{path} cannot be loaded as model {name!r} ({str(exc).splitlines()[0]}). Remove "
-                                   f"it ({python_command()} -m core remove {name}) and import it again.") from None
+            advice = (f"Remove it ({python_command()} -m core remove {name}) and import it again."
+                      if imported_kind(info) else _rebuild(self.root))
+            raise CorruptArtifacts(f"{path} cannot be loaded as model {name!r} ({str(exc).splitlines()[0]}). "
+                                   f"{advice}") from None
 
 
 def open_artifacts(root=None, *, strict: bool = True) -> ArtifactSet:
@@ -351,7 +362,7 @@ __all__ = [
     "ARTIFACTS_ENV", "DATASET_KEYS", "FORMAT", "IMPORTED_KINDS", "LOCK_FILE", "MANIFEST", "MANIFEST_KEYS",
     "MODEL_KEYS", "OWNER_FILE", "ArtifactError", "ArtifactSet", "BuildInProgress", "CorruptArtifacts", "DataBundle",
     "IncompatibleArtifacts", "MissingArtifacts", "Predictions", "PredictionsOnly", "atomic_write", "build_command",
-    "build_holder", "build_lock", "default_artifacts_dir", "imported_kind", "load_model", "open_artifacts",
+    "build_holder", "build_lock", "default_artifacts_dir", "imported_kind", "load_model", "onnx_input", "open_artifacts",
     "python_command", "read_manifest", "runtime_versions", "sha256_file", "version_problems", "write_json",
     "write_model", "write_npz",
 ]

@@ -17,23 +17,22 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 import joblib
 import numpy as np
 from joblib.externals.loky import reusable_executor
-from sklearn.metrics import accuracy_score, f1_score
 
 from core import artifacts as art
-from core.artifacts import concept_build
-from core.models import ModelSpec, REGISTRY, concepts, resolve_models
+from core.artifacts import concept_build, deep_build
+from core.models import ModelSpec, REGISTRY, concepts, deep, resolve_models
 from core.analysis import embedding
 from core.data import Dataset, load_dataset, properties, subset
 from core.models.cluster import fits_on
 from core.data.eda import summarise
-from core.models.training import Trained, median_latency_ms, train
+from core.models.training import Trained, median_latency_ms, model_metrics, train
 
 STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save")
 #: Name the build's last step (the dataset-level analyses of :mod:`core.analysis.embedding`) reports under.
@@ -66,10 +65,13 @@ class BuildEvent:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """The models built and reused, and those ``skipped`` (name -> why: the CNN without PyTorch)."""
+
     root: Path
     built: list[str]
     reused: list[str]
     manifest: dict
+    skipped: dict[str, str] = field(default_factory=dict)
 
 
 def build(
@@ -83,6 +85,8 @@ def build(
     cv: int = 0,
     progress: Callable[[BuildEvent], None] | None = None,
     scheduler: str | None = None,
+    epochs: int | None = None,
+    threads: int | None = None,
 ) -> BuildResult:
     """Train ``models`` on ``dataset`` and write the artifact set atomically.
 
@@ -99,10 +103,15 @@ def build(
     scheduler : a Dask scheduler address (``tcp://host:8786``): every model is fitted there as one task
         (its folds and trees as tasks of their own), then saved here as it comes back
         (:mod:`core.models.cluster`; raises :class:`core.models.cluster.ClusterError` when it cannot be used)
+    epochs, threads : epochs and CPU threads of the network models (default their own,
+        :class:`core.models.deep.CnnSettings`)
+
+    A network model (the CNN) needs PyTorch: without it, naming the model raises ``ValueError`` with what to
+    install; a group that holds it (``all``) builds the rest and lists it in ``skipped``.
     """
     if train_size is not None and train_size < 1:
         raise ValueError(f"train_size must be at least 1 image, got {train_size}; pass None to use every image.")
-    names = resolve_models(models) if isinstance(models, str) else list(models)
+    names, skipped = deep_build.buildable(models)
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
     notify = progress or (lambda event: None)
     with art.build_lock(root), fits_on(scheduler):  # folder and scheduler are checked before data is read
@@ -111,11 +120,13 @@ def build(
             ds = subset(ds, train_size=train_size, seed=seed)
         before = _files(root)
         try:
-            return _build_into(root, ds, names, seed=seed, cv=cv, train_size=train_size, notify=notify,
-                               remote=scheduler is not None)
+            result = _build_into(root, ds, names, seed=seed, cv=cv, network={"epochs": epochs, "threads": threads},
+                                 train_size=train_size,
+                                 notify=notify, remote=scheduler is not None)
         except BaseException:
             _discard_new(root, before)
             raise
+    return replace(result, skipped=skipped)
 
 
 def stop_workers() -> None:
@@ -131,8 +142,8 @@ def stop_workers() -> None:
         executor.shutdown(wait=True, kill_workers=True)
 
 
-def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, train_size, notify,
-                remote: bool) -> BuildResult:
+def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, network: dict, train_size,
+                notify, remote: bool) -> BuildResult:
     current = _current_manifest(root, ds)
     previous = _reusable_models(root, current, ds)
     files: dict[str, str] = {}
@@ -141,7 +152,7 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
     total = len(names) + 1
     for index, name in enumerate(names):
         spec = REGISTRY[name]
-        key = model_key(spec, ds, seed=seed, cv=cv)
+        key = model_key(spec, ds, seed=seed, cv=cv, **network)
         old = previous.pop(name, None)
         step = _step(notify, name, index, total)
         if old is not None and old["key"] == key:
@@ -150,6 +161,8 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
             reused.append(name)
         elif spec.task in concept_build.TASKS:
             entries[name] = concept_build.build_concept(root, spec, ds, key=key, seed=seed, cv=cv, notify=step)
+        elif spec.runtime == "torch":
+            entries[name] = deep_build.build_network(root, spec, ds, key=key, seed=seed, notify=step, **network)
         elif remote:
             queued.append((index, name, key))
             continue
@@ -236,13 +249,23 @@ def describe_params(pipeline) -> dict[str, str]:
     return out
 
 
-def model_key(spec: ModelSpec, ds: Dataset, *, seed: int, cv: int) -> str:
-    """Hash of everything a fitted model depends on; equal keys mean "up to date"."""
+def model_key(spec: ModelSpec, ds: Dataset, *, seed: int, cv: int, epochs: int | None = None,
+              threads: int | None = None) -> str:
+    """Hash of everything a fitted model depends on; equal keys mean "up to date".
+
+    A network model's key holds its settings (with ``epochs`` and ``threads``) and the PyTorch version, not ``cv``
+    (it has no cross-validation).
+    """
+    torch = spec.runtime == "torch"
+    made = deep_build.settings(spec, ds, seed=seed, epochs=epochs, threads=threads) if torch else spec.make(
+        image_shape=ds.image_shape, seed=seed)
     payload = {
         "format": art.FORMAT, "name": spec.name, "task": spec.task, "positive": spec.positive_class,
-        "data": ds.content_hash, "seed": seed, "cv": cv, "versions": art.runtime_versions(),
-        "params": describe_params(spec.make(image_shape=ds.image_shape, seed=seed)),
+        "data": ds.content_hash, "seed": seed, "cv": 0 if torch else cv, "versions": art.runtime_versions(),
+        "params": describe_params(made),
     }
+    if torch:
+        payload["torch"] = deep.torch_version()
     if concepts.stored_settings(spec.task) is not None:
         payload["stored"] = concepts.stored_settings(spec.task)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
@@ -285,17 +308,9 @@ def _save_model(root: Path, spec: ModelSpec, ds: Dataset, trained: Trained, *, k
         "key": key, "params": describe_params(model), "fit_warnings": trained.fit_warnings,
         "files": {"model": f"{stem}.joblib", "predictions": f"{stem}.npz"},
         "sha256": {f"{stem}.joblib": art.sha256_file(model_path), f"{stem}.npz": art.sha256_file(pred_path)},
-        "metrics": {
-            "test_accuracy": float(accuracy_score(y_test, y_pred)),
-            "macro_f1": float(f1_score(y_test, y_pred, average="macro")),
-            "fit_seconds": round(trained.fit_seconds, 3),
-            "predict_ms": round(predict_ms, 3),
-            "size_bytes": model_path.stat().st_size,
-            "n_train": int(len(y_train)),
-            "cv_mean": None if cv_scores is None else float(cv_scores.mean()),
-            "cv_std": None if cv_scores is None else float(cv_scores.std()),
-            **detector_metrics,
-        },
+        "metrics": {**model_metrics(y_test, y_pred, fit_seconds=trained.fit_seconds, predict_ms=predict_ms,
+                                    size_bytes=model_path.stat().st_size, n_train=len(y_train), cv_scores=cv_scores),
+                    **detector_metrics},
     }
 
 

@@ -1,4 +1,4 @@
-"""The model zoo: named specs, each making one Pipeline from raw 0-255 pixel rows to a class.
+"""The model zoo: named specs, each making one Pipeline from raw 0-255 pixel rows to a class (the CNN: an ONNX graph).
 
 Examples
 --------
@@ -26,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from core.models.ablation import make_svc_virtual, make_svc, make_svc_deskew, make_svc_hog, pca_components
 from core.models.concepts import make_denoiser, make_multilabel_chain, make_multilabel_knn
+from core.models.deep import make_cnn
 from core.data.preprocess import PixelScaler
 
 Factory = Callable[..., Pipeline]
@@ -45,6 +46,8 @@ class ModelSpec:
         :data:`core.models.concepts.LABELS` at once) or ``"multioutput"`` (a denoiser: noisy pixels to clean pixels)
     positive_class : the detected class index when ``task == "binary"``
     groups : named sets this model belongs to (``quick``, ``study``, ``ablation``...)
+    runtime : ``"sklearn"`` (``factory`` makes a Pipeline, pickled by the build) or ``"torch"`` (``factory`` makes
+        the :class:`core.models.deep.CnnSettings` the build trains a network with and exports to ONNX)
     """
 
     name: str
@@ -54,9 +57,10 @@ class ModelSpec:
     task: str = "multiclass"
     positive_class: int | None = None
     groups: tuple[str, ...] = ()
+    runtime: str = "sklearn"
 
-    def make(self, *, image_shape: tuple[int, int], seed: int = 0) -> Pipeline:
-        """A fresh, unfitted Pipeline for images of ``image_shape``."""
+    def make(self, *, image_shape: tuple[int, int], seed: int = 0):
+        """A fresh, unfitted Pipeline for images of ``image_shape`` (network settings for a ``torch`` model)."""
         return self.factory(image_shape=tuple(image_shape), seed=seed)
 
 
@@ -152,6 +156,9 @@ _SPECS = [
     ModelSpec("svc_virtual", "RBF SVM on HOG, virtual support vectors",
               "Deskew, gradient histograms, RBF SVM refitted on its support vectors and their 1-pixel shifts.",
               make_svc_virtual, groups=("zoo", "ablation")),
+    ModelSpec("cnn", "CNN (PyTorch)", "Two convolution blocks (3x3, 32 and 64 channels, batch norm, max-pool) and "
+              "128 dense units, trained 10 epochs on randomly rotated, shifted and zoomed digits; scored as ONNX.",
+              make_cnn, groups=("deep",), runtime="torch"),
     ModelSpec("is5", "Is it a 5?", "Binary SGD detector of the digit 5 against all others.",
               make_is5, task="binary", positive_class=5, groups=("study", "concepts")),
     ModelSpec("sgd_ovr", "SGD one-vs-rest", "OneVsRestClassifier around SGD: 10 binary classifiers.",
@@ -168,7 +175,7 @@ _SPECS = [
               task="multioutput", groups=("concepts",)),
 ]
 REGISTRY: dict[str, ModelSpec] = {spec.name: spec for spec in _SPECS}
-GROUPS = ("quick", "study", "zoo", "ablation", "concepts", "all")
+GROUPS = ("quick", "study", "zoo", "ablation", "deep", "concepts", "all")
 
 
 def resolve_models(selection: str) -> list[str]:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import joblib
 import numpy as np
 from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 
 from core.analysis import evaluation
@@ -136,3 +137,16 @@ def held_out_temperature(model, X_train, y_train: np.ndarray, *, seed: int) -> f
                                    method="decision_function", n_jobs=-1)
     labels = y_train[rows]
     return evaluation.fit_temperature(class_columns(scores), np.searchsorted(np.unique(labels), labels))
+
+
+def model_metrics(y_test, y_pred, *, fit_seconds: float, predict_ms: float, size_bytes: int, n_train: int,
+                  cv_scores) -> dict:
+    """A classifier's ``metrics`` in the manifest: test accuracy and macro F1, costs, CV accuracy (None without)."""
+    return {
+        "test_accuracy": float(accuracy_score(y_test, y_pred)),
+        "macro_f1": float(f1_score(y_test, y_pred, average="macro")),
+        "fit_seconds": round(fit_seconds, 3), "predict_ms": round(predict_ms, 3),
+        "size_bytes": int(size_bytes), "n_train": int(n_train),
+        "cv_mean": None if cv_scores is None else float(cv_scores.mean()),
+        "cv_std": None if cv_scores is None else float(cv_scores.std()),
+    }

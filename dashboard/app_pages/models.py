@@ -105,6 +105,22 @@ st.plotly_chart(charts.heatmap(f1, zmin=float(np.floor(f1.min().min() * 20) / 20
 st.caption("F1 of each digit (columns) for each model (rows); darker is better.")
 
 
+def training_section() -> None:
+    """The training curve of each chosen network model (stored by the build)."""
+    for name in names:
+        history = loaded.artifacts.model_info(name).get("training_curve")
+        if not history:
+            continue
+        st.subheader(f"Training: {loaded.title(name)}")
+        st.plotly_chart(charts.training_curve(history), key=f"models_training_{name}",
+                        config={"displayModeBar": False})
+        accuracy = history["held_out_accuracy"]
+        st.caption(f"{len(history['epoch'])} epochs in {sum(history['seconds']):,.0f} s; held-out accuracy "
+                   f"{accuracy[0]:.4f} after the first epoch, {accuracy[-1]:.4f} after the last. Training figures are "
+                   "the mean over each epoch's augmented (rotated, shifted, zoomed) batches with dropout on; "
+                   "held-out images are training images the network never trained on.")
+
+
 def ablation_section() -> None:
     """The built ablation steps in order: what each adds and the errors it removed."""
     steps = cache.ablation(loaded)
@@ -161,6 +177,7 @@ def tuning_section() -> None:
             })
 
 
+training_section()
 ablation_section()
 tuning_section()
 

@@ -104,6 +104,23 @@ def coverage(frame: pd.DataFrame, *, point: tuple[float, float] | None, height: 
                    yaxis={"title": {"text": "accuracy of kept images"}})
 
 
+def training_curve(history: dict, *, height: int = 320) -> go.Figure:
+    """Loss (left) and accuracy (right) per epoch, on the training batches and on held-out images."""
+    epochs = history["epoch"]
+    data = [go.Scatter(x=epochs, y=history[f"{part}_{metric}"], mode="lines+markers", name=label,
+                       legendgroup=part, showlegend=metric == "loss", xaxis=axis, yaxis=axis.replace("x", "y"),
+                       line={"color": PALETTE[i], "dash": "solid" if part == "held_out" else "dot"},
+                       hovertemplate=f"{label}, epoch %{{x}}: %{{y:.4f}}<extra>{metric}</extra>")
+            for metric, axis in (("loss", "x"), ("accuracy", "x2"))
+            for i, (part, label) in enumerate((("train", "training batches (augmented)"),
+                                               ("held_out", "held-out images")))]
+    return _figure(data, height=height, xaxis={"domain": [0, 0.45], "title": {"text": "epoch"}, "dtick": 1},
+                   xaxis2={"domain": [0.55, 1], "title": {"text": "epoch"}, "dtick": 1},
+                   yaxis={"title": {"text": "cross-entropy"}, "type": "log"},
+                   yaxis2={"anchor": "x2", "title": {"text": "accuracy"}},
+                   legend={"orientation": "h", "y": -0.3})
+
+
 def _signed(value: float) -> str:
     """``+5`` or ``−12`` (a real minus sign)."""
     return f"{value:+,.0f}".replace("-", "−")

@@ -19,13 +19,13 @@ from dashboard import registry
 from tests.dashboard.apptest import assert_clean, open_app
 from tests.onnx_graphs import conv_graph
 
-PREDICTIONS_ONLY = "cnn (predictions only)"
+PREDICTIONS_ONLY = "mycnn (predictions only)"
 ONNX = "conv (imported ONNX)"
 
 
 @pytest.fixture(scope="module")
 def imported_dir(tmp_path_factory, mnist):
-    """sgd built on 1,000 / 300 MNIST images, a logistic regression's test probabilities imported as ``cnn``
+    """sgd built on 1,000 / 300 MNIST images, a logistic regression's test probabilities imported as ``mycnn``
     and the same regression as a convolutional ONNX graph imported as ``conv``."""
     small = subset(mnist, train_size=1000, test_size=300, seed=1)
     root = tmp_path_factory.mktemp("imported") / "artifacts"
@@ -33,9 +33,9 @@ def imported_dir(tmp_path_factory, mnist):
     logreg = LogisticRegression(max_iter=300).fit(small.X_train / 255.0, small.y_train)
     folder = root.parent
     pd.DataFrame(logreg.predict_proba(small.X_test / 255.0), columns=[str(d) for d in range(10)]).to_csv(
-        folder / "cnn.csv", index=False)
+        folder / "mycnn.csv", index=False)
     (folder / "conv.onnx").write_bytes(conv_graph(logreg.coef_, logreg.intercept_))
-    import_predictions(root, "cnn", folder / "cnn.csv")
+    import_predictions(root, "mycnn", folder / "mycnn.csv")
     import_model(root, "conv", folder / "conv.onnx")
     return root
 
@@ -46,7 +46,7 @@ def test_imported_models_show_on_every_page(monkeypatch, imported_dir, page):
     assert_clean(at)
     assert not at.error
     sidebar = at.multiselect(key="models")
-    assert sidebar.value == ["sgd", "cnn", "conv"]
+    assert sidebar.value == ["sgd", "mycnn", "conv"]
     assert sidebar.options[1:] == [PREDICTIONS_ONLY, ONNX]
 
 
@@ -54,19 +54,19 @@ def test_models_page_compares_imported_models_from_their_stored_predictions(monk
     stored = open_artifacts(imported_dir)
     at = open_app(monkeypatch, imported_dir, "app_pages/models.py")
     table = at.dataframe[0].value
-    for name in ("cnn", "conv"):
+    for name in ("mycnn", "conv"):
         pred = stored.predictions(name)
         assert table.loc[name, "test_accuracy"] == pytest.approx(np.mean(pred.y_pred == pred.y_true))
-    assert table.loc["cnn", "label"] == PREDICTIONS_ONLY and pd.isna(table.loc["cnn", "predict_ms"])
+    assert table.loc["mycnn", "label"] == PREDICTIONS_ONLY and pd.isna(table.loc["mycnn", "predict_ms"])
     assert table.loc["conv", "predict_ms"] > 0
 
 
 def test_errors_page_opens_an_imported_models_confusion_cell(monkeypatch, imported_dir):
-    pred = open_artifacts(imported_dir).predictions("cnn")
+    pred = open_artifacts(imported_dir).predictions("mycnn")
     wrong = np.flatnonzero(pred.y_pred != pred.y_true)
     true, predicted = int(pred.y_true[wrong[0]]), int(pred.y_pred[wrong[0]])
     at = open_app(monkeypatch, imported_dir)
-    at.query_params.update({"model": "cnn", "cell": f"{true}-{predicted}"})
+    at.query_params.update({"model": "mycnn", "cell": f"{true}-{predicted}"})
     at.switch_page("app_pages/errors.py").run()
     assert_clean(at)
     gallery = next(block.value for block in at.html if 'alt="test image' in block.value)

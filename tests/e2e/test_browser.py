@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from bench.wsprobe import INIT_JS, Tap
 from core.analysis import evaluation, map_selection, operating_points
@@ -114,7 +117,7 @@ def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_
     assert_no_exception(page)
 
 
-def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
+def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page, e2e_artifacts):
     page.context.add_init_script(INIT_JS)
     tap = Tap(page)
     open_page(page, "/draw", "Draw")
@@ -138,6 +141,12 @@ def test_drawing_a_seven_gets_it_recognised_and_clear_empties_the_canvas(page):
     assert verdict.count() == 1
     assert re.search(r"models say 7\b|disagree: 7 \(", verdict.inner_text()), verdict.inner_text()
     assert_no_exception(page)
+    # the CNN answers too: what the table says is what its ONNX graph says about the input the page shows
+    seen = page.locator(".st-key-draw_canvas img[alt='the model input']").get_attribute("src")
+    row = np.asarray(Image.open(io.BytesIO(base64.b64decode(seen.split(",", 1)[1]))).convert("L")).reshape(1, -1)
+    cnn = open_artifacts(e2e_artifacts).load_model("cnn")
+    said = page.locator('.st-key-draw_canvas td[data-model="cnn"]').inner_text()
+    assert said == str(int(cnn.predict(row)[0])), said
 
     before = page.evaluate("window.__probe.frames.length")
     page.get_by_role("button", name="Clear", exact=True).click()

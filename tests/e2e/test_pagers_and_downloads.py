@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
+from core.models.deep import CnnSettings
 from core.artifacts import open_artifacts
 from tests.e2e.browsing import (IDLE, assert_no_exception, confusion_counts, macro_f1, most_confident_first,
                                 open_page, probabilities, query, tile_rows)
@@ -162,7 +163,9 @@ def test_the_models_comparison_csv_holds_every_models_metrics_as_computed_from_i
     for record in table.to_dict("records"):
         name = record["model"]
         assert record["title"] == aset.model_info(name)["title"]
-        assert record["n_train"] == aset.dataset["n_train"]
+        held_out = aset.model_info(name)["metrics"].get("n_held_out", 0)  # the CNN's images for its curve
+        assert record["n_train"] + held_out == aset.dataset["n_train"]
+        assert held_out == (min(CnnSettings().held_out, aset.dataset["n_train"] // 10) if name == "cnn" else 0)
         pred = aset.predictions(name)
         y_true, y_pred = np.asarray(pred.y_true), np.asarray(pred.y_pred)
         if record["task"] == "multioutput":

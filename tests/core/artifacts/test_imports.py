@@ -67,23 +67,23 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 
 def test_predictions_csv_becomes_a_model_entry(root, proba, small, tmp_path):
-    path = tmp_path / "cnn.csv"
+    path = tmp_path / "mycnn.csv"
     proba.to_csv(path, index=False)
-    result = import_predictions(root, "cnn", path)
+    result = import_predictions(root, "mycnn", path)
     aset = open_artifacts(root)
-    assert aset.model_names == ["sgd", "cnn"]
-    pred = aset.predictions("cnn")
+    assert aset.model_names == ["sgd", "mycnn"]
+    pred = aset.predictions("mycnn")
     np.testing.assert_allclose(pred.scores, proba.to_numpy(), atol=1e-6)
     np.testing.assert_array_equal(pred.y_pred, proba.to_numpy().argmax(axis=1))
     np.testing.assert_array_equal(pred.y_true, small.y_test)
-    info = aset.model_info("cnn")
-    assert info["title"] == "cnn (predictions only)" and "model" not in info["files"]
-    assert info["imported"] == {"kind": "predictions", "source": "cnn.csv", "dataset_hash": small.content_hash}
+    info = aset.model_info("mycnn")
+    assert info["title"] == "mycnn (predictions only)" and "model" not in info["files"]
+    assert info["imported"] == {"kind": "predictions", "source": "mycnn.csv", "dataset_hash": small.content_hash}
     assert result.entry["metrics"]["test_accuracy"] == pytest.approx(np.mean(pred.y_pred == small.y_test))
     for relative, digest in aset.manifest["files"].items():
         assert art.sha256_file(root / relative) == digest
     with pytest.raises(PredictionsOnly, match="cannot score new drawings"):
-        aset.load_model("cnn")
+        aset.load_model("mycnn")
 
 
 def test_shuffled_rows_with_an_index_parquet_and_npz_give_the_same_entry(root, proba, tmp_path):

@@ -140,3 +140,20 @@ def test_fit_warnings_are_flagged_in_the_table_and_listed(monkeypatch, artifact_
     [expander] = [e for e in at.expander if "Fit warnings" in e.label]
     assert "SGD (hinge)" in expander.label and "Random forest" not in expander.label
     assert [c.value for c in expander.code] == [text]
+
+
+def test_the_cnns_training_curve_is_drawn_from_the_stored_history(monkeypatch, artifact_dir):
+    history = open_artifacts(artifact_dir).model_info("cnn")["training_curve"]
+    at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
+    assert_clean(at)
+    assert "Training: CNN (PyTorch)" in [s.value for s in at.subheader]
+    [chart] = [c for c in at.get("plotly_chart") if c.proto.id.endswith("models_training_cnn")
+               or "models_training_cnn" in c.proto.id]
+    figure = json.loads(chart.proto.spec)
+    drawn = {(trace["name"], trace["hovertemplate"].split("</extra>")[0].rsplit(">", 1)[-1]): trace["y"]
+             for trace in figure["data"]}
+    for part, label in (("train", "training batches (augmented)"), ("held_out", "held-out images")):
+        for metric in ("loss", "accuracy"):
+            assert drawn[(label, metric)] == pytest.approx(history[f"{part}_{metric}"])
+    assert (f"held-out accuracy {history['held_out_accuracy'][0]:.4f} after the first epoch, "
+            f"{history['held_out_accuracy'][-1]:.4f} after the last") in captions(at)
