@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import (answers, concept_views, curves, embedding, evaluation, label_quality,
+from core.analysis import (answers, calibration, concept_views, curves, embedding, evaluation, label_quality,
                            map_selection, operating_points, report, slices, thresholds)
 from core.data import pictures
 from core.data import properties
@@ -235,6 +235,27 @@ def probabilities(loaded: Loaded, name: str) -> np.ndarray:
 def confidence(loaded: Loaded, name: str) -> np.ndarray:
     """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
     return _read_only(probabilities(loaded, name).max(axis=1))
+
+
+@_resource(64)
+def model_calibration(loaded: Loaded, name: str) -> calibration.ModelCalibration:
+    """Top-label calibration of model ``name`` at its stored temperature (and before it, for decision values)."""
+    pred = loaded.predictions[name]
+    return calibration.model_calibration(pred.y_true, pred.scores, score_kind=pred.score_kind,
+                                         temperature=pred.temperature)
+
+
+@_data(8)
+def calibration_table(loaded: Loaded, names: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`core.analysis.calibration.calibration_table` of models ``names``."""
+    return calibration.calibration_table({name: model_calibration(loaded, name) for name in names})
+
+
+@_data(64)
+def class_reliability(loaded: Loaded, name: str, cls: int) -> pd.DataFrame:
+    """Reliability bins of model ``name``'s probability of class ``cls`` (at its stored temperature)."""
+    pred = loaded.predictions[name]
+    return calibration.class_reliability(pred.y_true, probabilities(loaded, name), cls=cls)
 
 
 @_resource(64)

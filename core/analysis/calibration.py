@@ -31,6 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.analysis import intervals
+from core.analysis.evaluation import probabilities
+
 N_BINS = 15
 #: Probabilities of the true class below this count as this in the log loss.
 EPS = 1e-15
@@ -88,11 +91,32 @@ def reliability_bins(y_true, proba, *, n_bins: int = N_BINS) -> pd.DataFrame:
     ([0, 0, 1, 0, 1], [nan, nan, 0.0, nan, 1.0])
     """
     y_true, proba = _check(y_true, proba)
+    top = proba.argmax(axis=1)
+    return _binned(proba[np.arange(y_true.size), top], (top == y_true).astype(np.float64), n_bins=n_bins)
+
+
+def class_reliability(y_true, proba, *, cls: int, n_bins: int = N_BINS) -> pd.DataFrame:
+    """One digit's reliability diagram: rows binned by their probability of class ``cls``, and per bin the mean
+    of that probability (``confidence``) and the share of rows whose true class is ``cls`` (``accuracy``).
+
+    Same columns and bins as :func:`reliability_bins`; every row counts, whatever its top label.
+
+    Examples
+    --------
+    >>> bins = class_reliability(np.array([1, 0, 1]), np.array([[0.2, 0.8], [0.9, 0.1], [0.4, 0.6]]), cls=1, n_bins=2)
+    >>> bins["count"].tolist(), bins["accuracy"].tolist()
+    ([1, 2], [0.0, 1.0])
+    """
+    y_true, proba = _check(y_true, proba)
+    if not 0 <= cls < proba.shape[1]:
+        raise ValueError(f"class {cls} is not one of the {proba.shape[1]} columns.")
+    return _binned(proba[:, cls], (y_true == cls).astype(np.float64), n_bins=n_bins)
+
+
+def _binned(conf: np.ndarray, right: np.ndarray, *, n_bins: int) -> pd.DataFrame:
+    """Rows, mean ``conf`` and mean ``right`` in each of ``n_bins`` equal-width bins of ``conf`` on [0, 1]."""
     if n_bins < 1:
         raise ValueError(f"n_bins must be positive, got {n_bins}.")
-    top = proba.argmax(axis=1)
-    conf = proba[np.arange(y_true.size), top]
-    right = (top == y_true).astype(np.float64)
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     which = np.searchsorted(edges[1:-1], conf, side="right")
     count = np.bincount(which, minlength=n_bins)
@@ -101,6 +125,31 @@ def reliability_bins(y_true, proba, *, n_bins: int = N_BINS) -> pd.DataFrame:
         accuracy = np.bincount(which, weights=right, minlength=n_bins) / count
     return pd.DataFrame({"low": edges[:-1], "high": edges[1:], "count": count.astype(np.int64),
                          "confidence": confidence, "accuracy": accuracy})
+
+
+def reliability_table(bins: pd.DataFrame, *, confidence: float = 0.95) -> pd.DataFrame:
+    """The non-empty bins of a reliability diagram with their accuracy's Wilson interval, as the page lists them.
+
+    Columns: ``bin`` (its edges as text), ``count``, ``confidence``, ``accuracy``, ``accuracy_low``,
+    ``accuracy_high``, ``gap`` (accuracy - confidence) and ``thin`` (fewer than
+    :data:`core.analysis.intervals.THIN` images).
+
+    Examples
+    --------
+    >>> bins = reliability_bins(np.array([0, 1, 1]), np.array([[0.9, 0.1], [0.95, 0.05], [0.3, 0.7]]), n_bins=2)
+    >>> table = reliability_table(bins)
+    >>> table["bin"].tolist(), table["count"].tolist(), table["thin"].tolist()
+    (['0.50-1.00'], [3], [True])
+    """
+    shown = bins[bins["count"] > 0]
+    hits = np.rint(shown["accuracy"].to_numpy() * shown["count"].to_numpy())
+    interval = intervals.wilson(hits, shown["count"].to_numpy(), confidence=confidence)
+    return pd.DataFrame({
+        "bin": [f"{low:.2f}-{high:.2f}" for low, high in zip(shown["low"], shown["high"])],
+        "count": shown["count"].to_numpy(), "confidence": shown["confidence"].to_numpy(),
+        "accuracy": shown["accuracy"].to_numpy(), "accuracy_low": interval.low, "accuracy_high": interval.high,
+        "gap": (shown["accuracy"] - shown["confidence"]).to_numpy(), "thin": intervals.thin(shown["count"].to_numpy()),
+    })
 
 
 def expected_calibration_error(y_true, proba, *, n_bins: int = N_BINS) -> float:
@@ -178,3 +227,51 @@ def calibration(y_true, proba, *, n_bins: int = N_BINS, eps: float = EPS) -> Cal
     bins = reliability_bins(y_true, proba, n_bins=n_bins)
     return Calibration(bins=bins, ece=_ece(bins), brier=brier_score(y_true, proba),
                        log_loss=log_loss(y_true, proba, eps=eps), n=int(np.asarray(y_true).size))
+
+
+@dataclass(frozen=True, eq=False)
+class ModelCalibration:
+    """A model's calibration as the pages read it (``after``: at the stored temperature) and, for decision values,
+    before that temperature (a plain softmax, ``before``; None for probabilities, which get no temperature)."""
+
+    after: Calibration
+    before: Calibration | None
+    temperature: float
+    score_kind: str
+
+
+def model_calibration(y_true, scores, *, score_kind: str, temperature: float, n_bins: int = N_BINS,
+                      eps: float = EPS) -> ModelCalibration:
+    """:func:`calibration` of stored scores at the stored temperature, and at temperature 1 for decision values.
+
+    Examples
+    --------
+    >>> scores = np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    >>> result = model_calibration(np.array([0, 1, 1]), scores, score_kind="decision", temperature=2.0)
+    >>> result.before.mean_confidence > result.after.mean_confidence
+    True
+    """
+    after = calibration(y_true, probabilities(scores, score_kind=score_kind, temperature=temperature),
+                        n_bins=n_bins, eps=eps)
+    before = None if score_kind == "proba" else calibration(
+        y_true, probabilities(scores, score_kind=score_kind, temperature=1.0), n_bins=n_bins, eps=eps)
+    return ModelCalibration(after=after, before=before, temperature=float(temperature), score_kind=score_kind)
+
+
+def calibration_table(models: dict[str, ModelCalibration]) -> pd.DataFrame:
+    """One row per model (in the given order): accuracy, mean confidence, ECE at the stored temperature and
+    before it (NaN for probabilities), the temperature, Brier score and log loss.
+
+    Examples
+    --------
+    >>> proba = np.array([[0.8, 0.2], [0.3, 0.7]])
+    >>> table = calibration_table({"m": model_calibration(np.array([0, 1]), proba, score_kind="proba",
+    ...                                                   temperature=1.0)})
+    >>> table.columns.tolist()
+    ['accuracy', 'mean_confidence', 'ece', 'ece_before', 'temperature', 'brier', 'log_loss']
+    """
+    rows = {name: {"accuracy": m.after.accuracy, "mean_confidence": m.after.mean_confidence, "ece": m.after.ece,
+                   "ece_before": np.nan if m.before is None else m.before.ece, "temperature": m.temperature,
+                   "brier": m.after.brier, "log_loss": m.after.log_loss} for name, m in models.items()}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=["accuracy", "mean_confidence", "ece", "ece_before",
+                                                                   "temperature", "brier", "log_loss"])

@@ -130,12 +130,48 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
     if point is not None:
         parts.append(f'<circle data-role="point" cx="{float(_sx(unit(point[0]))):.1f}" '
                      f'cy="{float(_sy(point[1])):.1f}" r="6" fill="{MISTAKE}"/>')
-    named = [line for line in lines if line.name]
+    parts += _legend([line for line in lines if line.name])
+    return _document(WIDTH, title, title_x=MARGIN["left"], body="".join(parts))
+
+
+def _legend(named: Sequence[Line]) -> list[str]:
+    """Legend entries (a short line and the name) along the bottom right of the plot."""
+    parts = []
     for i, line in enumerate(named):
         x = _sx(1) - 90 * (len(named) - i)
+        dash = ' stroke-dasharray="4 3"' if line.dash else ""
         parts.append(f'<line x1="{x:.1f}" y1="{_sy(0) - 12:.1f}" x2="{x + 18:.1f}" y2="{_sy(0) - 12:.1f}" '
-                     f'stroke="{line.colour}" stroke-width="2"/><text x="{x + 22:.1f}" y="{_sy(0) - 8:.1f}">'
+                     f'stroke="{line.colour}" stroke-width="2"{dash}/><text x="{x + 22:.1f}" y="{_sy(0) - 8:.1f}">'
                      f'{html.escape(line.name)}</text>')
+    return parts
+
+
+def reliability(curves: Sequence[tuple[Line, np.ndarray]], *, title: str, x_title: str, y_title: str) -> str:
+    """A reliability diagram: each curve's bins joined in order, a dot per bin sized by its rows, the diagonal.
+
+    Parameters
+    ----------
+    curves : ``(line, counts)`` per curve: the bins' mean confidence (x) and accuracy (y), and the rows in each
+        bin (each dot's area grows with them; leave empty bins out); a dashed line gets hollow dots
+    title, x_title, y_title : text above the chart and on its axes
+
+    Examples
+    --------
+    >>> line = Line(np.array([0.5, 0.9]), np.array([0.4, 0.95]), "#1f77b4", "model")
+    >>> svg = reliability([(line, np.array([10, 90]))], title="t", x_title="x", y_title="y")
+    >>> svg.count("<circle")
+    2
+    """
+    parts = _frame(x_title, y_title)
+    parts.append(f'<line x1="{_sx(0):.1f}" y1="{_sy(0):.1f}" x2="{_sx(1):.1f}" y2="{_sy(1):.1f}" stroke="{AXIS}" '
+                 'stroke-dasharray="2 3"/>')
+    biggest = max((float(np.max(counts, initial=0)) for _, counts in curves), default=1.0) or 1.0
+    for line, counts in curves:
+        parts.append(_polyline(line))
+        fill = "#fff" if line.dash else line.colour
+        parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{2.5 + 5.5 * np.sqrt(count / biggest):.1f}" fill="{fill}" '
+                  f'stroke="{line.colour}"/>' for x, y, count in zip(_sx(line.x), _sy(line.y), counts)]
+    parts += _legend([line for line, _ in curves if line.name])
     return _document(WIDTH, title, title_x=MARGIN["left"], body="".join(parts))
 
 

@@ -300,3 +300,17 @@ def test_an_image_link_opens_its_story_on_the_errors_page(page, e2e_artifacts):
     page.wait_for_function("() => !location.search.includes('image=')")
     assert page.get_by_role("dialog").count() == 0
     assert_no_exception(page)
+
+
+def test_the_calibration_view_switches_from_the_answers_diagram_to_one_digits(page, e2e_artifacts):
+    open_page(page, "/calibration", "Calibration")
+    aset = open_artifacts(e2e_artifacts)
+    strongest = max((n for n in aset.model_names if aset.model_info(n)["task"] == "multiclass"),
+                    key=lambda n: aset.model_info(n)["metrics"]["test_accuracy"])
+    title = aset.model_info(strongest)["title"]
+    page.get_by_role("img", name=f"reliability diagram of {title} for its answer").wait_for()
+    page.locator(".st-key-calibration_view").get_by_role("radio", name="digit 3", exact=True).click()
+    page.get_by_role("img", name=f"reliability diagram of {title} for digit 3").wait_for()
+    page.wait_for_function(IDLE)
+    assert page.get_by_role("img", name=f"reliability diagram of {title} for its answer").count() == 0
+    assert_no_exception(page)

@@ -106,3 +106,45 @@ def test_other_bin_counts():
 def test_bad_inputs(y, proba, match):
     with pytest.raises(ValueError, match=match):
         cal.calibration(y, proba)
+
+
+def test_class_reliability_bins_one_digits_probability_against_whether_the_image_is_that_digit():
+    rng = np.random.default_rng(3)
+    proba = rng.dirichlet(np.ones(4), size=2_000)
+    y = rng.integers(0, 4, 2_000)
+    bins = cal.class_reliability(y, proba, cls=2, n_bins=5)
+    p = proba[:, 2]
+    for row in bins.itertuples():
+        inside = (p >= row.low) & ((p < row.high) if row.high < 1 else (p <= 1))
+        assert row.count == inside.sum()
+        assert row.confidence == pytest.approx(p[inside].mean())
+        assert row.accuracy == pytest.approx((y[inside] == 2).mean())
+    with pytest.raises(ValueError, match="class 4"):
+        cal.class_reliability(y, proba, cls=4)
+
+
+def test_reliability_table_lists_non_empty_bins_with_wilson_intervals_and_thin_flags():
+    y, proba = synthetic(np.r_[np.full(40, 0.95), np.full(10, 0.55)], np.r_[np.full(40, 0.9), np.full(10, 0.5)])
+    table = cal.reliability_table(cal.reliability_bins(y, proba))
+    assert table["count"].tolist() == [10, 40] and table["thin"].tolist() == [True, False]
+    k, n, z = np.rint(table["accuracy"].iloc[1] * 40), 40, 1.959963984540054
+    centre, half = (k + z * z / 2) / (n + z * z), z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    assert table["accuracy_low"].iloc[1] == pytest.approx(centre - half)
+    assert table["accuracy_high"].iloc[1] == pytest.approx(min(1.0, centre + half))
+    np.testing.assert_allclose(table["gap"], table["accuracy"] - table["confidence"])
+
+
+def test_model_calibration_scores_decision_values_at_the_stored_temperature_and_before_it():
+    rng = np.random.default_rng(4)
+    scores = rng.normal(size=(500, 10)) * 3
+    y = rng.integers(0, 10, 500)
+    result = cal.model_calibration(y, scores, score_kind="decision", temperature=2.5)
+    for temperature, got in ((2.5, result.after), (1.0, result.before)):
+        z = scores / temperature
+        proba = np.exp(z - z.max(axis=1, keepdims=True))
+        proba /= proba.sum(axis=1, keepdims=True)
+        assert got.log_loss == pytest.approx(metrics.log_loss(y, proba, labels=range(10)))
+    probabilities = cal.model_calibration(y, np.full((500, 10), 0.1), score_kind="proba", temperature=1.0)
+    assert probabilities.before is None
+    table = cal.calibration_table({"d": result, "p": probabilities})
+    assert table.loc["d", "ece_before"] == pytest.approx(result.before.ece) and np.isnan(table.loc["p", "ece_before"])
