@@ -24,7 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis import (answers, calibration, concept_views, curves, embedding, evaluation, label_quality,
-                           map_selection, operating_points, report, slices, thresholds)
+                           map_selection, operating_points, report, significance, slices, thresholds, trust)
 from core.data import pictures
 from core.data import properties
 from core.artifacts import reviews
@@ -235,6 +235,20 @@ def probabilities(loaded: Loaded, name: str) -> np.ndarray:
 def confidence(loaded: Loaded, name: str) -> np.ndarray:
     """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
     return _read_only(probabilities(loaded, name).max(axis=1))
+
+
+@_data(4)
+def trust_figures(loaded: Loaded) -> pd.DataFrame:
+    """Every model's accuracy (Wilson) and macro F1 (seeded bootstrap) intervals and calibration scores
+    (:func:`core.analysis.trust.trust_table`'s ``models``)."""
+    return trust.trust_table(loaded.artifacts).models
+
+
+@_data(16)
+def pairwise(loaded: Loaded, names: tuple[str, ...]) -> pd.DataFrame:
+    """The exact McNemar test for every pair of models ``names``, Holm-corrected over those pairs."""
+    y_true = loaded.predictions[names[0]].y_true
+    return significance.pairwise(y_true, {name: loaded.predictions[name].y_pred for name in names})
 
 
 @_resource(64)

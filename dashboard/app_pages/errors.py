@@ -6,7 +6,7 @@ import html
 
 import streamlit as st
 
-from core.analysis import evaluation, gallery
+from core.analysis import evaluation, gallery, significance
 from dashboard import cache, session
 from dashboard.components import cell_panel
 from dashboard.render import matrix
@@ -171,8 +171,11 @@ def two_models() -> None:
     outcome = {"A right, B wrong": "a_right_b_wrong", "B right, A wrong": "b_right_a_wrong"}[side]
     wrong, wrong_name = (pred_b, other) if outcome == "a_right_b_wrong" else (pred, model)
     rows = gallery.by_confidence(getattr(diff, outcome), cache.confidence(loaded, wrong_name))
+    test = significance.mcnemar(pred.y_true, pred.y_pred, pred_b.y_pred)
     st.caption(f"A = {loaded.title(model)}, B = {loaded.title(other)}. " + " · ".join(
-        f"{OUTCOMES[label]}: {count:,}" for label, count in diff.counts.items()))
+        f"{OUTCOMES[label]}: {count:,}" for label, count in diff.counts.items())
+        + f". Is the difference real? Exact McNemar test on the images exactly one gets right: "
+          f"{significance.verdict(test)} (p = {test.p:.3g}).")
     if rows.size == 0:
         st.info("No image in this group.")
     else:

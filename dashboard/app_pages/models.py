@@ -10,7 +10,9 @@ from core.models.ablation import ABLATION
 from core.artifacts import ArtifactError
 from core.analysis.report import STUDY_PAIRS
 from dashboard import cache
-from dashboard.render import charts
+from core.analysis.intervals import N_BOOT
+from core.analysis.significance import ALPHA
+from dashboard.render import charts, markup
 from dashboard.sections import label_review, layout
 
 STRATEGIES = {"sgd_ovr": "ovr", "sgd_ovo": "ovo"}
@@ -52,8 +54,13 @@ table = cache.comparison(loaded)
 shown = table[table["model"].isin(names)].copy()
 shown["size_mb"] = shown["size_bytes"] / 1e6
 shown["label"] = [f"{t} {WARNING_ICON}" if fit_warnings[n] else t for n, t in zip(shown["model"], shown["title"])]
+figures = cache.trust_figures(loaded).reindex(shown["model"])
+shown["accuracy_ci"] = [f"{low:.2%}–{high:.2%}" for low, high in zip(figures["accuracy_low"], figures["accuracy_high"])]
+shown["macro_f1_ci"] = [f"{low:.4f}–{high:.4f}" if low == low else None
+                        for low, high in zip(figures["macro_f1_low"], figures["macro_f1_high"])]
 has_cv = shown["cv_mean"].notna().any()
-columns = ["label", "test_accuracy", "macro_f1", *(["cv_mean", "cv_std"] if has_cv else []), *PAIRS,
+columns = ["label", "test_accuracy", "accuracy_ci", "macro_f1", "macro_f1_ci",
+           *(["cv_mean", "cv_std"] if has_cv else []), *PAIRS,
            "fit_seconds", "predict_ms", "size_mb", "n_train"]
 st.dataframe(
     shown.set_index("model")[columns].sort_values("test_accuracy", ascending=False), height="content",
@@ -61,7 +68,10 @@ st.dataframe(
         "_index": "name",
         "label": "model",
         "test_accuracy": st.column_config.NumberColumn("accuracy", format="%.4f"),
+        "accuracy_ci": st.column_config.TextColumn("accuracy 95% CI", help="Wilson interval on the test images"),
         "macro_f1": st.column_config.NumberColumn("macro F1", format="%.4f"),
+        "macro_f1_ci": st.column_config.TextColumn("macro F1 95% CI", help=f"Percentile bootstrap, "
+                                                   f"{N_BOOT:,} resamples (seed 0), the same for every model"),
         "cv_mean": st.column_config.NumberColumn("CV accuracy", format="%.4f"),
         "cv_std": st.column_config.NumberColumn("CV ± std", format="%.4f"),
         **PAIR_COLUMNS,
@@ -72,7 +82,8 @@ st.dataframe(
     },
 )
 notes = ["Latency is the median time of one `predict` call on one image. 9→4, 5→3 and 7→1 count the study's "
-         "most confused pairs."]
+         "most confused pairs. The intervals say how far the test set's figures could move on another test set "
+         "of the same size; two models whose intervals overlap may still differ significantly (see below)."]
 if not has_cv:
     notes.append("Cross-validated accuracy appears when the artifacts are built with `--cv 5`.")
 st.caption(" ".join(notes))
@@ -103,6 +114,25 @@ f1 = report.per_class_f1({n: (loaded.predictions[n].y_true, loaded.predictions[n
 st.plotly_chart(charts.heatmap(f1, zmin=float(np.floor(f1.min().min() * 20) / 20), zmax=1.0), key="models_f1",
                 config={"displayModeBar": False})
 st.caption("F1 of each digit (columns) for each model (rows); darker is better.")
+
+
+def significance_section() -> None:
+    """Is A really better than B? The exact McNemar test for every pair of the chosen models."""
+    st.subheader("Is A really better than B?")
+    if len(names) < 2:
+        st.caption("Pick two or more models in the sidebar to test their differences.")
+        return
+    order = list(shown.sort_values("test_accuracy", ascending=False)["model"])
+    pairs = cache.pairwise(loaded, tuple(order))
+    st.html(markup.pairwise_html(pairs, order=order, titles={n: loaded.title(n) for n in order}, alpha=ALPHA))
+    n_test = loaded.artifacts.dataset["n_test"]
+    st.caption(f"Each cell: test images A (row) gets right and B (column) wrong, against the reverse; images both "
+               f"get right or both wrong say nothing about which is better. p is the exact McNemar test's two-sided "
+               f"p-value, Holm-corrected over the {len(pairs)} pairs shown; shaded cells differ at "
+               f"{ALPHA:.0%}. Out of {n_test:,} test images.")
+    first, second = order[:2]
+    best = pairs[(pairs["a"] == first) & (pairs["b"] == second)].iloc[0]
+    st.caption(f"The two most accurate, {loaded.title(first)} and {loaded.title(second)}: {best['verdict']}.")
 
 
 def training_section() -> None:
@@ -177,6 +207,7 @@ def tuning_section() -> None:
             })
 
 
+significance_section()
 training_section()
 ablation_section()
 tuning_section()

@@ -204,3 +204,45 @@ def gallery_html(sources: list[str], captions: pd.DataFrame, *, columns: int = 6
             f'top-3: {html.escape(row.top)}' for row in captions.itertuples(index=False)]
     return tiles_html(sources, text, [f"test image {i}" for i in captions["index"]], columns=columns,
                       indexes=captions["index"])
+
+
+def pairwise_html(pairs: pd.DataFrame, *, order: list[str], titles: dict[str, str], alpha: float) -> str:
+    """The McNemar matrix: a row and a column per model of ``order``; the cell of row A and column B reads
+    "A right where B is wrong vs the reverse" and the Holm-corrected p-value, shaded where it is below ``alpha``.
+
+    ``pairs`` is :func:`core.analysis.significance.pairwise` over ``order`` (each pair once, either way round).
+
+    Examples
+    --------
+    >>> pairs = pd.DataFrame({"a": ["x"], "b": ["y"], "only_a": [8], "only_b": [2], "p": [0.109], "p_holm": [0.109],
+    ...                       "verdict": ["not significant at 5%: 8 vs 2 images"]})
+    >>> table = pairwise_html(pairs, order=["x", "y"], titles={"x": "X", "y": "Y"}, alpha=0.05)
+    >>> 'data-pair="x|y"' in table and '>8 vs 2<' in table and '>2 vs 8<' in table
+    True
+    """
+    found = {}
+    for row in pairs.itertuples():
+        found[(row.a, row.b)] = (row.only_a, row.only_b, row.p_holm)
+        found[(row.b, row.a)] = (row.only_b, row.only_a, row.p_holm)
+    head = "".join(f"<th>{html.escape(titles[name])}</th>" for name in order)
+    rows = []
+    for a in order:
+        cells = []
+        for b in order:
+            if (a, b) not in found:
+                cells.append('<td style="color:#aaa">–</td>')
+                continue
+            only_a, only_b, p = found[(a, b)]
+            shade = "background:#e8f6ec;" if p < alpha else ""
+            tip = html.escape(f"{titles[a]} right and {titles[b]} wrong on {only_a:,} images, the reverse on "
+                              f"{only_b:,}; Holm-corrected p = {p:.3g}")
+            cells.append(f'<td data-pair="{html.escape(a)}|{html.escape(b)}" title="{tip}" style="{shade}">'
+                         f'<span>{only_a:,} vs {only_b:,}</span><br><small>p {_p_text(p)}</small></td>')
+        rows.append(f'<tr><th style="text-align:left">{html.escape(titles[a])}</th>{"".join(cells)}</tr>')
+    return ('<table style="font-size:0.8rem;border-collapse:collapse;text-align:center;width:100%">'
+            f'<tr><th style="text-align:left">A \\ B</th>{head}</tr>{"".join(rows)}</table>')
+
+
+def _p_text(p: float) -> str:
+    """A p-value as people read it: ``< 0.001`` below a thousandth, else three significant digits."""
+    return "&lt; 0.001" if p < 0.001 else f"{p:.3g}"

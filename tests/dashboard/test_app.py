@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from scipy.special import softmax
+from scipy.stats import binomtest
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_curve, precision_score, recall_score
 from streamlit.testing.v1 import AppTest
 
@@ -171,6 +172,11 @@ def test_two_model_view_counts_disagreements(monkeypatch, artifact_dir, stored):
     assert_clean(at)
     a_right_b_wrong = int(np.sum((a.y_pred == a.y_true) & (b.y_pred != b.y_true)))
     assert any(f"A right, B wrong: {a_right_b_wrong:,}" in c.value for c in at.caption)
+    b_right_a_wrong = int(np.sum((b.y_pred == b.y_true) & (a.y_pred != a.y_true)))
+    p = binomtest(a_right_b_wrong, a_right_b_wrong + b_right_a_wrong, 0.5).pvalue
+    words = "significant" if p < 0.05 else "not significant"
+    assert any(f"{words} at 5%: {a_right_b_wrong} vs {b_right_a_wrong} images (p = {p:.3g})" in c.value
+               for c in at.caption)
 
 
 CAPTION = re.compile(r"#(\d+) · true <b>(\w+)</b> → <b>(\w+)</b> \(([^)]+)\)<br>top-3: (.+?)</figcaption>")

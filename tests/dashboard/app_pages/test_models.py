@@ -7,10 +7,12 @@ numpy and ``core.models.tuning``'s reader, not from the page's code.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
 import pytest
+from scipy.stats import binomtest, norm
 
 from core.models.ablation import ABLATION
 from core.artifacts import MANIFEST, open_artifacts
@@ -157,3 +159,36 @@ def test_the_cnns_training_curve_is_drawn_from_the_stored_history(monkeypatch, a
             assert drawn[(label, metric)] == pytest.approx(history[f"{part}_{metric}"])
     assert (f"held-out accuracy {history['held_out_accuracy'][0]:.4f} after the first epoch, "
             f"{history['held_out_accuracy'][-1]:.4f} after the last") in captions(at)
+
+
+def test_every_model_shows_its_wilson_interval_and_every_pair_its_mcnemar_test(monkeypatch, artifact_dir):
+    stored = open_artifacts(artifact_dir)
+    at = open_app(monkeypatch, artifact_dir, MODELS_PAGE)
+    assert_clean(at)
+    table = frame_with(at, "accuracy_ci")
+    z = norm.ppf(0.975)
+    for name in table.index:
+        pred = stored.predictions(name)
+        k, n = int(np.sum(pred.y_pred == pred.y_true)), pred.y_true.size
+        centre, half = (k + z * z / 2) / (n + z * z), z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+        assert table.loc[name, "accuracy_ci"] == f"{centre - half:.2%}–{min(1, centre + half):.2%}"
+    [matrix] = [e.proto.body for e in at.get("html") if "data-pair" in e.proto.body]
+    names = list(table.sort_values("test_accuracy", ascending=False).index)
+    tests = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            right_a = stored.predictions(a).y_pred == stored.predictions(a).y_true
+            right_b = stored.predictions(b).y_pred == stored.predictions(b).y_true
+            only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(right_b & ~right_a))
+            tests[(a, b)] = (only_a, only_b, binomtest(only_a, only_a + only_b, 0.5).pvalue if only_a + only_b else 1.0)
+    ranked = sorted(tests, key=lambda pair: tests[pair][2])  # Holm: the k-th smallest p times (m - k), running max
+    holm, running = {}, 0.0
+    for k, pair in enumerate(ranked):
+        running = max(running, min(1.0, tests[pair][2] * (len(ranked) - k)))
+        holm[pair] = running
+    for (a, b), (only_a, only_b, _) in tests.items():
+        cell = re.search(rf'<td data-pair="{a}\|{b}"[^>]*style="([^"]*)"><span>([\d,]+) vs ([\d,]+)</span>', matrix)
+        assert (int(cell[2]), int(cell[3])) == (only_a, only_b)
+        assert ("background" in cell[1]) == (holm[(a, b)] < 0.05)
+        mirrored = re.search(rf'<td data-pair="{b}\|{a}"[^>]*><span>([\d,]+) vs ([\d,]+)</span>', matrix)
+        assert (int(mirrored[1]), int(mirrored[2])) == (only_b, only_a)
