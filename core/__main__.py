@@ -1,4 +1,4 @@
-"""Command line: ``python -m core build | report | tune | import | remove``."""
+"""Command line: ``python -m core build | report | explain | tune | import | remove``."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one 
     from core.models.onnx_model import LAYOUTS, OUTPUTS, SCALES
     from core.artifacts.predictions_file import SCORE_KINDS
     from core.analysis.report import report_json, report_text
+    from core.analysis.explanations import explain_test_image, explanation_json, explanation_text
     from core.models.tuning import SEARCHES, SPACES, save_results, summary_table, tune
 except KeyboardInterrupt:
     print("interrupted while starting: nothing was read or written", file=sys.stderr, flush=True)
@@ -64,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print one JSON object for scripts")
     r.add_argument("--ablation", action="store_true",
                    help="only the ablation steps, in order, with each step's accuracy gain")
+    e = commands.add_parser("explain", help="which ink makes a model give its answer for a test image")
+    e.add_argument("name", help="a multiclass model of the artifact set")
+    e.add_argument("--image", type=int, required=True, help="test row (as in ?image=N)")
+    e.add_argument("--target", help="the class to explain (default: the model's answer)")
+    e.add_argument("--other", help="the class to contrast with (default: the true label when the answer is wrong, "
+                                   "else the runner-up)")
+    e.add_argument("--artifacts", help="artifact folder (default: $DIGIT_LENS_ARTIFACTS or artifacts/)")
+    e.add_argument("--json", action="store_true", help="print one JSON object (the map as a list of rows)")
     t = commands.add_parser("tune", help="choose hyper-parameters by cross-validation on training images")
     t.add_argument("--dataset", choices=DATASETS, default="mnist", help="as for build")
     t.add_argument("--data-dir", help="folder with the four IDX files (default: $MNIST_DIR)")
@@ -202,6 +211,10 @@ def main(argv=None) -> int:
             for name, why in result.skipped.items():
                 print(f"skipped {name}: {why}")
             print(report_text(open_artifacts(result.root)))
+        elif args.command == "explain":
+            found = explain_test_image(open_artifacts(args.artifacts), args.name, row=args.image, target=args.target,
+                                       other=args.other)
+            print(explanation_json(found) if args.json else explanation_text(found))
         elif args.command == "tune":
             _tune(args)
         elif args.command == "import":

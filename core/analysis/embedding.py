@@ -102,6 +102,11 @@ class NeighbourIndex:
         self._train = np.asarray(train_features, dtype=np.float64)
         self._norms = np.einsum("ij,ij->i", self._train, self._train)
 
+    @property
+    def features(self) -> np.ndarray:
+        """The training features, float64 ``(n_train, d)``."""
+        return self._train
+
     def query(self, features: np.ndarray, *, k: int = NEIGHBOURS) -> Neighbours:
         """The ``k`` training images nearest to each row of ``features``, nearest first (ties by row)."""
         queries = np.asarray(features, dtype=np.float64).reshape(-1, self._train.shape[1])
@@ -118,6 +123,19 @@ class NeighbourIndex:
             indices[start:start + len(chunk)] = np.take_along_axis(part, order, axis=1)
             distances[start:start + len(chunk)] = np.sqrt(np.maximum(np.take_along_axis(near, order, axis=1), 0))
         return Neighbours(indices=indices, distances=distances)
+
+
+def nearest_of_class(space: Pipeline, index: NeighbourIndex, row: np.ndarray, *, label: int) -> int:
+    """The training row nearest to the raw pixel ``row`` in the feature space among the images labelled ``label``.
+
+    Raises ``ValueError`` when no training image carries ``label``.
+    """
+    rows = np.flatnonzero(index.y_train == label)
+    if rows.size == 0:
+        raise ValueError(f"no training image is labelled {label}")
+    features = quick.transform(space, np.asarray(row).reshape(1, -1))[0].astype(np.float64)
+    train = index.features[rows]
+    return int(rows[np.argmin(np.einsum("ij,ij->i", train, train) - 2 * train @ features)])
 
 
 def nearest_training(space: Pipeline, index: NeighbourIndex, rows: np.ndarray, *, k: int = NEIGHBOURS) -> Neighbours:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import streamlit as st
 
-from core.analysis import answers, embedding
+from core.analysis import answers, attribution, embedding
 from core.data import pictures
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
 from dashboard import cache
 from dashboard.components import canvas, clickable
 from dashboard.render import markup
-from dashboard.sections import layout
+from dashboard.sections import layout, why
 
 CANVAS_KEY = "draw_canvas"
 SOURCES = {"draw": "Draw", "upload": "Upload a picture"}
@@ -34,16 +35,30 @@ NOTHING_YET = "Nothing drawn yet: draw a digit on the canvas (or upload a pictur
 DRAW_CAPTION = "Draw one digit, large and centred; white ink on black like MNIST."
 
 
-def _drawn_answer() -> str:
-    """What goes beside the canvas: the answers to the drawing, a note while nothing is drawn, or why the
-    drawing could not be read."""
+def _drawn() -> tuple[np.ndarray | None, str]:
+    """The drawing as a model input row (None while nothing is drawn or it cannot be read) and what goes beside
+    the canvas: the answers to it, a note while nothing is drawn, or why the drawing could not be read."""
     try:
         rgba = canvas.drawing(CANVAS_KEY)
     except ImageError as exc:
-        return markup.error_html(html.escape(str(exc)))
+        return None, markup.error_html(html.escape(str(exc)))
     if rgba is None:
-        return markup.info_html(html.escape(NOTHING_YET))
-    return _answers_html(answers.digit_row(rgba, image_shape=image_shape))
+        return None, markup.info_html(html.escape(NOTHING_YET))
+    row = answers.digit_row(rgba, image_shape=image_shape)
+    return row, _answers_html(row)
+
+
+def _why(row: np.ndarray) -> None:
+    """On request, the ink behind one model's answer to the drawn or uploaded digit (the map follows each stroke)."""
+    if not st.toggle("Why? The ink behind one model's answer", key="draw_why"):
+        return
+    choice = list(models)
+    model = st.selectbox("Model", choice, index=choice.index(loaded.strongest(choice)), key="draw_why_model",
+                         format_func=loaded.title)
+    scorer = cache.quick_scorers(loaded, (model,))[model]
+    proba = attribution.scorer_proba(scorer, temperature=loaded.predictions[model].temperature)(row)[0]
+    why.show(loaded, row[0], model=model, predicted=int(np.argmax(proba)), probabilities=proba, true=None,
+             key="draw_why_other")
 
 
 def _uploaded() -> None:
@@ -62,6 +77,7 @@ def _uploaded() -> None:
             st.error(str(exc))
             return
         clickable.html_block(_answers_html(row), key="draw_answers")
+    _why(row)
 
 
 @st.fragment
@@ -70,7 +86,10 @@ def draw_and_predict(source: str) -> None:
     this fragment, and every element of a rerun costs the browser a render, bench/browser.py); or the upload
     and its answer."""
     if source == "draw":
-        canvas.show(CANVAS_KEY, caption=DRAW_CAPTION, beside=_drawn_answer())
+        row, beside = _drawn()
+        canvas.show(CANVAS_KEY, caption=DRAW_CAPTION, beside=beside)
+        if row is not None:
+            _why(row)
     else:
         _uploaded()
 

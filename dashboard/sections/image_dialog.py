@@ -21,7 +21,7 @@ from core.data.pictures import png_data_url
 from dashboard import cache, session
 from dashboard.components import clickable
 from dashboard.render import markup
-from dashboard.sections import label_review, layout
+from dashboard.sections import label_review, layout, why
 
 IMAGE_PARAM = "image"
 IMAGE_KEY = "detail_image"
@@ -87,6 +87,12 @@ def _dialog(loaded: cache.Loaded, row: int) -> None:
         answers = image_story.answers(row, probabilities={n: cache.probabilities(loaded, n) for n in names},
                                  y_true=loaded.data.y_test, class_names=class_names)
         layout.answers_table(answers, titles={n: loaded.title(n) for n in names})
+    said = int(loaded.predictions[model].y_pred[row])
+    if st.toggle(f"Why does {loaded.title(model)} say {class_names[said]}? (the ink behind its answer)",
+                 key=f"detail_why_{model}_{row}"):
+        why.show(loaded, loaded.data.X_test[row], model=model, predicted=said,
+                 probabilities=cache.probabilities(loaded, model)[row], true=true,
+                 key=f"detail_why_other_{model}_{row}")
     label_review.story(loaded, row, model=model)
     _neighbours(loaded, row, true=true, predicted=int(loaded.predictions[model].y_pred[row]), model=model)
 

@@ -7,6 +7,7 @@ Expectations come from the stored arrays through numpy (``tests/e2e/browsing.py`
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -272,4 +273,48 @@ def test_enter_on_a_confusion_cell_shows_that_cells_images(page, e2e_artifacts):
     rows = np.flatnonzero((pred.y_true == true) & (pred.y_pred == predicted))
     assert tile_rows(page.locator(".st-key-errors_matrix .dl-cell")) == most_confident_first(rows, confidence).tolist()
     assert cell.get_attribute("aria-pressed") == "true"
+    assert_no_exception(page)
+
+
+def test_an_image_link_shows_the_map_behind_the_answer_and_a_picked_class_redraws_it(page, e2e_artifacts):
+    pred = open_artifacts(e2e_artifacts).predictions("rf")
+    row = int(np.flatnonzero(pred.y_pred != pred.y_true)[0])
+    said, true = int(pred.y_pred[row]), int(pred.y_true[row])
+    open_page(page, f"/errors?model=rf&image={row}", "Errors")
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text(f"Test image #{row}", exact=True).wait_for()
+    dialog.get_by_text("Why does", exact=False).first.click()
+    picture = dialog.locator("img[alt^='map of why']")
+    picture.wait_for()
+    assert picture.get_attribute("alt").endswith(f"says {said} and not {true}")
+    dialog.get_by_role("img", name="deletion curve", exact=False).wait_for()
+    dialog.get_by_text("The edit that flips it: towards training image", exact=False).wait_for()
+    flipped = dialog.locator("figcaption", has_text="flips")
+    if flipped.count():  # the tile of the first step whose answer is the true label says so, as the caption below
+        step = re.search(r"step (\d+)", flipped.first.inner_text())[1]
+        dialog.get_by_text(f"first says {true} at step {step} of 20", exact=False).wait_for()
+    first = picture.get_attribute("src")
+    other = next(c for c in range(10) if c not in (said, true))
+    dialog.locator('[data-testid="stSelectbox"]').filter(has_text=f"Why {said} and not").click()
+    page.get_by_role("option", name=str(other), exact=True).click()
+    expect(picture).not_to_have_attribute("src", first)
+    assert picture.get_attribute("alt").endswith(f"says {said} and not {other}")
+    assert_no_exception(page)
+
+
+def test_the_draw_pages_map_follows_each_stroke_for_the_picked_model(page):
+    open_page(page, "/draw", "Draw")
+    page.get_by_text("Nothing drawn yet").wait_for()
+    canvas = page.locator(".st-key-draw_canvas canvas.dl-ink").first
+    canvas.wait_for()
+    _stroke(page, canvas, [(0.5, 0.15), (0.5, 0.5), (0.5, 0.85)])
+    page.get_by_text("Why? The ink behind one model's answer").click()
+    picture = page.locator("img[alt^='map of why']")
+    picture.wait_for()
+    first = picture.get_attribute("src")
+    _stroke(page, canvas, [(0.2, 0.3), (0.5, 0.3), (0.8, 0.3)])
+    expect(picture).not_to_have_attribute("src", first)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Model").click()
+    page.get_by_role("option", name="SGD (hinge)", exact=True).click()
+    expect(picture).to_have_attribute("alt", re.compile(r"^map of why SGD \(hinge\) says"))
     assert_no_exception(page)

@@ -10,6 +10,7 @@ import pytest
 
 from core import artifacts as art
 from core.__main__ import main
+from core.analysis.explanations import explain_test_image
 from core.analysis.report import report_json
 from core.artifacts import deep_build, open_artifacts
 from core.artifacts.build import build
@@ -85,3 +86,15 @@ def test_without_pytorch_naming_the_cnn_fails_in_one_line_and_a_group_skips_it(m
     assert main(["build", "--dataset", "digits", "--models", "cnn", "--artifacts", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "requirements-deep.txt" in err
+
+
+def test_the_cnn_is_explained_through_its_onnx_graph(cnn_build, mnist_small):
+    root, _ = cnn_build
+    artifacts = open_artifacts(root)
+    found = explain_test_image(artifacts, "cnn", row=4)
+    stored = artifacts.predictions("cnn").scores[4]
+    target = found["target"]
+    assert target == found["predicted"] == str(int(np.argmax(stored)))
+    other = int(found["other"])
+    assert found["score"] == pytest.approx(stored[int(target)] - stored[other], abs=1e-5)
+    assert np.isfinite(found["map"]).all() and np.asarray(found["map"]).shape == (28, 28)
