@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.analysis import (answers, calibration, concept_views, curves, embedding, evaluation, label_quality,
+from core.analysis import (answers, calibration, cell_maps, concept_views, curves, embedding, evaluation, label_quality,
                            map_selection, operating_points, report, significance, slices, thresholds, trust)
 from core.data import pictures
 from core.data import properties
@@ -235,6 +235,13 @@ def probabilities(loaded: Loaded, name: str) -> np.ndarray:
 def confidence(loaded: Loaded, name: str) -> np.ndarray:
     """Largest pseudo-probability of every test row for model ``name`` (read-only)."""
     return _read_only(probabilities(loaded, name).max(axis=1))
+
+
+@_resource(32)
+def cell_maps_of(loaded: Loaded, name: str) -> cell_maps.CellMaps | None:
+    """Model ``name``'s per-cell mean maps (read-only), None when its set was built without them."""
+    arrays = loaded.artifacts.cell_maps(name)
+    return None if arrays is None else cell_maps.CellMaps.from_arrays(arrays)
 
 
 @_data(4)

@@ -269,6 +269,13 @@ class ArtifactSet:
         info = self.model_info(name)
         return self._load_npz(info["files"]["predictions"], pattern=rf"models/{re.escape(name)}-\w+\.npz")
 
+    def cell_maps(self, name: str) -> dict[str, np.ndarray] | None:
+        """The per-cell mean maps of ``name`` (:class:`core.analysis.cell_maps.CellMaps`'s arrays), None for a set
+        built before them or a model without them (predictions only, not multiclass)."""
+        relative = self.model_info(name)["files"].get("cells")
+        return None if relative is None else self._load_npz(relative,
+                                                            pattern=rf"models/{re.escape(name)}-\w+_cells\.npz")
+
     def data(self) -> DataBundle:
         """Test images and labels and the dataset summary arrays (read-only)."""
         arrays = self._load_npz(self.manifest["data_file"], pattern=r"data-\w+\.npz")

@@ -26,7 +26,7 @@ import numpy as np
 from joblib.externals.loky import reusable_executor
 
 from core import artifacts as art
-from core.artifacts import concept_build, deep_build
+from core.artifacts import cell_build, concept_build, deep_build
 from core.models import ModelSpec, REGISTRY, concepts, deep, resolve_models
 from core.analysis import embedding
 from core.data import Dataset, load_dataset, properties, subset
@@ -34,7 +34,7 @@ from core.models.cluster import fits_on
 from core.data.eda import summarise
 from core.models.training import Trained, median_latency_ms, model_metrics, train
 
-STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save")
+STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save", "explain")
 #: Name the build's last step (the dataset-level analyses of :mod:`core.analysis.embedding`) reports under.
 EXPLORE = "explore"
 
@@ -170,10 +170,12 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
             args, options = _train_call(spec, ds, seed=seed, cv=cv)
             entries[name] = _save_model(root, spec, ds, train(*args, **options, notify=step), key=key, notify=step,
                                         seed=seed)
+        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step)
         step("done")
     for index, name, key, trained in _train_on_cluster(ds, queued, seed=seed, cv=cv):
         step = _step(notify, name, index, total)
         entries[name] = _save_model(root, REGISTRY[name], ds, trained, key=key, notify=step, seed=seed)
+        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step)
         step("done")
     explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total))
     described = _properties(root, ds, current)

@@ -26,10 +26,6 @@ from core.data import Dataset
 from core.models import REGISTRY, ModelSpec, deep, onnx_model, resolve_models
 from core.models.training import median_latency_ms, model_metrics
 
-#: Build stages of a network model, in order.
-STAGES = ("fit", "predict", "latency", "save")
-
-
 def buildable(models: str | list[str]) -> tuple[list[str], dict[str, str]]:
     """The model names to build, and the network models left out because PyTorch is not installed.
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import streamlit as st
 
 from core.analysis import evaluation, gallery, significance
 from dashboard import cache, session
 from dashboard.components import cell_panel
-from dashboard.render import matrix
+from core.data.pictures import png_data_url
+from dashboard.render import heat, markup, matrix
 from dashboard.sections import confusion_diff, image_dialog, label_review, layout
 
 PER_PAGE = 18
@@ -109,9 +111,33 @@ def _cell_html(cell: tuple[int, int], rows, page: int) -> str:
                f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>')
     if rows.size == 0:
         return heading + "<p>No test image falls in this cell.</p>"
+    if true != predicted and page == 1:
+        heading += _cell_maps_html(true, predicted)
     return heading + image_dialog.gallery_page_html(loaded, rows, pred, page=page, per_page=PER_PAGE,
                                               note="Most confident first. Click an image for its whole story.",
                                               columns=4)
+
+
+def _cell_maps_html(true: int, predicted: int) -> str:
+    """What makes the model call these images ``predicted``: the cell's mean image beside both digits' mean
+    training images, and the mean map of p(predicted) - p(true) over the cell's most confident mistakes."""
+    found = cache.cell_maps_of(loaded, model)
+    where = None if found is None else found.find(true, predicted)
+    if where is None:
+        return ('<p style="font-size:0.875rem;color:#777">The mean map of this cell appears after the next build: '
+                f'{html.escape(layout.core_command(loaded, "build"))}.</p>')
+    t, p = html.escape(class_names[true]), html.escape(class_names[predicted])
+    means = loaded.summary.mean_images
+    sources = [png_data_url(np.clip(np.rint(image), 0, 255).astype(np.uint8))
+               for image in (found.images[where], means[true], means[predicted])]
+    sources.append(heat.signed_map_png(found.maps[where], found.images[where]))
+    captions = [f"mean of these {found.used[where]}", f"mean training {t}", f"mean training {p}",
+                f"mean map: <b style='color:#d62728'>red</b> ink says {p}, <b style='color:#1f77b4'>blue</b> {t}"]
+    alts = [f"mean image of the cell {t} to {p}", f"mean training {t}", f"mean training {p}",
+            f"mean map of why {loaded.title(model)} says {p} and not {t}"]
+    note = (f'<p style="font-size:0.875rem;color:#777">Over the {found.used[where]} most confident of the cell\'s '
+            f"{found.counts[where]} images: occlusion maps of p({p}) − p({t}), averaged.</p>")
+    return markup.tiles_html(sources, captions, alts, columns=4, pixels=84) + note
 
 
 def _first_page(true: int, predicted: int) -> str:

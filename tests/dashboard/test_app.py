@@ -101,6 +101,16 @@ def test_cell_from_the_url_opens_its_gallery_most_confident_first(monkeypatch, a
     expected = rows[np.argsort(-pred.scores[rows].max(axis=1), kind="stable")]
     assert _gallery_rows(at)[:len(rows)] == expected[:18].tolist()
     assert at.query_params["cell"] == f"{true}-{predicted}"
+    # beside the gallery: the mean of the cell's most confident mistakes and of both digits, and the mean map
+    used = min(rows.size, 20)
+    view = html.unescape(_view(at))
+    assert f"Over the {used} most confident of the cell's {rows.size} images" in view
+    tiles = re.findall(r'<img src="data:image/png;base64,([^"]+)"[^>]*alt="([^"]+)"', view)
+    named = {alt: base64.b64decode(png) for png, alt in tiles}
+    shown = np.asarray(Image.open(io.BytesIO(named[f"mean image of the cell {true} to {predicted}"])))
+    mean = np.rint(stored.data().X_test[expected[:used]].astype(float).mean(axis=0)).reshape(28, 28)
+    assert np.abs(shown.astype(int) - mean).max() <= 1
+    assert len(named[f"mean map of why Random forest says {predicted} and not {true}"]) <= 2048
 
 
 def test_the_matrix_shows_sklearns_confusion_matrix_and_a_click_opens_its_cell(monkeypatch, artifact_dir, stored):

@@ -99,8 +99,8 @@ def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_
     shown = panel.locator(f'td[data-cell="{true * 10 + predicted}"]').evaluate("""(cell) => {
         cell.click();
         const right = cell.closest(".dl-cells").querySelector(".dl-cell");
-        return [right.querySelector("h3")?.textContent ?? null, right.querySelectorAll("img").length,
-                right.getAttribute("aria-busy")];
+        return [right.querySelector("h3")?.textContent ?? null,
+                right.querySelectorAll("figure[data-index] img").length, right.getAttribute("aria-busy")];
     }""")
     assert shown == [f"True {true} → predicted {predicted}: {n} images (mistakes)", min(n, 18), None]
     wait_for_run_end(page, tap, before)
@@ -110,7 +110,7 @@ def test_a_cell_whose_page_the_tab_holds_shows_in_the_click_and_python_sends_no_
     assert 0 < sum(page.evaluate(f"window.__probe.frames.slice({before}).map(f => f[1])")) <= HELD_CELL_BUDGET
     assert_no_exception(page)
 
-    first = panel.locator(".dl-cell figure").first
+    first = panel.locator(".dl-cell figure[data-index]").first
     row = first.get_attribute("data-index")
     first.click()
     page.get_by_role("dialog").get_by_text(f"Test image #{row}", exact=False).first.wait_for()

@@ -272,6 +272,8 @@ def test_enter_on_a_confusion_cell_shows_that_cells_images(page, e2e_artifacts):
     confidence = probabilities(pred).max(axis=1)
     rows = np.flatnonzero((pred.y_true == true) & (pred.y_pred == predicted))
     assert tile_rows(page.locator(".st-key-errors_matrix .dl-cell")) == most_confident_first(rows, confidence).tolist()
+    page.locator(f".st-key-errors_matrix img[alt='mean map of why Random forest says {predicted} and not {true}']"
+                 ).wait_for()
     assert cell.get_attribute("aria-pressed") == "true"
     assert_no_exception(page)
 

@@ -47,9 +47,10 @@ def test_build_writes_every_file_with_its_checksum(digits_build):
 def test_progress_reports_every_stage_of_every_model(digits_build):
     _, _, events = digits_build
     stages = [(e.model, e.stage) for e in events]
-    for name in ("sgd", "is5"):
-        assert [s for m, s in stages if m == name] == ["fit", "predict", "calibrate", "cv", "latency", "save", "done"]
-    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "cv", "latency", "save", "done"]
+    assert [s for m, s in stages if m == "sgd"] == ["fit", "predict", "calibrate", "cv", "latency", "save",
+                                                    "explain", "done"]
+    assert [s for m, s in stages if m == "is5"] == ["fit", "predict", "calibrate", "cv", "latency", "save", "done"]
+    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "cv", "latency", "save", "explain", "done"]
     assert [s for m, s in stages if m == "explore"] == ["features", "map", "neighbours", "save", "done"]
     assert {e.total for e in events} == {4}
     assert all(0 <= e.fraction <= 1 for e in events)
@@ -105,7 +106,7 @@ def test_rebuild_reuses_up_to_date_models_and_retrains_changed_ones(tmp_path, di
     reseeded = build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=1)
     assert reseeded.built == ["sgd"]
     assert set(reseeded.manifest["models"]) == {"sgd", "is5"}, "other up-to-date models are kept"
-    assert len(list((tmp_path / "models").glob("sgd-*"))) == 2, "old sgd files are removed"
+    assert len(list((tmp_path / "models").glob("sgd-*"))) == 3, "old sgd files are removed (model, outputs, cells)"
 
 
 def test_interrupted_build_leaves_previous_artifacts_intact(tmp_path, digits, monkeypatch):
