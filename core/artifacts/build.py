@@ -155,6 +155,7 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
         key = model_key(spec, ds, seed=seed, cv=cv, **network)
         old = previous.pop(name, None)
         step = _step(notify, name, index, total)
+        fitted = None  # the model in memory, when this step trains one here
         if old is not None and old["key"] == key:
             step("skip")
             entries[name] = old
@@ -168,14 +169,15 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
             continue
         else:
             args, options = _train_call(spec, ds, seed=seed, cv=cv)
-            entries[name] = _save_model(root, spec, ds, train(*args, **options, notify=step), key=key, notify=step,
-                                        seed=seed)
-        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step)
+            trained = train(*args, **options, notify=step)
+            entries[name] = _save_model(root, spec, ds, trained, key=key, notify=step, seed=seed)
+            fitted = trained.model
+        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step, model=fitted)
         step("done")
     for index, name, key, trained in _train_on_cluster(ds, queued, seed=seed, cv=cv):
         step = _step(notify, name, index, total)
         entries[name] = _save_model(root, REGISTRY[name], ds, trained, key=key, notify=step, seed=seed)
-        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step)
+        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step, model=trained.model)
         step("done")
     explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total))
     described = _properties(root, ds, current)

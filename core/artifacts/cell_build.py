@@ -24,15 +24,16 @@ from core.models import onnx_model
 from core.models.training import model_scores
 
 
-def with_cell_maps(root: Path, name: str, entry: dict, ds: Dataset, *, notify) -> dict:
+def with_cell_maps(root: Path, name: str, entry: dict, ds: Dataset, *, notify, model=None) -> dict:
     """``entry`` with its cell maps written and listed; unchanged when it has them, is not a multiclass model or
-    has no model file."""
+    has no model file. ``model`` is the fitted model when the build holds it (else it is read from its file)."""
     if entry["task"] != "multiclass" or "cells" in entry["files"] or "model" not in entry["files"]:
         return entry
     notify("explain")
     start = time.perf_counter()
-    model = _load(root, entry)
-    stored = np.load(root / entry["files"]["predictions"])
+    model = _load(root, entry) if model is None else model
+    with np.load(root / entry["files"]["predictions"], allow_pickle=False) as npz:
+        stored = {key: npz[key] for key in ("y_true", "y_pred", "scores")}
     scores, kind, temperature = stored["scores"], entry["score_kind"], entry["temperature"]
     proba = attribution.scorer_proba(lambda X: model_scores(model, X, n_classes=len(entry["class_names"])),
                                      temperature=temperature)

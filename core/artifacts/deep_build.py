@@ -26,6 +26,7 @@ from core.data import Dataset
 from core.models import REGISTRY, ModelSpec, deep, onnx_model, resolve_models
 from core.models.training import median_latency_ms, model_metrics
 
+
 def buildable(models: str | list[str]) -> tuple[list[str], dict[str, str]]:
     """The model names to build, and the network models left out because PyTorch is not installed.
 
@@ -36,10 +37,8 @@ def buildable(models: str | list[str]) -> tuple[list[str], dict[str, str]]:
         return names, {}
     named = set(models) if not isinstance(models, str) else {token.strip() for token in models.split(",")}
     networks = [name for name in names if REGISTRY[name].runtime == "torch"]
-    if named & set(networks):
-        raise ValueError(deep.MISSING)
     rest = [name for name in names if name not in networks]
-    if not rest:
+    if named & set(networks) or not rest:
         raise ValueError(deep.MISSING)
     return rest, {name: deep.MISSING for name in networks}
 

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import answers, attribution, embedding
+from core.analysis import answers, embedding
 from core.data import pictures
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
@@ -55,10 +55,7 @@ def _why(row: np.ndarray) -> None:
     choice = list(models)
     model = st.selectbox("Model", choice, index=choice.index(loaded.strongest(choice)), key="draw_why_model",
                          format_func=loaded.title)
-    scorer = cache.quick_scorers(loaded, (model,))[model]
-    proba = attribution.scorer_proba(scorer, temperature=loaded.predictions[model].temperature)(row)[0]
-    why.show(loaded, row[0], model=model, predicted=int(np.argmax(proba)), probabilities=proba, true=None,
-             key="draw_why_other")
+    why.show(loaded, row[0], model=model, true=None, key="draw_why_other")
 
 
 def _uploaded() -> None:

@@ -16,21 +16,25 @@ from dashboard.render import heat, markup, palette, svg
 from dashboard.sections import layout
 
 
-def show(loaded: cache.Loaded, row: np.ndarray, *, model: str, predicted: int, probabilities: np.ndarray,
-         true: int | None, key: str) -> None:
-    """The map of ``model``'s answer ``predicted`` for the raw pixel ``row`` (with its ``probabilities`` and the
-    ``true`` label when known); ``key`` is the contrast picker's."""
+def show(loaded: cache.Loaded, row: np.ndarray, *, model: str, true: int | None, key: str,
+         predicted: int | None = None, probabilities: np.ndarray | None = None) -> None:
+    """The map of ``model``'s answer for the raw pixel ``row`` (``true``: its label when known); ``key`` is the
+    contrast picker's. A stored test image passes its stored answer and probabilities; a new one (a drawing)
+    is scored here, its answer the most probable class."""
     class_names = list(loaded.data.class_names)
     try:
         scorer = cache.quick_scorers(loaded, (model,))[model]
     except ArtifactError as exc:
         st.info(f"No map for {loaded.title(model)}: {exc}")
         return
+    proba = attribution.scorer_proba(scorer, temperature=loaded.predictions[model].temperature)
+    if probabilities is None:
+        probabilities = proba(np.asarray(row)[None])[0]
+    predicted = int(np.argmax(probabilities)) if predicted is None else predicted
     choices = [c for c in range(len(class_names)) if c != predicted]
     default = attribution.contrast_class(probabilities, predicted=predicted, true=true)
     other = st.selectbox(f"Why {class_names[predicted]} and not", choices, index=choices.index(default), key=key,
                          format_func=lambda c: class_names[c])
-    proba = attribution.scorer_proba(scorer, temperature=loaded.predictions[model].temperature)
     found = attribution.explain(proba, row, image_shape=loaded.data.image_shape, target=predicted, other=other)
     a, d = found.attribution, found.deletion
     image = np.asarray(row).reshape(loaded.data.image_shape)
