@@ -276,6 +276,13 @@ class ArtifactSet:
         return None if relative is None else self._load_npz(relative,
                                                             pattern=rf"models/{re.escape(name)}-\w+_cells\.npz")
 
+    def robustness(self, name: str) -> dict[str, np.ndarray] | None:
+        """The answers of ``name`` to the perturbed test subset (:class:`core.analysis.robustness.Robustness`'s
+        arrays), None for a set built before them or a model without them (predictions only, not multiclass)."""
+        relative = self.model_info(name)["files"].get("robust")
+        return None if relative is None else self._load_npz(relative,
+                                                            pattern=rf"models/{re.escape(name)}-\w+_robust\.npz")
+
     def data(self) -> DataBundle:
         """Test images and labels and the dataset summary arrays (read-only)."""
         arrays = self._load_npz(self.manifest["data_file"], pattern=r"data-\w+\.npz")

@@ -26,7 +26,7 @@ import numpy as np
 from joblib.externals.loky import reusable_executor
 
 from core import artifacts as art
-from core.artifacts import cell_build, concept_build, deep_build
+from core.artifacts import cell_build, concept_build, deep_build, robust_build
 from core.models import ModelSpec, REGISTRY, concepts, deep, resolve_models
 from core.analysis import embedding
 from core.data import Dataset, load_dataset, properties, subset
@@ -34,7 +34,7 @@ from core.models.cluster import fits_on
 from core.data.eda import summarise
 from core.models.training import Trained, median_latency_ms, model_metrics, train
 
-STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save", "explain")
+STAGES = ("fit", "predict", "calibrate", "cv", "latency", "save", "explain", "robust")
 #: Name the build's last step (the dataset-level analyses of :mod:`core.analysis.embedding`) reports under.
 EXPLORE = "explore"
 
@@ -150,6 +150,7 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
     data_file = _write_data(root, ds, files)
     entries, reused, queued = {}, [], []
     total = len(names) + 1
+    images = robust_build.perturbed_images(ds, seed=seed)
     for index, name in enumerate(names):
         spec = REGISTRY[name]
         key = model_key(spec, ds, seed=seed, cv=cv, **network)
@@ -172,12 +173,12 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
             trained = train(*args, **options, notify=step)
             entries[name] = _save_model(root, spec, ds, trained, key=key, notify=step, seed=seed)
             fitted = trained.model
-        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step, model=fitted)
+        entries[name] = _with_extras(root, name, entries[name], ds, notify=step, model=fitted, images=images)
         step("done")
     for index, name, key, trained in _train_on_cluster(ds, queued, seed=seed, cv=cv):
         step = _step(notify, name, index, total)
         entries[name] = _save_model(root, REGISTRY[name], ds, trained, key=key, notify=step, seed=seed)
-        entries[name] = cell_build.with_cell_maps(root, name, entries[name], ds, notify=step, model=trained.model)
+        entries[name] = _with_extras(root, name, entries[name], ds, notify=step, model=trained.model, images=images)
         step("done")
     explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total))
     described = _properties(root, ds, current)
@@ -194,6 +195,13 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
     _remove_unreferenced(root, manifest)
     built = [name for name in names if name not in reused]
     return BuildResult(root=root, built=built, reused=reused, manifest=manifest)
+
+
+def _with_extras(root: Path, name: str, entry: dict, ds: Dataset, *, notify, model, images) -> dict:
+    """``entry`` with what the build adds to a model beside its predictions: the per-cell maps and the
+    robustness answers (each step skips a model that has it or cannot have it)."""
+    entry = cell_build.with_cell_maps(root, name, entry, ds, notify=notify, model=model)
+    return robust_build.with_robustness(root, entry, images=images, notify=notify, model=model)
 
 
 def _step(notify, name: str, index: int, total: int) -> Callable[[str], None]:

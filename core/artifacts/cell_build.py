@@ -31,7 +31,7 @@ def with_cell_maps(root: Path, name: str, entry: dict, ds: Dataset, *, notify, m
         return entry
     notify("explain")
     start = time.perf_counter()
-    model = _load(root, entry) if model is None else model
+    model = fitted_model(root, entry) if model is None else model
     with np.load(root / entry["files"]["predictions"], allow_pickle=False) as npz:
         stored = {key: npz[key] for key in ("y_true", "y_pred", "scores")}
     scores, kind, temperature = stored["scores"], entry["score_kind"], entry["temperature"]
@@ -47,7 +47,7 @@ def with_cell_maps(root: Path, name: str, entry: dict, ds: Dataset, *, notify, m
             "metrics": {**entry["metrics"], "cell_maps_seconds": round(time.perf_counter() - start, 3)}}
 
 
-def _load(root: Path, entry: dict):
+def fitted_model(root: Path, entry: dict):
     """The entry's model from its file (already checked against its checksum by the build)."""
     path = root / entry["files"]["model"]
     spec = art.onnx_input(entry)

@@ -48,9 +48,9 @@ def test_progress_reports_every_stage_of_every_model(digits_build):
     _, _, events = digits_build
     stages = [(e.model, e.stage) for e in events]
     assert [s for m, s in stages if m == "sgd"] == ["fit", "predict", "calibrate", "cv", "latency", "save",
-                                                    "explain", "done"]
+                                                    "explain", "robust", "done"]
     assert [s for m, s in stages if m == "is5"] == ["fit", "predict", "calibrate", "cv", "latency", "save", "done"]
-    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "cv", "latency", "save", "explain", "done"]
+    assert [s for m, s in stages if m == "rf"] == ["fit", "predict", "cv", "latency", "save", "explain", "robust", "done"]
     assert [s for m, s in stages if m == "explore"] == ["features", "map", "neighbours", "save", "done"]
     assert {e.total for e in events} == {4}
     assert all(0 <= e.fraction <= 1 for e in events)
@@ -106,7 +106,7 @@ def test_rebuild_reuses_up_to_date_models_and_retrains_changed_ones(tmp_path, di
     reseeded = build(dataset=digits, artifacts_dir=tmp_path, models="sgd", seed=1)
     assert reseeded.built == ["sgd"]
     assert set(reseeded.manifest["models"]) == {"sgd", "is5"}, "other up-to-date models are kept"
-    assert len(list((tmp_path / "models").glob("sgd-*"))) == 3, "old sgd files are removed (model, outputs, cells)"
+    assert len(list((tmp_path / "models").glob("sgd-*"))) == 4, "old sgd files are removed (model, outputs, cells, robust)"
 
 
 def test_interrupted_build_leaves_previous_artifacts_intact(tmp_path, digits, monkeypatch):

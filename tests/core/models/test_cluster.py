@@ -67,7 +67,7 @@ def test_cluster_build_stores_the_local_predictions_and_metrics(both_builds):
 def test_cluster_build_reports_each_model_as_it_comes_back(both_builds):
     _, _, events = both_builds
     for name in MODELS.split(","):
-        explained = ["explain"] if name != "is5" else []  # the multiclass models' per-cell maps
+        explained = ["explain", "robust"] if name != "is5" else []  # the multiclass models' cell maps, robustness
         assert [e.stage for e in events if e.model == name] == ["latency", "save", *explained, "done"]
         assert all(0 <= e.fraction <= 1 and e.total == 4 for e in events)
     assert [e.stage for e in events][-1] == "done" and events[-1].model == "explore"
