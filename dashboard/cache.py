@@ -24,7 +24,7 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis import (answers, calibration, cell_maps, concept_views, curves, embedding, evaluation, label_quality,
-                           map_selection, operating_points, report, significance, slices, thresholds, trust)
+                           map_selection, operating_points, report, robustness, significance, slices, thresholds, trust)
 from core.data import pictures
 from core.data import properties
 from core.artifacts import reviews
@@ -242,6 +242,36 @@ def cell_maps_of(loaded: Loaded, name: str) -> cell_maps.CellMaps | None:
     """Model ``name``'s per-cell mean maps (read-only), None when its set was built without them."""
     arrays = loaded.artifacts.cell_maps(name)
     return None if arrays is None else cell_maps.CellMaps.from_arrays(arrays)
+
+
+@_resource(32)
+def robustness_of(loaded: Loaded, name: str) -> robustness.Robustness | None:
+    """Model ``name``'s answers to the perturbed test subset (read-only), None when its set was built without them
+    or it has no model to perturb for (predictions only)."""
+    arrays = loaded.artifacts.robustness(name)
+    return None if arrays is None else robustness.Robustness.from_arrays(arrays)
+
+
+@_data(8)
+def robustness_summary(loaded: Loaded, names: tuple[str, ...]) -> pd.DataFrame:
+    """:func:`core.analysis.robustness.summary` of models ``names`` (each measured)."""
+    return robustness.summary({name: robustness_of(loaded, name) for name in names})
+
+
+@_resource(4)
+def _condition_images(loaded: Loaded, rows: tuple[int, ...], kind: str, strength: float) -> np.ndarray:
+    shape = tuple(loaded.data.image_shape)
+    images = loaded.data.X_test[list(rows)].reshape(len(rows), *shape)
+    return _read_only(robustness.perturb(images, kind, strength, seed=loaded.artifacts.manifest["seed"]))
+
+
+def condition_images(loaded: Loaded, name: str, index: int, positions) -> list[str]:
+    """The subset's images at ``positions`` under condition ``index`` of model ``name``'s measurement, as the
+    model saw them, as PNG ``data:`` URLs (the condition's whole subset is perturbed once and kept)."""
+    found = robustness_of(loaded, name)
+    images = _condition_images(loaded, tuple(int(r) for r in found.rows), str(found.kinds[index]),
+                               float(found.strengths[index]))
+    return [pictures.png_data_url(images[int(p)]) for p in positions]
 
 
 @_data(4)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.analysis import evaluation
 from core.analysis.intervals import N_BOOT
+from core.analysis.robustness import Robustness
 from core.analysis.trust import TrustTable, trust_table
 from core.models.ablation import ABLATION
 from core.models.tuning import summary_table
@@ -87,13 +88,22 @@ def report_json(artifacts: ArtifactSet, *, seed: int = 0, n_boot: int = N_BOOT) 
     the trust fields come from :func:`core.analysis.trust.trust_table` (null where a model has no score
     column per class), ``pairwise`` holds every pair of multiclass models, ``trust`` the settings (seed,
     resamples, confidence, bins), ``ablation`` the built ablation steps in order (see :func:`ablation_table`).
+    Each model's ``robustness`` lists its accuracy on the perturbed test subset per condition, ``[{"kind": ...,
+    "strength": ..., "accuracy": ..., "low": ..., "high": ..., "flipped": ..., "fixed": ..., "n": ...}, ...]``
+    (:meth:`core.analysis.robustness.Robustness.table`; null for a model the build did not measure).
     """
     trust = trust_table(artifacts, seed=seed, n_boot=n_boot)
-    models = [{**record, **_trust_fields(trust, record["name"])} for record in _records(comparison(artifacts))]
+    models = [{**record, **_trust_fields(trust, record["name"]), "robustness": _robustness(artifacts, record["name"])}
+              for record in _records(comparison(artifacts))]
     settings = {"seed": trust.seed, "n_boot": trust.n_boot, "confidence": trust.confidence, "n_bins": trust.n_bins}
     return json.dumps({"dataset": artifacts.dataset, "models": models,
                        "pairwise": _records(trust.pairwise[PAIRWISE_COLUMNS]), "trust": settings,
                        "ablation": _records(ablation_table(artifacts))}, indent=2)
+
+
+def _robustness(artifacts: ArtifactSet, name: str) -> list[dict] | None:
+    arrays = artifacts.robustness(name)
+    return None if arrays is None else _records(Robustness.from_arrays(arrays).table())
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:

@@ -47,6 +47,18 @@ class Perturbation:
     strengths: tuple[float, ...]
     identity: float = 0.0
 
+    @property
+    def extremes(self) -> tuple[float, ...]:
+        """The strengths farthest from the identity (both ends of a two-sided kind when they tie).
+
+        Examples
+        --------
+        >>> PERTURBATIONS["scale"].extremes, PERTURBATIONS["rotation"].extremes
+        ((0.7, 1.3), (30.0,))
+        """
+        reach = [abs(s - self.identity) for s in self.strengths]
+        return tuple(s for s, r in zip(self.strengths, reach) if np.isclose(r, max(reach)))
+
     def describe(self, strength: float) -> str:
         """The condition in words, e.g. ``"rotation 15°"``.
 
@@ -309,12 +321,24 @@ def strongest(table: pd.DataFrame) -> pd.Series:
     Examples
     --------
     >>> t = pd.DataFrame({"kind": ["clean", "scale", "scale", "scale"], "strength": [0, 0.7, 0.9, 1.3],
-    ...                   "accuracy": [0.99, 0.8, 0.97, 0.9]})
+    ...                   "accuracy": [0.99, 0.9, 0.97, 0.8]})
     >>> strongest(t).to_dict()
     {'clean': 0.99, 'scale': 0.8}
     """
     out = {CLEAN: float(table.loc[table["kind"] == CLEAN, "accuracy"].iloc[0])}
     for name, part in table[table["kind"] != CLEAN].groupby("kind", sort=False):
-        reach = (part["strength"] - PERTURBATIONS[name].identity).abs()
-        out[name] = float(part.loc[np.isclose(reach, reach.max()), "accuracy"].min())
+        at = np.isclose(part["strength"].to_numpy()[:, None], PERTURBATIONS[name].extremes).any(axis=1)
+        out[name] = float(part.loc[at, "accuracy"].min())
     return pd.Series(out, name="accuracy")
+
+
+def summary(results: dict[str, Robustness]) -> pd.DataFrame:
+    """A row per model: accuracy on the clean subset and at each kind's strongest setting (:func:`strongest`),
+    and ``worst_drop``, the largest fall from clean over every condition, in points of accuracy."""
+    rows = {}
+    for name, result in results.items():
+        table = result.table()
+        row = strongest(table)
+        row["worst_drop"] = float(row[CLEAN] - table["accuracy"].min())
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -160,6 +160,20 @@ def tiles_html(sources: list[str], captions: list[str], alts: list[str], *, colu
     return grid_html(figures, columns=columns)
 
 
+def swatches_html(entries: list[tuple[str, str]]) -> str:
+    """A legend of ``(name, colour)`` entries in a row: a coloured bar and the escaped name each.
+
+    Examples
+    --------
+    >>> swatches_html([("rf", "#1f77b4")]).count("#1f77b4")
+    1
+    """
+    items = "".join(f'<span style="margin-right:14px;white-space:nowrap"><span style="display:inline-block;'
+                    f'width:18px;height:3px;background:{colour};vertical-align:middle;margin-right:5px"></span>'
+                    f'{html.escape(name)}</span>' for name, colour in entries)
+    return f'<p style="font-size:0.85rem;margin:0 0 0.5rem">{items}</p>'
+
+
 def grid_html(figures: list[str], *, columns: int = 6) -> str:
     """Tiles in ``columns`` equal columns (the Thresholds panel's galleries carry the same style)."""
     return f'<div style="{GRID_STYLE.format(columns=columns)}">{"".join(figures)}</div>'

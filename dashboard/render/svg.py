@@ -55,15 +55,22 @@ def pixels(x, y) -> tuple[np.ndarray, np.ndarray]:
     return _sx(np.clip(x, 0, 1)), _sy(y)
 
 
-def _frame(x_title: str, y_title: str, x_range: tuple[float, float] = (0.0, 1.0)) -> list[str]:
+def _frame(x_title: str, y_title: str, x_range: tuple[float, float] = (0.0, 1.0),
+           y_range: tuple[float, float] = (0.0, 1.0), x_ticks: Sequence[float] | None = None) -> list[str]:
+    """Grid, tick labels, box and axis titles; x ticks at six even steps of ``x_range``, or at ``x_ticks``."""
     parts = []
     low, high = x_range
-    for t in TICKS:
-        x, y = float(_sx(t)), float(_sy(t))
+    bottom, top = y_range
+    at = TICKS if x_ticks is None else [(v - low) / (high - low) for v in x_ticks]
+    for t in at:
+        x, label = float(_sx(t)), low + t * (high - low)
         parts.append(f'<line x1="{x:.1f}" y1="{_sy(0):.1f}" x2="{x:.1f}" y2="{_sy(1):.1f}" stroke="{GRID}"/>'
-                     f'<line x1="{_sx(0):.1f}" y1="{y:.1f}" x2="{_sx(1):.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
-                     f'<text x="{x:.1f}" y="{_sy(0) + 14:.1f}" text-anchor="middle">{low + t * (high - low):.3g}</text>'
-                     f'<text x="{_sx(0) - 6:.1f}" y="{y + 4:.1f}" text-anchor="end">{t:g}</text>')
+                     f'<text x="{x:.1f}" y="{_sy(0) + 14:.1f}" text-anchor="middle">{label:.3g}</text>')
+    for t in TICKS:
+        y = float(_sy(t))
+        parts.append(f'<line x1="{_sx(0):.1f}" y1="{y:.1f}" x2="{_sx(1):.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+                     f'<text x="{_sx(0) - 6:.1f}" y="{y + 4:.1f}" text-anchor="end">'
+                     f'{bottom + t * (top - bottom):.3g}</text>')
     parts.append(f'<rect x="{_sx(0):.1f}" y="{_sy(1):.1f}" width="{_sx(1) - _sx(0):.1f}" '
                  f'height="{_sy(0) - _sy(1):.1f}" fill="none" stroke="{AXIS}"/>')
     parts.append(f'<text x="{(_sx(0) + _sx(1)) / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle">'
@@ -78,11 +85,13 @@ def _y_title(middle: float, text: str) -> str:
             f'{html.escape(text)}</text>')
 
 
-def _document(width: int, title: str, *, title_x: float, body: str) -> str:
-    """A standalone SVG document ``width`` x :data:`HEIGHT` with ``title`` above ``body``."""
+def _document(width: int, title: str, *, title_x: float, body: str, fluid: bool = False) -> str:
+    """A standalone SVG document ``width`` x :data:`HEIGHT` with ``title`` above ``body``; a ``fluid`` one (inline
+    in HTML) fills the width of its box."""
+    size = "width:100%;height:auto;" if fluid else ""
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {HEIGHT}" width="{width}" '
             f'height="{HEIGHT}" role="img" aria-label="{html.escape(title)}" '
-            f'style="font:11px sans-serif;fill:{TEXT}"><text x="{title_x}" y="18" '
+            f'style="{size}font:11px sans-serif;fill:{TEXT}"><text x="{title_x}" y="18" '
             f'style="font-size:14px;font-weight:600">{html.escape(title)}</text>{body}</svg>')
 
 
@@ -132,6 +141,49 @@ def chart(lines: Sequence[Line], *, title: str, x_title: str, y_title: str,
                      f'cy="{float(_sy(point[1])):.1f}" r="6" fill="{MISTAKE}"/>')
     parts += _legend([line for line in lines if line.name])
     return _document(WIDTH, title, title_x=MARGIN["left"], body="".join(parts))
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A clickable point: where (data units), its colour, the ``data-cell`` number a click reports and its tooltip."""
+
+    x: float
+    y: float
+    colour: str
+    cell: int
+    label: str
+
+
+def marked_chart(lines: Sequence[Line], marks: Sequence[Mark], *, title: str, x_title: str, y_title: str,
+                 x_range: tuple[float, float], y_range: tuple[float, float], selected: int | None = None) -> str:
+    """A line chart over ``x_range`` x ``y_range`` whose ``marks`` are clickable points, inline in the HTML of
+    :func:`dashboard.components.clickable.clicked` (each a focusable ``data-cell``); mark ``selected`` is ringed.
+    The x axis is labelled at the marks' x values.
+
+    Examples
+    --------
+    >>> svg = marked_chart([Line(np.array([0, 10]), np.array([0.9, 0.5]), "#1f77b4")],
+    ...                    [Mark(10, 0.5, "#1f77b4", 7, "at 10")], title="t", x_title="x", y_title="y",
+    ...                    x_range=(0, 10), y_range=(0.4, 1.0), selected=7)
+    >>> svg.count('data-cell="7"'), svg.count("<circle")
+    (1, 2)
+    """
+    (x_low, x_high), (y_low, y_high) = x_range, y_range
+
+    def unit(values, low, high):
+        return (np.asarray(values, dtype=np.float64) - low) / (high - low)
+
+    parts = _frame(x_title, y_title, x_range, y_range, x_ticks=sorted({line_x for line in lines for line_x in line.x}))
+    parts += [_polyline(Line(unit(line.x, x_low, x_high), unit(line.y, y_low, y_high), line.colour))
+              for line in lines]
+    for mark in marks:
+        x, y = float(_sx(unit(mark.x, x_low, x_high))), float(_sy(unit(mark.y, y_low, y_high)))
+        if mark.cell == selected:
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="8" fill="none" stroke="{TEXT}" stroke-width="2"/>')
+        parts.append(f'<circle data-cell="{int(mark.cell)}" tabindex="0" role="button" cx="{x:.1f}" cy="{y:.1f}" '
+                     f'r="4.5" fill="{mark.colour}" style="cursor:pointer"><title>{html.escape(mark.label)}</title>'
+                     '</circle>')
+    return _document(WIDTH, title, title_x=MARGIN["left"], body="".join(parts), fluid=True)
 
 
 def _legend(named: Sequence[Line]) -> list[str]:

@@ -48,8 +48,8 @@ def test_every_page_renders_from_the_artifacts(monkeypatch, artifact_dir, page):
 
 
 def test_page_registry_lists_existing_scripts_under_app_pages():
-    assert [p.title for p in registry.PAGES] == ["Data", "Models", "Calibration", "Errors", "Explore", "Labels",
-                                                 "Slices", "Thresholds", "Draw", "Concepts"]
+    assert [p.title for p in registry.PAGES] == ["Data", "Models", "Calibration", "Robustness", "Errors", "Explore",
+                                                 "Labels", "Slices", "Thresholds", "Draw", "Concepts"]
     for page in registry.PAGES:
         assert page.path.is_file() and page.path.parent.name == "app_pages"
 

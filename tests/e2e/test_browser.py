@@ -26,7 +26,8 @@ def test_every_page_renders_without_an_exception(page, index):
     spec = registry.PAGES[index]
     open_page(page, f"/{spec.url_path}", spec.title)
     page.locator(".js-plotly-plot .main-svg, [data-testid='stHtml'] img, .dl-clickable img, .dl-cells td, "
-                 ".st-key-explore_map canvas, .st-key-draw_canvas canvas, .dl-thr svg").first.wait_for()
+                 ".st-key-explore_map canvas, .st-key-draw_canvas canvas, .dl-thr svg, "
+                 ".dl-clickable svg").first.wait_for()
     assert_no_exception(page)
     assert page.get_by_text("Page not found").count() == 0
 

@@ -15,7 +15,7 @@ from core.__main__ import main
 from core import artifacts as art
 from core.artifacts import files, open_artifacts
 from core.artifacts.build import build
-from core.analysis import report
+from core.analysis import report, robustness
 from core.analysis.report import ablation_table, comparison, pair_errors
 from core.models.tuning import tune
 
@@ -83,6 +83,12 @@ def test_report_json_is_one_object_for_scripts(built, capsys):
         assert low < model["test_accuracy"] < high and model["macro_f1_ci"][0] <= model["macro_f1"]
         assert 0 <= model["ece"] <= 1 and 0 <= model["brier"] <= 2 and model["log_loss"] > 0
     assert payload["pairwise"] == [] and payload["trust"]["n_boot"] == 1000
+    by_name = {model["name"]: model for model in payload["models"]}
+    assert by_name["is5"]["robustness"] is None, "a detector is not measured under perturbations"
+    rows = by_name["sgd"]["robustness"]
+    assert [(r["kind"], r["strength"]) for r in rows] == robustness.conditions()
+    assert rows[0]["accuracy"] == pytest.approx(by_name["sgd"]["test_accuracy"]), "450 digits: all of them"
+    assert all(r["n"] == 450 and r["low"] <= r["accuracy"] <= r["high"] for r in rows)
 
 
 def test_report_text_and_errors(built, tmp_path, capsys):
