@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import answers, embedding
+from core.analysis import answers, embedding, typicality
 from core.data import pictures
 from core.artifacts import ArtifactError
 from core.data.pictures import ImageError, image_to_mnist
@@ -125,8 +125,12 @@ def _nearest_html(row) -> str:
     rows, distances = found.indices[0], found.distances[0]
     labels = loaded.data.y_train[rows]
     label, share = embedding.majority(labels)
-    return (f"<p><b>Nearest training digits</b>: {share:.0%} of the {len(rows)} nearest are "
-            f"<b>{html.escape(class_names[label])}</b>.</p>"
+    placed = typicality.typicality(distances[0], cache.explore_data(loaded).distances[:, 0])
+    unlike = markup.note_html("This does not look like a digit from the data set: it lies farther from every "
+                              f"training image than {placed.level:g}% of the test images do, so read the answers "
+                              "above with care.", good=False) if placed.unusual else ""
+    return (unlike + f"<p><b>Nearest training digits</b>: {share:.0%} of the {len(rows)} nearest are "
+            f"<b>{html.escape(class_names[label])}</b>. {html.escape(placed.describe())}</p>"
             + markup.tiles_html(cache.train_images(loaded, rows),
                             [f"<b>{html.escape(class_names[n])}</b> · d {d:.2f}" for n, d in zip(labels, distances)],
                             [f"training image {r}" for r in rows], columns=5, pixels=56))

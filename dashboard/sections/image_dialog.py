@@ -14,7 +14,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from core.analysis import gallery, image_story
+from core.analysis import gallery, image_story, typicality
 from core.artifacts import ArtifactError
 from core.data.preprocess import Deskew
 from core.data.pictures import png_data_url
@@ -122,7 +122,11 @@ def _neighbours(loaded: cache.Loaded, row: int, *, true: int, predicted: int, mo
     else:
         reading = (f"{vote.share_true:.0%} carry its label {names[true]}, {vote.share_predicted:.0%} the predicted "
                    f"{names[predicted]}: {vote.verdict}")
-    st.markdown(f"**Nearest training images** ({len(story.rows)}): {reading}.")
+    placed = typicality.typicality(data.distances[row, 0], data.distances[:, 0])
+    st.markdown(f"**Nearest training images** ({len(story.rows)}): {reading}. {placed.describe()}")
+    if placed.unusual:
+        st.warning(f"Unusual for this data set: farther from every training image than {placed.level:g}% of the "
+                   "test images.")
     layout.tiles(cache.train_images(loaded, story.rows),
              [f"train #{r} · <b>{html.escape(names[label])}</b> · d {d:.2f}"
               for r, label, d in zip(story.rows, story.labels, story.distances)],

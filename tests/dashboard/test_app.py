@@ -297,6 +297,10 @@ def test_clicking_a_panel_image_opens_its_story(monkeypatch, artifact_dir):
     at.run()
     assert_clean(at)
     assert any(f"**Test image #{row}**" in m.value for m in at.markdown)
+    nearest = open_artifacts(artifact_dir).explore()["distances"][:, 0]
+    placed = f"farther than {100 * (nearest < nearest[row]).mean():.1f}% of the test images"
+    assert any(placed in m.value for m in at.markdown), "where the image lies among the test images"
+    assert bool(at.warning) == (nearest[row] > np.percentile(nearest, 99))
 
 
 def test_target_precision_picks_the_lowest_threshold_that_reaches_it(monkeypatch, artifact_dir, stored):
@@ -369,6 +373,21 @@ def test_upload_shows_every_models_prediction(monkeypatch, artifact_dir, stored)
     assert [int(n) for n in re.findall(r'alt="training image (\d+)"', nearest)] == expected.tolist()
     label, share = embedding.majority(data.y_train[expected])
     assert f"{share:.0%} of the {len(expected)} nearest are <b>{label}</b>" in nearest
+    distance = np.linalg.norm(arrays["train_features"][expected[0]] - stored.load_feature_space().transform(row)[0])
+    below = (arrays["distances"][:, 0] < distance).mean()
+    assert f"farther than {100 * below:.1f}% of the test images" in nearest
+    assert "does not look like a digit" not in nearest
+
+
+def test_an_upload_unlike_any_digit_is_called_unusual(monkeypatch, artifact_dir, stored):
+    block = np.zeros((28, 28), dtype=np.uint8)
+    block[4:24, 4:24] = 255
+    at = open_app(monkeypatch, artifact_dir, "app_pages/draw.py")
+    at.segmented_control(key="draw_source").set_value("upload").run()
+    at.file_uploader(key="draw_upload").set_value(("block.png", _png(block), "image/png")).run()
+    assert_clean(at)
+    nearest = next(block.value for block in at.html if "training image" in block.value)
+    assert "This does not look like a digit from the data set" in nearest
 
 
 def _drawing(image: np.ndarray) -> str:
