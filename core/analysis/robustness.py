@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -295,10 +296,12 @@ def perturbed(X: np.ndarray, y: np.ndarray, *, image_shape: tuple[int, int], n: 
                                       for kind, strength in listed]))
 
 
-def measure(predict: Callable[[np.ndarray], np.ndarray], images: Perturbed) -> Robustness:
+def measure(predict: Callable[[np.ndarray], np.ndarray], images: Perturbed, *, workers: int = 1) -> Robustness:
     """``predict``'s answers (class indices) to every condition's ``images``.
 
-    ``predict`` takes rows (m, h*w) of 0-255 pixels, the model's own pipeline from raw pixels.
+    ``predict`` takes rows (m, h*w) of 0-255 pixels, the model's own pipeline from raw pixels; it must be safe to
+    call from ``workers`` threads at once (a fitted scikit-learn model or an onnxruntime session is). Two threads
+    took 0.56-0.65 of one's time for an RBF SVM and k-NN on two cores (``docs/PERFORMANCE.md``).
 
     Examples
     --------
@@ -309,7 +312,8 @@ def measure(predict: Callable[[np.ndarray], np.ndarray], images: Perturbed) -> R
     >>> float(table["accuracy"][0]), int(table["n"][0])
     (1.0, 10)
     """
-    predicted = np.stack([np.asarray(predict(rows)) for rows in images.images]).astype(np.int16)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        predicted = np.stack([np.asarray(p) for p in pool.map(predict, images.images)]).astype(np.int16)
     return Robustness(rows=images.rows, y_true=images.y_true, kinds=images.kinds, strengths=images.strengths,
                       predicted=predicted)
 

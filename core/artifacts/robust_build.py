@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from functools import cache
@@ -40,7 +41,7 @@ def with_robustness(root: Path, entry: dict, *, images: Callable[[], robustness.
     notify("robust")
     start = time.perf_counter()
     model = fitted_model(root, entry) if model is None else model
-    found = robustness.measure(lambda rows: np.asarray(model.predict(rows)), images())
+    found = robustness.measure(lambda rows: np.asarray(model.predict(rows)), images(), workers=min(2, os.cpu_count() or 1))
     relative = entry["files"]["predictions"].removesuffix(".npz") + "_robust.npz"
     art.write_npz(root / relative, found.to_arrays())
     return {**entry, "files": {**entry["files"], "robust": relative},
