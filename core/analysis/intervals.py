@@ -125,6 +125,22 @@ def thin(counts, *, minimum: int = THIN):
     return bool(flags) if flags.ndim == 0 else flags
 
 
+def rate_text(successes: int, trials: int, *, confidence: float = 0.95) -> str:
+    """A rate with its Wilson interval in words, marked thin under :data:`THIN` trials.
+
+    Examples
+    --------
+    >>> rate_text(12, 892)
+    '1.3% (95% CI 0.8–2.3%)'
+    >>> rate_text(3, 10)
+    '30.0% (95% CI 10.8–60.3%, thin: 10 images)'
+    """
+    interval = wilson(successes, trials, confidence=confidence)
+    mark = f", thin: {trials:,} images" if thin(trials) else ""
+    return (f"{interval.estimate:.1%} ({confidence:.0%} CI {100 * interval.low:.1f}–{100 * interval.high:.1f}%"
+            f"{mark})")
+
+
 def accuracy_interval(y_true, y_pred, *, confidence: float = 0.95) -> Interval:
     """Accuracy with its Wilson interval (floats).
 

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier
 
+from core.analysis.intervals import rate_text, thin, wilson
 from core.data.properties import PROPERTIES
 
 DEPTH = 3
@@ -85,6 +86,11 @@ class Slice:
     def describe(self) -> str:
         """The rule in words, e.g. ``"true 7, slant > 0.35, thickness ≤ 1.80 px"``."""
         return ", ".join(self.words)
+
+    @property
+    def rate_text(self) -> str:
+        """The error rate with its 95% Wilson interval, marked thin for a slice under 30 images."""
+        return rate_text(self.errors, self.size)
 
     def select(self, frame: pd.DataFrame) -> np.ndarray:
         """The rows of ``frame`` (properties plus ``true``) the rule selects, as a bool mask."""
@@ -197,11 +203,14 @@ def with_truth(properties: pd.DataFrame, y_true) -> pd.DataFrame:
     return properties.assign(**{TRUE: np.asarray(y_true)})
 
 
-def error_by_bins(values, wrong, *, bins: int = 8) -> pd.DataFrame:
-    """The error rate against one property: ``bin`` (label), ``images``, ``errors``, ``error_rate`` per bin.
+def error_by_bins(values, wrong, *, bins: int = 8, per_value: int = 16) -> pd.DataFrame:
+    """The error rate against one property: ``bin`` (label), ``images``, ``errors``, ``error_rate`` per bin, its
+    95% Wilson interval (``low``, ``high``) and ``thin`` (fewer than :data:`core.analysis.intervals.THIN` images).
 
-    Properties with at most ``bins`` distinct values get one bin per value;
-    others get quantile bins (equal numbers of images, edges made unique).
+    Properties with at most ``per_value`` distinct values get one bin per value, and so do those whose quantile
+    edges merge into one bin (one value dominates, e.g. the height of digits fitted into 20 px); others get
+    ``bins`` quantile bins (equal numbers of images, edges made unique).
+    A property with one value gets one bin: nothing to compare.
 
     >>> error_by_bins(np.array([0, 0, 1, 1, 2]), np.array([0, 1, 1, 1, 0]))["error_rate"].tolist()
     [0.5, 1.0, 0.0]
@@ -209,15 +218,17 @@ def error_by_bins(values, wrong, *, bins: int = 8) -> pd.DataFrame:
     values = np.asarray(values, dtype=np.float64)
     wrong = np.asarray(wrong, dtype=bool)
     distinct = np.unique(values)
-    if len(distinct) <= bins:
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
+    if len(distinct) <= per_value or len(edges) < 3:
         codes = np.searchsorted(distinct, values)
         labels = [f"{v:g}" for v in distinct]
     else:
-        edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
         codes = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, len(edges) - 2)
         labels = [f"{lo:.3g}–{hi:.3g}" for lo, hi in zip(edges[:-1], edges[1:])]
     images = np.bincount(codes, minlength=len(labels))
     errors = np.bincount(codes, weights=wrong, minlength=len(labels)).astype(np.int64)
     keep = images > 0
+    interval = wilson(errors[keep], images[keep])
     return pd.DataFrame({"bin": np.asarray(labels)[keep], "images": images[keep], "errors": errors[keep],
-                         "error_rate": errors[keep] / images[keep]})
+                         "error_rate": errors[keep] / images[keep], "low": interval.low, "high": interval.high,
+                         "thin": thin(images[keep])})

@@ -7,7 +7,7 @@ import html
 import numpy as np
 import streamlit as st
 
-from core.analysis import evaluation, gallery, significance
+from core.analysis import evaluation, gallery, intervals, significance
 from dashboard import cache, session
 from dashboard.components import cell_panel
 from core.data.pictures import png_data_url
@@ -107,8 +107,11 @@ def _cell_html(cell: tuple[int, int], rows, page: int) -> str:
     """The right half of the matrix view: cell ``cell``'s heading and page ``page`` of its ``rows``."""
     true, predicted = cell
     kind = "correct" if true == predicted else "mistakes"
+    n_true = int((pred.y_true == true).sum())
     heading = (f'<h3 style="margin:0 0 0.5rem">True {html.escape(class_names[true])} → predicted '
-               f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>')
+               f'{html.escape(class_names[predicted])}: {rows.size} images ({kind})</h3>'
+               f'<p style="font-size:0.875rem;margin:0 0 0.5rem">{intervals.rate_text(rows.size, n_true)} of the '
+               f'{n_true:,} true {html.escape(class_names[true])}s.</p>')
     if rows.size == 0:
         return heading + "<p>No test image falls in this cell.</p>"
     if true != predicted and page == 1:

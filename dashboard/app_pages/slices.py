@@ -9,6 +9,7 @@ import streamlit as st
 
 from core.analysis import map_selection, slices
 from core.artifacts import ArtifactError
+from core.analysis.intervals import THIN
 from core.data.properties import PROPERTIES
 from dashboard import cache
 from dashboard.components import clickable
@@ -45,7 +46,7 @@ def _table_html(found: tuple[slices.Slice, ...], selected: int | None) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("slice", "images", "errors", "error rate", "lift", "share of errors"))
     rows = "".join(
         f'<tr data-index="{i}" tabindex="0" role="button"{SELECTED if i == selected else ""}>'
-        f"<td>{html.escape(s.describe())}</td><td>{s.size:,}</td><td>{s.errors:,}</td><td>{s.error_rate:.1%}</td>"
+        f"<td>{html.escape(s.describe())}</td><td>{s.size:,}</td><td>{s.errors:,}</td><td>{s.rate_text}</td>"
         f"<td>{s.lift:.1f}×</td><td>{s.share_of_errors:.1%}</td></tr>" for i, s in enumerate(found))
     return f'<table style="font-size:0.85rem;width:100%"><tr>{head}</tr>{rows}</table>'
 
@@ -76,11 +77,17 @@ def slice_table() -> None:
 slice_table()
 st.subheader("Error rate against each property")
 bins = cache.error_bins(loaded, model)
+flat = [PROPERTIES[name][0] for name, table in bins.items() if len(table) < 2]
+bins = {name: table for name, table in bins.items() if len(table) >= 2}
 charts = [svg.bars(list(table["bin"]), {"error rate %": table["error_rate"].to_numpy() * 100},
                    colours=[palette.MISTAKE],
                    title=f"{PROPERTIES[name][0]} ({table['images'].min():,}-{table['images'].max():,} images a bin)",
-                   y_title="error rate %", fmt=".1f")
+                   y_title="error rate %", fmt=".1f",
+                   ranges={"error rate %": (table["low"].to_numpy() * 100, table["high"].to_numpy() * 100)},
+                   faint=table["thin"].to_numpy())
           for name, table in bins.items()]
 alts = [f"error rate against {PROPERTIES[name][0]}" for name in bins]
+st.caption(f"Whiskers: 95% Wilson intervals; pale bars are thin bins (under {THIN} images)."
+           + (f" Not drawn, the same for every test image: {', '.join(flat)}." if flat else ""))
 for start in range(0, len(charts), CHARTS_PER_ROW):
     st.html(markup.svg_row_html(charts[start:start + CHARTS_PER_ROW], alts=alts[start:start + CHARTS_PER_ROW]))

@@ -235,11 +235,14 @@ def _nice_step(top: float) -> float:
 
 
 def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Sequence[str], title: str,
-         y_title: str, errors: dict[str, np.ndarray] | None = None, fmt: str = ",.0f") -> str:
+         y_title: str, errors: dict[str, np.ndarray] | None = None, fmt: str = ",.0f",
+         ranges: dict[str, tuple[np.ndarray, np.ndarray]] | None = None, faint: np.ndarray | None = None) -> str:
     """An SVG bar chart: one cluster per group, one bar per series, optional +-error whiskers.
 
     Bars carry their value as a tooltip (``<title>``); the y axis spans 0 and every bar and whisker
-    (negative values grow downwards from 0). A NaN value (a digit without images) draws no bar.
+    (negative values grow downwards from 0). A NaN value (a digit without images) draws no bar. Whiskers run
+    ``errors`` either side of a bar, or from ``ranges``' low to high (an interval); ``faint`` groups (thin ones)
+    are drawn pale.
 
     Examples
     --------
@@ -247,9 +250,13 @@ def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Seque
     >>> svg.count("<title>")
     2
     """
-    errors = {k: np.nan_to_num(np.asarray(v, dtype=float)) for k, v in (errors or {}).items()}
-    top = max(float(np.nanmax(np.r_[0.0, v + errors.get(k, 0)])) for k, v in series.items())
-    lowest = min(0.0, *(float(np.nanmin(np.r_[0.0, v - errors.get(k, 0)])) for k, v in series.items()))
+    spans = {k: (series[k] - e, series[k] + e) for k, e in
+             ((k, np.nan_to_num(np.asarray(v, dtype=float))) for k, v in (errors or {}).items())}
+    spans.update({k: (np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)) for k, (lo, hi) in
+                  (ranges or {}).items()})
+    top = max(float(np.nanmax(np.r_[0.0, v, spans[k][1] if k in spans else []])) for k, v in series.items())
+    lowest = min(0.0, *(float(np.nanmin(np.r_[0.0, v, spans[k][0] if k in spans else []]))
+                        for k, v in series.items()))
     step = _nice_step(top - lowest)
     ticks = np.arange(np.floor(lowest / step) * step, top + step, step)
     low, high = float(ticks[0]), float(max(ticks[-1], ticks[0] + step))
@@ -272,14 +279,14 @@ def bars(groups: Sequence[str], series: dict[str, np.ndarray], *, colours: Seque
             x, value = x0 + i * width, float(values[g])
             if np.isnan(value):
                 continue
+            pale = ' fill-opacity="0.35"' if faint is not None and faint[g] else ""
             parts.append(f'<rect x="{x:.1f}" y="{float(min(sy(value), sy(0))):.1f}" width="{width * 0.92:.1f}" '
-                         f'height="{float(abs(sy(0) - sy(value))):.1f}" fill="{colours[i]}"><title>{html.escape(name)} '
-                         f'{html.escape(str(group))}: {format(value, fmt)}</title></rect>')
-            if name in errors:
-                middle, spread = x + width * 0.46, float(errors[name][g])
-                parts.append(f'<line x1="{middle:.1f}" y1="{float(sy(value - spread)):.1f}" x2="{middle:.1f}" '
-                             f'y2="{float(sy(value + spread)):.1f}" '
-                             f'stroke="{TEXT}"/>')
+                         f'height="{float(abs(sy(0) - sy(value))):.1f}" fill="{colours[i]}"{pale}><title>'
+                         f'{html.escape(name)} {html.escape(str(group))}: {format(value, fmt)}</title></rect>')
+            if name in spans:
+                middle = x + width * 0.46
+                parts.append(f'<line x1="{middle:.1f}" y1="{float(sy(spans[name][0][g])):.1f}" x2="{middle:.1f}" '
+                             f'y2="{float(sy(spans[name][1][g])):.1f}" stroke="{TEXT}"/>')
     for i, name in enumerate(series):
         x = right - 110 * (len(series) - i)
         parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colours[i]}"/>'

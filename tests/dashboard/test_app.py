@@ -97,6 +97,10 @@ def test_cell_from_the_url_opens_its_gallery_most_confident_first(monkeypatch, a
     assert_clean(at)
     heading = f"True {true} → predicted {predicted}: {off[true, predicted]} images (mistakes)</h3>"
     assert heading in _view(at)
+    k, n, z = off[true, predicted], counts[true].sum(), 1.959963984540054
+    centre, half = (k + z * z / 2) / (n + z * z), z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+    assert (f"{k / n:.1%} (95% CI {100 * (centre - half):.1f}–{100 * (centre + half):.1f}%) of the {n:,} true "
+            f"{true}s") in _view(at), "the cell's share of the true digit, with its Wilson interval"
     rows = np.flatnonzero((pred.y_true == true) & (pred.y_pred == predicted))
     expected = rows[np.argsort(-pred.scores[rows].max(axis=1), kind="stable")]
     assert _gallery_rows(at)[:len(rows)] == expected[:18].tolist()

@@ -88,6 +88,21 @@ def test_error_rate_by_bins_counts_every_image(props, predictions, mnist_small):
         str(v) for v in np.unique(props["loops"])]
 
 
+def test_each_bin_carries_its_wilson_interval_and_thin_mark(props, predictions, mnist_small):
+    wrong = predictions[15] != mnist_small.y_test
+    table = slices.error_by_bins(props["loops"], wrong)
+    for row in table.itertuples():
+        k, n, z = row.errors, row.images, 1.959963984540054
+        centre, half = (k + z * z / 2) / (n + z * z), z * np.sqrt(k * (n - k) / n + z * z / 4) / (n + z * z)
+        assert row.low == pytest.approx(max(centre - half, 0.0)) and row.high == pytest.approx(min(centre + half, 1))
+        assert row.thin == (n < 30)
+    assert table["thin"].any() and not table["thin"].all(), "600 images over the loop counts: some bins are thin"
+    assert len(slices.error_by_bins(np.full(len(wrong), 2.0), wrong)) == 1, "a property that does not vary: one bin"
+    dominated = np.r_[np.full(len(wrong) - 20, 20.0), np.arange(20.0)]
+    table = slices.error_by_bins(dominated, wrong)
+    assert table["bin"].tolist() == [f"{v:g}" for v in range(21)], "one value dominates: a bin per value"
+
+
 def test_the_difference_matrix_is_the_difference_of_the_matrices(predictions, mnist_small):
     y, a, b = mnist_small.y_test, predictions[1], predictions[15]
     diff = compare.confusion_difference(y, a, b, n_classes=10)
