@@ -14,6 +14,7 @@ try:  # importing scikit-learn and pandas takes seconds: a Ctrl-C then gets one 
 
     from core.artifacts import ArtifactError, open_artifacts
     from core.artifacts.build import BuildEvent, build, stop_workers
+    from core.artifacts.stage_clock import format_breakdown
     from core.models.cluster import ENV, ClusterError, scheduler_address
     from core.data import DATASETS, DataError, load_dataset
     from core.artifacts.imports import import_model, import_predictions, remove_model
@@ -210,6 +211,7 @@ def main(argv=None) -> int:
                   f" -> {result.root}")
             for name, why in result.skipped.items():
                 print(f"skipped {name}: {why}")
+            print(format_breakdown(result.manifest["build"]))
             print(report_text(open_artifacts(result.root)))
         elif args.command == "explain":
             found = explain_test_image(open_artifacts(args.artifacts), args.name, row=args.image, target=args.target,

@@ -91,6 +91,7 @@ def report_json(artifacts: ArtifactSet, *, seed: int = 0, n_boot: int = N_BOOT) 
     Each model's ``robustness`` lists its accuracy on the perturbed test subset per condition, ``[{"kind": ...,
     "strength": ..., "accuracy": ..., "low": ..., "high": ..., "flipped": ..., "fixed": ..., "n": ...}, ...]``
     (:meth:`core.analysis.robustness.Robustness.table`; null for a model the build did not measure).
+    ``build`` is the last build's time per stage (:mod:`core.artifacts.stage_clock`; null for older sets).
     """
     trust = trust_table(artifacts, seed=seed, n_boot=n_boot)
     models = [{**record, **_trust_fields(trust, record["name"]), "robustness": _robustness(artifacts, record["name"])}
@@ -98,7 +99,8 @@ def report_json(artifacts: ArtifactSet, *, seed: int = 0, n_boot: int = N_BOOT) 
     settings = {"seed": trust.seed, "n_boot": trust.n_boot, "confidence": trust.confidence, "n_bins": trust.n_bins}
     return json.dumps({"dataset": artifacts.dataset, "models": models,
                        "pairwise": _records(trust.pairwise[PAIRWISE_COLUMNS]), "trust": settings,
-                       "ablation": _records(ablation_table(artifacts))}, indent=2)
+                       "ablation": _records(ablation_table(artifacts)), "build": artifacts.manifest.get("build")},
+                      indent=2)
 
 
 def _robustness(artifacts: ArtifactSet, name: str) -> list[dict] | None:

@@ -27,6 +27,7 @@ from joblib.externals.loky import reusable_executor
 
 from core import artifacts as art
 from core.artifacts import cell_build, concept_build, deep_build, robust_build
+from core.artifacts.stage_clock import StageClock
 from core.models import ModelSpec, REGISTRY, concepts, deep, resolve_models
 from core.analysis import embedding
 from core.data import Dataset, load_dataset, properties, subset
@@ -113,16 +114,16 @@ def build(
         raise ValueError(f"train_size must be at least 1 image, got {train_size}; pass None to use every image.")
     names, skipped = deep_build.buildable(models)
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
-    notify = progress or (lambda event: None)
+    clock = StageClock(progress or (lambda event: None))
     with art.build_lock(root), fits_on(scheduler):  # folder and scheduler are checked before data is read
+        clock.begin("data", "load")
         ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
         if train_size:
             ds = subset(ds, train_size=train_size, seed=seed)
         before = _files(root)
         try:
             result = _build_into(root, ds, names, seed=seed, cv=cv, network={"epochs": epochs, "threads": threads},
-                                 train_size=train_size,
-                                 notify=notify, remote=scheduler is not None)
+                                 train_size=train_size, notify=clock, remote=scheduler is not None)
         except BaseException:
             _discard_new(root, before)
             raise
@@ -143,7 +144,8 @@ def stop_workers() -> None:
 
 
 def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, network: dict, train_size,
-                notify, remote: bool) -> BuildResult:
+                notify: StageClock, remote: bool) -> BuildResult:
+    notify.begin("data", "write")
     current = _current_manifest(root, ds)
     previous = _reusable_models(root, current, ds)
     files: dict[str, str] = {}
@@ -175,13 +177,17 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
             fitted = trained.model
         entries[name] = _with_extras(root, name, entries[name], ds, notify=step, model=fitted, images=images)
         step("done")
+    if queued:
+        notify.begin("cluster", "fit")
     for index, name, key, trained in _train_on_cluster(ds, queued, seed=seed, cv=cv):
         step = _step(notify, name, index, total)
         entries[name] = _save_model(root, REGISTRY[name], ds, trained, key=key, notify=step, seed=seed)
         entries[name] = _with_extras(root, name, entries[name], ds, notify=step, model=trained.model, images=images)
         step("done")
     explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total))
+    notify.begin("properties", "compute")
     described = _properties(root, ds, current)
+    notify.begin("manifest", "write")
     order = list(REGISTRY)  # then imported models, in the order they were imported
     entries = dict(sorted({**previous, **entries}.items(),
                           key=lambda item: order.index(item[0]) if item[0] in REGISTRY else len(order)))
@@ -191,6 +197,7 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
     manifest = _manifest(ds, entries, files, data_file=data_file, seed=seed, train_size=train_size)
     manifest["explore"] = explored
     manifest["properties"] = described
+    manifest["build"] = notify.finish()
     art.write_json(root / art.MANIFEST, manifest)
     _remove_unreferenced(root, manifest)
     built = [name for name in names if name not in reused]
