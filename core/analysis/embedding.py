@@ -41,6 +41,7 @@ from core.models.ablation import hog_grid_sizes
 from core.data.features import GradientHistogram
 from core.data.preprocess import Deskew
 from core.models import quick
+from core.models.feature_cache import with_memory, without_memory
 
 #: Dimensions of the feature space (PCA of the gradient histograms).
 FEATURE_DIMS = 50
@@ -239,15 +240,17 @@ def _opentsne_version() -> str:
     return version("openTSNE")
 
 
-def write_explore(root: Path, ds, *, key: str, seed: int, notify) -> dict:
+def write_explore(root: Path, ds, *, key: str, seed: int, notify, memory=None) -> dict:
     """Compute the feature space, map and neighbours of ``ds`` and write them under ``root``.
 
     Returns the manifest entry: files with checksums, the method, the
-    trustworthiness of the map and the seconds each stage took.
+    trustworthiness of the map and the seconds each stage took. With ``memory`` (a build's feature cache) the
+    feature space's deskewing and histograms of the training images are read when a model made them already.
     """
     notify("features")
     start = time.perf_counter()
-    space = feature_space(image_shape=ds.image_shape, seed=seed, rows=len(ds.X_train)).fit(ds.X_train)
+    space = feature_space(image_shape=ds.image_shape, seed=seed, rows=len(ds.X_train))
+    space = without_memory(with_memory(space, memory).fit(ds.X_train, ds.y_train))  # y: the models' cache key
     train_features = space.transform(ds.X_train).astype(np.float32)
     test_features = space.transform(ds.X_test).astype(np.float32)
     seconds = {"features": time.perf_counter() - start}

@@ -32,6 +32,7 @@ from core.models import ModelSpec, REGISTRY, concepts, deep, resolve_models
 from core.analysis import embedding
 from core.data import Dataset, load_dataset, properties, subset
 from core.models.cluster import fits_on
+from core.models.feature_cache import feature_cache
 from core.data.eda import summarise
 from core.models.training import Trained, median_latency_ms, model_metrics, train
 
@@ -115,7 +116,7 @@ def build(
     names, skipped = deep_build.buildable(models)
     root = Path(artifacts_dir) if artifacts_dir is not None else art.default_artifacts_dir()
     clock = StageClock(progress or (lambda event: None))
-    with art.build_lock(root), fits_on(scheduler):  # folder and scheduler are checked before data is read
+    with art.build_lock(root), fits_on(scheduler), feature_cache(root) as memory:  # checked before data is read
         clock.begin("data", "load")
         ds = dataset if isinstance(dataset, Dataset) else load_dataset(dataset, data_dir=data_dir)
         if train_size:
@@ -123,7 +124,7 @@ def build(
         before = _files(root)
         try:
             result = _build_into(root, ds, names, seed=seed, cv=cv, network={"epochs": epochs, "threads": threads},
-                                 train_size=train_size, notify=clock, remote=scheduler is not None)
+                                 train_size=train_size, notify=clock, remote=scheduler is not None, memory=memory)
         except BaseException:
             _discard_new(root, before)
             raise
@@ -144,7 +145,7 @@ def stop_workers() -> None:
 
 
 def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int, network: dict, train_size,
-                notify: StageClock, remote: bool) -> BuildResult:
+                notify: StageClock, remote: bool, memory) -> BuildResult:
     notify.begin("data", "write")
     current = _current_manifest(root, ds)
     previous = _reusable_models(root, current, ds)
@@ -172,7 +173,7 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
             continue
         else:
             args, options = _train_call(spec, ds, seed=seed, cv=cv)
-            trained = train(*args, **options, notify=step)
+            trained = train(*args, **options, notify=step, memory=memory)
             entries[name] = _save_model(root, spec, ds, trained, key=key, notify=step, seed=seed)
             fitted = trained.model
         entries[name] = _with_extras(root, name, entries[name], ds, notify=step, model=fitted, images=images)
@@ -184,7 +185,8 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
         entries[name] = _save_model(root, REGISTRY[name], ds, trained, key=key, notify=step, seed=seed)
         entries[name] = _with_extras(root, name, entries[name], ds, notify=step, model=trained.model, images=images)
         step("done")
-    explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total))
+    explored = _explore(root, ds, current, seed=seed, notify=_step(notify, EXPLORE, len(names), total),
+                        memory=memory)
     notify.begin("properties", "compute")
     described = _properties(root, ds, current)
     notify.begin("manifest", "write")
@@ -376,12 +378,12 @@ def _current_entry(root: Path, manifest: dict | None, field: str, key: str) -> d
     return old if isinstance(old, dict) and old.get("key") == key and _intact(root, old) else None
 
 
-def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notify) -> dict:
+def _explore(root: Path, ds: Dataset, manifest: dict | None, *, seed: int, notify, memory) -> dict:
     """The explore entry: the current one when its key is unchanged and its files intact, else a new one."""
     key = embedding.explore_key(ds, seed=seed, versions=art.runtime_versions())
     entry = _current_entry(root, manifest, "explore", key)
     if entry is None:
-        entry = embedding.write_explore(root, ds, key=key, seed=seed, notify=notify)
+        entry = embedding.write_explore(root, ds, key=key, seed=seed, notify=notify, memory=memory)
     else:
         notify("skip")
     notify("done")

@@ -30,6 +30,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict, cross_val_score, train_test_split
 
 from core.analysis import evaluation
+from core.models.feature_cache import with_memory, without_memory
 
 LATENCY_ROWS = 25
 CALIBRATION_ROWS = 10_000
@@ -86,14 +87,19 @@ class Trained:
     cv_scores: np.ndarray | None
 
 
-def train(model, X_train, y_train, X_test, *, n_classes: int, seed: int, cv: int, notify=None) -> Trained:
+def train(model, X_train, y_train, X_test, *, n_classes: int, seed: int, cv: int, notify=None,
+          memory=None) -> Trained:
     """Fit ``model``, score the test images, fit its temperature and its CV accuracy; write nothing.
 
     It runs here or as one task on a Dask worker (:mod:`core.models.cluster`): the
     fits inside use joblib with ``n_jobs=-1``, so trees and folds go wherever
-    joblib's active backend sends them.
+    joblib's active backend sends them. With ``memory`` (:func:`core.models.feature_cache.feature_cache`) every
+    fit, the temperature's and the folds' included, reads transformed features other models already made; the
+    returned model holds no cache.
     """
     notify = notify or (lambda stage: None)
+    if memory is not None:
+        with_memory(model, memory)
     unfitted = clone(model)
     notify("fit")
     start = time.perf_counter()
@@ -113,7 +119,7 @@ def train(model, X_train, y_train, X_test, *, n_classes: int, seed: int, cv: int
         notify("cv")
         folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
         cv_scores = cross_val_score(clone(unfitted), X_train, y_train, cv=folds, n_jobs=-1)
-    return Trained(model=model, fit_seconds=fit_seconds,
+    return Trained(model=without_memory(model), fit_seconds=fit_seconds,
                    fit_warnings=sorted({f"{w.category.__name__}: {w.message}" for w in caught}),
                    y_pred=y_pred, scores=scores, score_kind=score_kind, temperature=temperature,
                    cv_scores=cv_scores)
