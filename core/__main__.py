@@ -168,6 +168,9 @@ class _Bars:
     def __call__(self, event: BuildEvent) -> None:
         if self.overall is None:
             self.overall = tqdm(total=event.total, desc="steps", unit="step", position=0)
+        if event.eta_seconds is not None:
+            minutes, seconds = divmod(int(round(event.eta_seconds)), 60)
+            self.overall.set_postfix_str(f"about {minutes} min {seconds:02d} s left (last build's times)")
         if event.stage == "done":
             self.overall.update(1)
             if self.stages is not None:

@@ -46,13 +46,15 @@ class BuildEvent:
     """Progress report: ``stage`` of model ``index`` (0-based) out of ``total`` has started.
 
     ``stage`` is one of :attr:`stages`, ``"skip"`` for a reused step, or ``"done"``.
-    The last step, after every model, is :data:`EXPLORE`.
+    The last step, after every model, is :data:`EXPLORE`. ``eta_seconds``: what the rest of the build took last
+    time (:class:`core.artifacts.stage_clock.StageClock`), None without a timing for every step ahead.
     """
 
     model: str
     index: int
     total: int
     stage: str
+    eta_seconds: float | None = None
 
     @property
     def stages(self) -> tuple[str, ...]:
@@ -148,6 +150,7 @@ def _build_into(root: Path, ds: Dataset, names: list[str], *, seed: int, cv: int
                 notify: StageClock, remote: bool, memory) -> BuildResult:
     notify.begin("data", "write")
     current = _current_manifest(root, ds)
+    notify.plan([*names, EXPLORE], (current or {}).get("build"))
     previous = _reusable_models(root, current, ds)
     files: dict[str, str] = {}
     data_file = _write_data(root, ds, files)

@@ -20,14 +20,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 #: The step under which time between two steps is counted.
 OTHER = "other"
 
 
+def step_seconds(breakdown: dict | None) -> dict[str, float]:
+    """Seconds per step of a stored breakdown (a previous build's), ``{}`` for none.
+
+    Examples
+    --------
+    >>> step_seconds({"wall_seconds": 3, "stages": [{"step": "sgd", "stage": "fit", "seconds": 2.0},
+    ...                                             {"step": "sgd", "stage": "cv", "seconds": 1.0}]})
+    {'sgd': 3.0}
+    """
+    totals: dict[str, float] = {}
+    for row in (breakdown or {}).get("stages", []):
+        totals[row["step"]] = totals.get(row["step"], 0.0) + float(row["seconds"])
+    return totals
+
+
 class StageClock:
     """Times the stages of a build; call it with each :class:`core.artifacts.build.BuildEvent` (it passes them on
-    to ``notify``), or :meth:`begin` a stage the events do not name (loading data, writing the manifest)."""
+    to ``notify``), or :meth:`begin` a stage the events do not name (loading data, writing the manifest).
+
+    Once given the build's :meth:`plan` and the previous build's breakdown, it adds to each event it passes on
+    the seconds the rest of the plan took last time (``eta_seconds``; None while a step ahead has no timing).
+    """
 
     def __init__(self, notify: Callable, *, now: Callable[[], float] = time.perf_counter):
         self._notify, self._now = notify, now
@@ -35,13 +55,35 @@ class StageClock:
         self._current: tuple[str, str] | None = (OTHER, "between steps")
         self._since = self._start
         self._stages: dict[tuple[str, str], float] = {}
+        self._plan: list[str] = []
+        self._expected: dict[str, float] = {}
+        self._step_start: tuple[str, float] | None = None
+
+    def plan(self, steps: list[str], previous: dict | None) -> None:
+        """The steps this build will go through, in order, and the previous build's breakdown (or None)."""
+        self._plan, self._expected = list(steps), step_seconds(previous)
 
     def __call__(self, event) -> None:
         if event.stage in ("done", "skip"):
             self.begin(OTHER, "between steps")
         else:
             self.begin(event.model, event.stage)
-        self._notify(event)
+            if self._step_start is None or self._step_start[0] != event.model:
+                self._step_start = (event.model, self._since)
+        self._notify(replace(event, eta_seconds=self._eta(event)))
+
+    def _eta(self, event) -> float | None:
+        if not self._expected or event.model not in self._plan:
+            return None
+        ahead = self._plan[self._plan.index(event.model) + 1:]
+        if any(step not in self._expected for step in ahead):
+            return None
+        later = sum(self._expected[step] for step in ahead)
+        if event.stage in ("done", "skip"):
+            return later
+        if event.model not in self._expected:
+            return None
+        return later + max(0.0, self._expected[event.model] - (self._now() - self._step_start[1]))
 
     def begin(self, step: str, stage: str) -> None:
         """End the current stage and start ``stage`` of ``step`` (a stage met again adds to its time)."""

@@ -51,3 +51,17 @@ def test_the_cli_prints_where_the_time_went(tmp_path, capsys):
     assert main(["build", "--dataset", "digits", "--models", "sgd", "--artifacts", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "where the time went (" in out and "  sgd " in out
+
+
+def test_a_rebuild_reports_what_the_rest_took_last_time(tmp_path, digits):
+    first_events, again_events = [], []
+    first = build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", progress=first_events.append)
+    assert all(event.eta_seconds is None for event in first_events), "nothing to go by on a first build"
+    took = {}
+    for row in first.manifest["build"]["stages"]:
+        took[row["step"]] = took.get(row["step"], 0.0) + row["seconds"]
+    build(dataset=digits, artifacts_dir=tmp_path, models="sgd,rf", seed=1, progress=again_events.append)
+    opening = next(event for event in again_events if event.model == "sgd")
+    assert opening.eta_seconds == pytest.approx(took["sgd"] + took["rf"] + took["explore"], abs=0.2)
+    closing = [event for event in again_events if event.model == "rf" and event.stage == "done"][0]
+    assert closing.eta_seconds == pytest.approx(took["explore"], abs=1e-6)
