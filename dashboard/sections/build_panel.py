@@ -55,8 +55,9 @@ def run_build(root: Path, *, dataset: str, data_dir: str, train_size: int | None
 
     def progress(event: BuildEvent) -> None:
         done = event.index + event.fraction
+        left = "" if event.eta_seconds is None else f", about {event.eta_seconds:.0f} s left by the last build's times"
         bar.progress(min(done / event.total, 1.0),
-                     text=f"{event.model}: {event.stage} ({event.index + 1}/{event.total})")
+                     text=f"{event.model}: {event.stage} ({event.index + 1}/{event.total}{left})")
 
     try:
         build(dataset=dataset, data_dir=data_dir or None, artifacts_dir=root, models="quick",
